@@ -1,0 +1,278 @@
+//! The manifest's types. Field docs double as the JSON Schema's descriptions.
+//!
+//! Emails keep the spelling the manifest used (they are printed as written); compare them
+//! with [`orgform_model::normalize_email`].
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+use orgform_model::{AllowedGeos, ApiKeyStatus, OrgRole, WorkspaceRole};
+use serde::{Deserialize, Serialize};
+
+/// A whole manifest, after fragments are merged.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Format version; only `1` exists.
+    pub version: u32,
+    /// The organization this manifest describes.
+    pub organization: OrganizationSpec,
+    /// Policies; every key is optional and defaults to the safe choice.
+    #[serde(default)]
+    pub settings: Settings,
+    /// People, by email.
+    #[serde(default)]
+    pub members: Vec<MemberSpec>,
+    /// Workspaces, by name.
+    #[serde(default)]
+    pub workspaces: Vec<WorkspaceSpec>,
+    /// API keys (which the API cannot create or delete).
+    #[serde(default)]
+    pub api_keys: Vec<ApiKeySpec>,
+}
+
+/// `organization:`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationSpec {
+    /// The organization's UUID; every run checks it against `GET /v1/organizations/me`.
+    pub id: String,
+    /// Expected display name; a mismatch is only a warning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Kind of organization.
+    #[serde(default)]
+    pub platform: Platform,
+}
+
+/// Which kind of organization this is; it decides the valid roles.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    /// Claude Console (API) organization.
+    #[default]
+    Console,
+    /// Claude Enterprise organization.
+    Enterprise,
+    /// Claude on AWS: only workspaces exist.
+    Aws,
+}
+
+/// `settings:`
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Live members not listed in the manifest.
+    pub members: MembersSettings,
+    /// Invites.
+    pub invites: InvitesSettings,
+    /// Live workspaces not listed in the manifest.
+    pub workspaces: WorkspacesSettings,
+    /// Members of listed workspaces that the workspace entry does not name.
+    pub workspace_members: WorkspaceMembersSettings,
+    /// API keys not listed in the manifest, and key age.
+    pub api_keys: ApiKeysSettings,
+    /// How many destructive actions one run may take.
+    pub limits: Limits,
+    /// Emails this tool never removes, demotes or touches the keys of.
+    pub protected: Vec<String>,
+}
+
+/// `settings.members`
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MembersSettings {
+    /// What to do with live members not listed.
+    pub unmanaged: MemberPolicy,
+}
+
+/// Policy for unlisted members.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberPolicy {
+    /// Report them; change nothing.
+    #[default]
+    Report,
+    /// Remove them from the organization.
+    Remove,
+}
+
+/// `settings.invites`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InvitesSettings {
+    /// What to do with pending invites for emails not listed.
+    pub unmanaged: InvitePolicy,
+    /// Whether a listed person whose only invite expired gets a new one.
+    pub reissue_expired: bool,
+}
+
+impl Default for InvitesSettings {
+    fn default() -> Self {
+        Self {
+            unmanaged: InvitePolicy::Report,
+            reissue_expired: true,
+        }
+    }
+}
+
+/// Policy for unlisted pending invites.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitePolicy {
+    /// Report them; change nothing.
+    #[default]
+    Report,
+    /// Delete them.
+    Revoke,
+}
+
+/// `settings.workspaces`
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkspacesSettings {
+    /// What to do with live workspaces not listed.
+    pub unmanaged: WorkspacePolicy,
+}
+
+/// Policy for unlisted workspaces.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkspacePolicy {
+    /// Report them; change nothing.
+    #[default]
+    Report,
+    /// Archive them (irreversible; deactivates their keys).
+    Archive,
+}
+
+/// `settings.workspace_members`
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkspaceMembersSettings {
+    /// What to do with members of a managed workspace that its entry does not name.
+    pub unmanaged: WorkspaceMemberPolicy,
+}
+
+/// Policy for unlisted workspace members (only inside workspaces that have `members:`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkspaceMemberPolicy {
+    /// Report them; change nothing.
+    Report,
+    /// Remove them from the workspace.
+    #[default]
+    Remove,
+}
+
+/// `settings.api_keys`
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiKeysSettings {
+    /// What to do with keys not listed.
+    pub unmanaged: ApiKeyPolicy,
+    /// Active keys older than this many days are reported (a rotation reminder).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age_days: Option<u32>,
+}
+
+/// Policy for unlisted API keys.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiKeyPolicy {
+    /// Neither report nor change them.
+    #[default]
+    Ignore,
+    /// Report them.
+    Report,
+    /// Deactivate the active ones.
+    Deactivate,
+}
+
+/// `settings.limits`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Destructive actions of one kind allowed in one run.
+    pub max_destructive: u32,
+    /// ... and as a percentage of the live objects of that kind; the smaller limit applies.
+    pub max_destructive_percent: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_destructive: 10,
+            max_destructive_percent: 25,
+        }
+    }
+}
+
+/// One person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberSpec {
+    /// Compared case-insensitively; printed as written.
+    pub email: String,
+    /// Organization role (`admin` is an assertion only: the API cannot grant it).
+    pub role: OrgRole,
+}
+
+/// One workspace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceSpec {
+    /// 1-40 characters, unique in the manifest: the workspace's identity.
+    pub name: String,
+    /// Optional pin; with it, a different live name is a rename.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `#RRGGBB`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_color: Option<String>,
+    /// Omitted fields are not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_residency: Option<DataResidencySpec>,
+    /// Tags; keys may not start with `anthropic`. Omitted: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
+    /// Email -> workspace role. Omitted: members not managed; `{}`: managed, nobody explicit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members: Option<IndexMap<String, WorkspaceRole>>,
+    /// Archive the workspace (irreversible; deactivates every key in it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub archived: bool,
+}
+
+/// `data_residency:` of a workspace; omitted fields are not managed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataResidencySpec {
+    /// Immutable after creation: a change is blocked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_geo: Option<String>,
+    /// A list of geographies, or `"unrestricted"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_inference_geos: Option<AllowedGeos>,
+    /// Must be in `allowed_inference_geos`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_inference_geo: Option<String>,
+}
+
+/// One API key, matched by `id`, or by `name` (+ `workspace`) when that is unique.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeySpec {
+    /// `apikey_...`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// With `id`, a different live name is a rename; without, the match key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Narrows a name match; `default` is the default workspace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
+    /// Wanted status: `active`, `inactive` or `archived` (irreversible).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ApiKeyStatus>,
+}

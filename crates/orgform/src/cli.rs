@@ -1,0 +1,142 @@
+//! Raw command-line input (clap). The contract is `docs/cli.md`: names, flags, variables and
+//! exit codes may be added to, never renamed or removed.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::commands;
+
+/// Manage an Anthropic (Claude) organization as code.
+///
+/// A YAML manifest declares members and roles, workspaces and their members, and API key
+/// statuses. orgform reads the live organization through the Admin API, prints an ordered
+/// plan, and applies it idempotently.
+#[derive(Debug, Parser)]
+#[command(
+    name = "orgform",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Options every command accepts.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags shared by every command.
+#[derive(Clone, Debug, Args)]
+pub struct GlobalArgs {
+    /// More log output on stderr (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// When to colour output (`NO_COLOR` is honoured under `auto`).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// Format of log lines on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
+    pub log_format: LogFormat,
+    /// Connection to the Admin API.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// How to reach the Admin API. The key itself is never a command-line value.
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Connection")]
+pub struct ConnectionArgs {
+    /// Admin API base URL; plain http:// only to loopback addresses.
+    #[arg(
+        long,
+        global = true,
+        env = "ANTHROPIC_BASE_URL",
+        value_name = "URL",
+        default_value = "https://api.anthropic.com"
+    )]
+    pub endpoint: String,
+    /// File holding the Admin API key (else the ANTHROPIC_ADMIN_KEY variable).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub admin_key_file: Option<PathBuf>,
+    /// Per-request timeout in seconds.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60)]
+    pub timeout: u64,
+    /// Retries after a retryable failure (408, 409, 429, 5xx, connection errors).
+    #[arg(long, global = true, value_name = "N", default_value_t = 2)]
+    pub max_retries: u32,
+}
+
+/// `--color`
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and `NO_COLOR` is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// `--log-format`
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `--format` of reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Terminal text.
+    #[default]
+    Text,
+    /// Versioned JSON for machines.
+    Json,
+    /// Markdown for pull-request comments.
+    Markdown,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse and check the manifest offline; print every problem.
+    Validate(commands::validate::Args),
+    /// Read the live organization and print the ordered plan.
+    Plan(commands::plan::Args),
+    /// Execute the plan (asks for confirmation on a terminal).
+    Apply(commands::apply::Args),
+    /// Report how the live organization differs from the manifest, without changing it.
+    Drift(commands::drift::Args),
+    /// Write a deterministic, secret-free YAML picture of the live organization.
+    Snapshot(commands::snapshot::Args),
+    /// Generate a manifest that reproduces the live organization.
+    Export(commands::export::Args),
+    /// Print the manifest's JSON Schema.
+    Schema(commands::schema::Args),
+    /// Serve the local Admin API emulator.
+    Emulator(commands::emulator::Args),
+    /// A first run on a built-in emulator: plan, apply, re-plan, drift.
+    Demo(commands::demo::Args),
+    /// Print shell completions.
+    Completions(commands::completions::Args),
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::Cli;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

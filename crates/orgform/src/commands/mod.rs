@@ -1,0 +1,81 @@
+//! One module per command, each with its `Args` (whose doc comment is the help) and `run`.
+
+pub mod apply;
+pub mod completions;
+pub mod demo;
+pub mod drift;
+pub mod emulator;
+pub mod export;
+pub mod plan;
+pub mod schema;
+pub mod snapshot;
+pub mod validate;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use crate::cli::{Cli, Command};
+use crate::exit::Exit;
+
+/// `-f/--file PATH`: the manifest, one file or a directory of fragments.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ManifestArg {
+    /// Manifest file, or a directory whose *.yaml/*.yml files are its fragments.
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "PATH",
+        default_value = "org.yaml"
+    )]
+    pub path: PathBuf,
+}
+
+/// A failure that carries its exit code; anything else that goes wrong exits 1.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Refusal {
+    /// The exit code to use.
+    pub exit: Exit,
+    /// What to tell the user.
+    pub message: String,
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Exit {
+    let Cli { global, command } = cli;
+    let result = match command {
+        Command::Validate(args) => validate::run(&global, &args),
+        Command::Plan(args) => plan::run(&global, &args),
+        Command::Apply(args) => apply::run(&global, &args),
+        Command::Drift(args) => drift::run(&global, &args),
+        Command::Snapshot(args) => snapshot::run(&global, &args),
+        Command::Export(args) => export::run(&global, &args),
+        Command::Schema(args) => schema::run(&global, &args),
+        Command::Emulator(args) => emulator::run(&global, &args),
+        Command::Demo(args) => demo::run(&global, &args),
+        Command::Completions(args) => completions::run(&global, &args),
+    };
+    match result {
+        Ok(exit) => exit,
+        Err(err) => report_error(&err),
+    }
+}
+
+/// Prints an error with its causes on stderr and picks its exit code.
+fn report_error(err: &anyhow::Error) -> Exit {
+    let exit = err
+        .downcast_ref::<Refusal>()
+        .map_or(Exit::Error, |r| r.exit);
+    let mut text = format!("error: {err}");
+    for cause in err.chain().skip(1) {
+        let _ = write!(text, "\n  caused by: {cause}");
+    }
+    anstream::eprintln!("{text}");
+    exit
+}
+
+/// What a command that is not built yet says.
+pub(crate) fn not_implemented(name: &str) -> anyhow::Result<Exit> {
+    let _ = name;
+    anyhow::bail!("`orgform {name}` is not implemented yet")
+}

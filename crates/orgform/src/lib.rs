@@ -1,0 +1,18 @@
+//! orgform's command line: argument parsing ([`cli`]), one module per command
+//! ([`commands`]) and the documented exit codes ([`exit`]).
+
+pub mod cli;
+pub mod commands;
+pub mod exit;
+
+use clap::Parser as _;
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> std::process::ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return exit::clap_error(&err),
+    };
+    let code = commands::run(cli);
+    code.into()
+}
