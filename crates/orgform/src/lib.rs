@@ -1,9 +1,14 @@
 //! orgform's command line: argument parsing ([`cli`]), one module per command
 //! ([`commands`]) and the documented exit codes ([`exit`]).
 
+pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod exit;
+pub mod export;
+pub mod logging;
+pub mod output;
+pub mod yaml;
 
 use clap::Parser as _;
 

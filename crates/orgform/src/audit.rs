@@ -1,0 +1,187 @@
+//! `orgform snapshot`: the whole live organization as deterministic, secret-free YAML, for
+//! committing to git as an audit trail.
+//!
+//! Determinism: every list is sorted by a human key (email, workspace name, key name) with the
+//! id as tie-breaker, so two snapshots of an unchanged organization are byte-identical and one
+//! change is a small diff (a role change is a one-line diff).
+//!
+//! Allow-list: only the fields written below appear. No credential ever reaches the API
+//! client (the API never returns key secrets); the key hint is written because the Console
+//! shows it too. Values derived from the moment of reading are left out: there is no "read
+//! at" time, and an invite's status is written as read (it changes only when the invite does).
+
+use std::collections::BTreeMap;
+
+use orgform_model::{Snapshot, Workspace, normalize_email};
+
+use crate::yaml::YamlWriter;
+
+/// Version of the snapshot document's layout.
+pub const SNAPSHOT_FORMAT: u32 = 1;
+
+/// Renders the audit snapshot.
+pub fn render(snapshot: &Snapshot) -> String {
+    let emails: BTreeMap<&str, &str> = snapshot
+        .users
+        .iter()
+        .map(|u| (u.id.as_str(), u.email.as_str()))
+        .collect();
+    let workspaces: BTreeMap<&str, &Workspace> = snapshot
+        .workspaces
+        .iter()
+        .map(|w| (w.id.as_str(), w))
+        .collect();
+    let mut w = YamlWriter::new();
+    w.comment(
+        0,
+        "orgform snapshot of the live organization (generated; do not edit)",
+    );
+    w.raw_field(0, "snapshot_format", &SNAPSHOT_FORMAT.to_string());
+    w.key(0, "organization");
+    w.field(1, "id", &snapshot.organization.id);
+    w.field(1, "name", &snapshot.organization.name);
+
+    let mut users: Vec<_> = snapshot.users.iter().collect();
+    users.sort_by(|a, b| {
+        (normalize_email(&a.email), &a.id).cmp(&(normalize_email(&b.email), &b.id))
+    });
+    list_key(&mut w, "members", users.is_empty());
+    for user in users {
+        w.item_field(1, "email", &user.email);
+        w.field(2, "role", user.role.as_str());
+        w.field(2, "name", &user.name);
+        w.field(2, "id", &user.id);
+        w.field(2, "added_at", &user.added_at.to_string());
+    }
+
+    let mut invites: Vec<_> = snapshot.invites.iter().collect();
+    invites.sort_by(|a, b| {
+        (normalize_email(&a.email), a.invited_at, &a.id).cmp(&(
+            normalize_email(&b.email),
+            b.invited_at,
+            &b.id,
+        ))
+    });
+    list_key(&mut w, "invites", invites.is_empty());
+    for invite in invites {
+        w.item_field(1, "email", &invite.email);
+        w.field(2, "role", invite.role.as_str());
+        w.field(2, "status", invite.status.as_str());
+        w.field(2, "id", &invite.id);
+        w.field(2, "invited_at", &invite.invited_at.to_string());
+        w.field(2, "expires_at", &invite.expires_at.to_string());
+        if let Some(at) = invite.accepted_at {
+            w.field(2, "accepted_at", &at.to_string());
+        }
+    }
+
+    let mut sorted_ws: Vec<_> = snapshot.workspaces.iter().collect();
+    sorted_ws.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    list_key(&mut w, "workspaces", sorted_ws.is_empty());
+    for ws in sorted_ws {
+        w.item_field(1, "name", &ws.name);
+        w.field(2, "id", &ws.id);
+        w.field(2, "display_color", &ws.display_color);
+        w.field(2, "created_at", &ws.created_at.to_string());
+        if let Some(at) = ws.archived_at {
+            w.field(2, "archived_at", &at.to_string());
+        }
+        if let Some(dr) = &ws.data_residency {
+            w.key(2, "data_residency");
+            w.field(3, "workspace_geo", &dr.workspace_geo);
+            match &dr.allowed_inference_geos {
+                orgform_model::AllowedGeos::List(list) => {
+                    let mut list = list.clone();
+                    list.sort();
+                    let inline: Vec<String> = list.iter().map(|g| crate::yaml::scalar(g)).collect();
+                    w.raw_field(
+                        3,
+                        "allowed_inference_geos",
+                        &format!("[{}]", inline.join(", ")),
+                    );
+                }
+                orgform_model::AllowedGeos::Unrestricted(_) => {
+                    w.field(3, "allowed_inference_geos", "unrestricted");
+                }
+            }
+            w.field(3, "default_inference_geo", &dr.default_inference_geo);
+        }
+        if ws.tags.is_empty() {
+            w.raw_field(2, "tags", "{}");
+        } else {
+            w.key(2, "tags");
+            for (k, v) in &ws.tags {
+                w.field(3, k, v);
+            }
+        }
+        let mut members: Vec<(String, &str, &str)> = snapshot
+            .workspace_members
+            .iter()
+            .filter(|m| m.workspace_id == ws.id)
+            .map(|m| {
+                let who = emails
+                    .get(m.user_id.as_str())
+                    .map_or_else(|| m.user_id.clone(), |e| (*e).to_owned());
+                (who, m.user_id.as_str(), m.workspace_role.as_str())
+            })
+            .collect();
+        members.sort();
+        if members.is_empty() {
+            w.raw_field(2, "members", "{}");
+        } else {
+            w.key(2, "members");
+            for (who, _, role) in members {
+                w.field(3, &who, role);
+            }
+        }
+    }
+
+    let ws_name = |id: Option<&str>| -> String {
+        match id {
+            None => "default".to_owned(),
+            Some(id) => workspaces
+                .get(id)
+                .map_or_else(|| id.to_owned(), |ws| ws.name.clone()),
+        }
+    };
+    let mut keys: Vec<_> = snapshot.api_keys.iter().collect();
+    keys.sort_by(|a, b| {
+        (ws_name(a.workspace_id.as_deref()), &a.name, &a.id).cmp(&(
+            ws_name(b.workspace_id.as_deref()),
+            &b.name,
+            &b.id,
+        ))
+    });
+    list_key(&mut w, "api_keys", keys.is_empty());
+    for key in keys {
+        w.item_field(1, "name", &key.name);
+        w.field(2, "id", &key.id);
+        w.field(2, "status", key.status.as_str());
+        w.field(2, "workspace", &ws_name(key.workspace_id.as_deref()));
+        if let Some(id) = &key.workspace_id {
+            w.field(2, "workspace_id", id);
+        }
+        if let Some(by) = &key.created_by {
+            match emails.get(by.id.as_str()) {
+                Some(email) => w.field(2, "created_by", email),
+                None => w.field(2, "created_by", &format!("{} {}", by.kind, by.id)),
+            }
+        }
+        if let Some(hint) = &key.partial_key_hint {
+            w.field(2, "partial_key_hint", hint);
+        }
+        w.field(2, "created_at", &key.created_at.to_string());
+        if let Some(at) = key.expires_at {
+            w.field(2, "expires_at", &at.to_string());
+        }
+    }
+    w.finish()
+}
+
+fn list_key(w: &mut YamlWriter, key: &str, empty: bool) {
+    if empty {
+        w.raw_field(0, key, "[]");
+    } else {
+        w.key(0, key);
+    }
+}
