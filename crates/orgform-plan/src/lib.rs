@@ -1,1 +1,60 @@
 //! The planner: a pure, deterministic function from (manifest, snapshot) to an ordered plan.
+//!
+//! [`plan`] compares an [`orgform_manifest::Manifest`] with a complete
+//! [`orgform_model::Snapshot`] of the live organization and returns a [`Plan`]: the actions
+//! to execute in order (each with everything the executor needs, so it makes no choices),
+//! plus what is deferred, blocked, unmanaged, pending or missing, plan errors, refusals and
+//! warnings. No I/O happens here and no clock is read (the caller passes `now`); maps are
+//! sorted, so the same inputs give a byte-identical plan and renderings.
+//!
+//! The rules are those of `docs/manifest.md` ("Meaning"); decisions the contract leaves open
+//! are written down in the `planner` and `limits` modules.
+
+mod drift;
+mod limits;
+mod planner;
+pub mod render;
+mod types;
+
+pub use drift::{DriftReport, DriftSummary, Finding, HygieneFinding, HygieneKind, drift};
+
+pub use limits::{limit as destructive_limit, live_total, percent_limit};
+pub use types::*;
+
+use serde::{Deserialize, Serialize};
+
+/// What a plan depends on besides the manifest and the live state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// `--allow-destructive N`: replaces both destructive limits for this run.
+    pub allow_destructive: Option<u32>,
+    /// The instant the plan is computed at (invite expiry, key age).
+    pub now: jiff::Timestamp,
+    /// Digest of the manifest, recorded in the plan so a saved plan can be checked.
+    pub manifest_digest: String,
+}
+
+/// The drift category of a finding (`docs/manifest.md`, "Drift categories").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftCategory {
+    /// Live, not declared.
+    Unmanaged,
+    /// A value differs.
+    Changed,
+    /// Declared, not live.
+    Missing,
+    /// An invite outstanding or a deferred action.
+    Pending,
+    /// The API cannot make the change.
+    Blocked,
+}
+
+/// Plans the changes that make the live organization match the manifest.
+pub fn plan(
+    manifest: &orgform_manifest::Manifest,
+    live: &orgform_model::Snapshot,
+    options: &PlanOptions,
+) -> Plan {
+    planner::run(manifest, live, options).plan
+}

@@ -1,0 +1,375 @@
+//! The pull-request rendering: summary first, every list collapsed in `<details>`, and a hard
+//! size bound. Lists are filled in order from one byte budget; what does not fit is counted
+//! ("... 9,990 more not shown") and left to the JSON rendering. One item never takes more than
+//! [`ITEM_LIMIT`] bytes. Bytes are counted, which bounds characters too.
+//!
+//! Untrusted strings are control-escaped and placed inside code fences that are longer than
+//! any backtick run they contain, so names cannot break out into Markdown or HTML.
+
+use std::fmt::Write as _;
+
+use super::{clean, drift_summary_line, field_line, flags, summary_line, value, verb};
+use crate::DriftCategory;
+use crate::drift::DriftReport;
+use crate::types::{PendingKind, Plan};
+
+/// Upper bound of a Markdown rendering, in characters (GitHub comments allow 65,536).
+pub const MARKDOWN_LIMIT: usize = 60_000;
+
+/// Budget for the lists, leaving room for the header and the per-section wrappers.
+const LIST_BUDGET: usize = 50_000;
+
+/// Longest single item.
+const ITEM_LIMIT: usize = 2_000;
+
+/// Longest string in the always-shown header (refusals, errors).
+const HEADER_ITEM_LIMIT: usize = 300;
+
+fn truncate(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_owned();
+    }
+    let mut end = limit.saturating_sub(3);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &text[..end])
+}
+
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn longest_backtick_run(body: &str) -> usize {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in body.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    longest
+}
+
+fn fence_for(body: &str) -> String {
+    "`".repeat((longest_backtick_run(body) + 1).max(3))
+}
+
+/// Writes one collapsible section whose items share the remaining budget.
+fn section(out: &mut String, budget: &mut usize, title: &str, lang: &str, items: &[String]) {
+    if items.is_empty() {
+        return;
+    }
+    let mut body = String::new();
+    let mut shown = 0;
+    for item in items {
+        let item = truncate(item, ITEM_LIMIT);
+        if item.len() + 1 > *budget {
+            break;
+        }
+        *budget -= item.len() + 1;
+        body.push_str(&item);
+        body.push('\n');
+        shown += 1;
+    }
+    let fence = fence_for(&body);
+    let _ = write!(
+        out,
+        "\n<details><summary>{title} ({})</summary>\n\n",
+        thousands(items.len())
+    );
+    if shown > 0 {
+        let _ = write!(out, "{fence}{lang}\n{body}{fence}\n");
+    }
+    let left = items.len() - shown;
+    if left > 0 {
+        let _ = writeln!(
+            out,
+            "\n_... {} more not shown (the comment has a size limit); see the JSON rendering._",
+            thousands(left)
+        );
+    }
+    out.push_str("\n</details>\n");
+}
+
+fn code_line(text: &str) -> String {
+    let text = truncate(text, HEADER_ITEM_LIMIT);
+    let fence = "`".repeat(longest_backtick_run(&text) + 1);
+    format!("{fence} {text} {fence}")
+}
+
+/// Renders a plan.
+pub(super) fn plan(plan: &Plan) -> String {
+    let mut out = String::new();
+    let s = &plan.summary;
+    out.push_str("### orgform plan\n\n");
+    let _ = writeln!(out, "**{}**\n", summary_line(s));
+    if plan.actions.is_empty() && plan.errors.is_empty() {
+        out.push_str("No changes.\n\n");
+    }
+    for refusal in &plan.refusals {
+        let _ = writeln!(
+            out,
+            "> **Refused:** {}\n",
+            code_line(&clean(&refusal.message()))
+        );
+    }
+    if !plan.errors.is_empty() {
+        let _ = writeln!(
+            out,
+            "> **{} plan error(s):** the manifest cannot be matched to the live organization; nothing is planned.\n",
+            plan.errors.len()
+        );
+    }
+    if !plan.blocked.is_empty() {
+        let _ = writeln!(
+            out,
+            "> **{} blocked:** the API cannot make these changes; see below for what a person must do.\n",
+            plan.blocked.len()
+        );
+    }
+    out.push_str("| add | change | remove | replace | irreversible | destructive | deferred | blocked | unmanaged | pending | missing |\n");
+    out.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    let _ = writeln!(
+        out,
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+        s.add,
+        s.change,
+        s.remove,
+        s.replace,
+        s.irreversible,
+        s.destructive,
+        s.deferred,
+        s.blocked,
+        s.unmanaged,
+        s.pending,
+        s.missing
+    );
+    let mut budget = LIST_BUDGET;
+    let errors: Vec<String> = plan
+        .errors
+        .iter()
+        .map(|e| {
+            let hint = e
+                .hint
+                .as_deref()
+                .map(|h| format!("\n    hint: {}", clean(h)))
+                .unwrap_or_default();
+            format!("x {}: {}{hint}", clean(&e.target), clean(&e.message))
+        })
+        .collect();
+    section(&mut out, &mut budget, "Plan errors", "text", &errors);
+    let blocked: Vec<String> = plan
+        .blocked
+        .iter()
+        .map(|b| {
+            let field = b
+                .field
+                .as_ref()
+                .map(|f| {
+                    format!(
+                        " ({}: {} -> {})",
+                        clean(f),
+                        value(b.live.as_ref()),
+                        value(b.wanted.as_ref())
+                    )
+                })
+                .unwrap_or_default();
+            format!(
+                "# {}{field}\n    why: {}\n    what to do: {}",
+                clean(&b.target),
+                clean(&b.reason),
+                clean(&b.remedy)
+            )
+        })
+        .collect();
+    section(&mut out, &mut budget, "Blocked", "text", &blocked);
+    let actions: Vec<String> = plan
+        .actions
+        .iter()
+        .map(|a| {
+            let mut item = format!(
+                "{} [{}] {} {}{}",
+                a.kind().symbol(),
+                a.id,
+                verb(a),
+                clean(&a.target),
+                flags(a)
+            );
+            if a.irreversible {
+                item.insert_str(0, "! ");
+            }
+            for c in &a.changes {
+                let _ = write!(item, "\n      {}", field_line(c));
+            }
+            for c in &a.consequences {
+                let _ = write!(item, "\n      consequence: {}", clean(c));
+            }
+            if !a.depends_on.is_empty() {
+                let ids: Vec<String> = a.depends_on.iter().map(|d| format!("[{d}]")).collect();
+                let _ = write!(item, "\n      depends on: {}", ids.join(", "));
+            }
+            item
+        })
+        .collect();
+    section(&mut out, &mut budget, "Actions", "diff", &actions);
+    let deferred: Vec<String> = plan
+        .deferred
+        .iter()
+        .map(|d| format!("> {}: {}; {}", clean(&d.target), d.role, clean(&d.reason)))
+        .collect();
+    section(&mut out, &mut budget, "Deferred", "text", &deferred);
+    let pending: Vec<String> = plan
+        .pending
+        .iter()
+        .map(|p| {
+            let state = match p.kind {
+                PendingKind::InvitePending => "pending until",
+                PendingKind::InviteExpired => "expired at (not re-issued)",
+            };
+            format!(
+                "invite {} ({}): {state} {}",
+                clean(&p.email),
+                p.role,
+                p.expires_at
+            )
+        })
+        .collect();
+    section(&mut out, &mut budget, "Invites waiting", "text", &pending);
+    let missing: Vec<String> = plan
+        .missing
+        .iter()
+        .map(|m| format!("? {}: {}", clean(&m.target), clean(&m.reason)))
+        .collect();
+    section(&mut out, &mut budget, "Missing", "text", &missing);
+    let unmanaged: Vec<String> = plan
+        .unmanaged
+        .iter()
+        .map(|u| {
+            format!(
+                "* {} [{}]: {}",
+                clean(&u.target),
+                clean(&u.id),
+                clean(&u.reason)
+            )
+        })
+        .collect();
+    section(&mut out, &mut budget, "Unmanaged", "text", &unmanaged);
+    let warnings: Vec<String> = plan.warnings.iter().map(|w| clean(w)).collect();
+    section(&mut out, &mut budget, "Warnings", "text", &warnings);
+    let _ = writeln!(
+        out,
+        "\n<sub>organization {} · live state {} · manifest {}</sub>",
+        code_line(&clean(&plan.organization_id)),
+        code_line(&plan.live_digest),
+        code_line(&clean(&plan.manifest_digest))
+    );
+    out
+}
+
+/// Renders a drift report.
+pub(super) fn drift(report: &DriftReport) -> String {
+    let mut out = String::new();
+    out.push_str("### orgform drift\n\n");
+    let _ = writeln!(out, "**{}**\n", drift_summary_line(report));
+    if !report.is_refused() && !report.has_drift() {
+        out.push_str("No drift.\n\n");
+    }
+    for refusal in &report.refusals {
+        let _ = writeln!(
+            out,
+            "> **Refused:** {}\n",
+            code_line(&clean(&refusal.message()))
+        );
+    }
+    let mut budget = LIST_BUDGET;
+    let errors: Vec<String> = report
+        .errors
+        .iter()
+        .map(|e| format!("x {}: {}", clean(&e.target), clean(&e.message)))
+        .collect();
+    section(&mut out, &mut budget, "Plan errors", "text", &errors);
+    let sections = [
+        (DriftCategory::Unmanaged, "Unmanaged: live, not declared"),
+        (DriftCategory::Changed, "Changed: a value differs"),
+        (DriftCategory::Missing, "Missing: declared, not live"),
+        (
+            DriftCategory::Blocked,
+            "Blocked: the API cannot make the change",
+        ),
+        (DriftCategory::Pending, "Pending: waiting, not drift"),
+    ];
+    for (category, title) in sections {
+        let items: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| f.category == category)
+            .map(|f| {
+                let field = f
+                    .field
+                    .as_ref()
+                    .map(|field| {
+                        format!(
+                            " {}: wanted {}, live {}",
+                            clean(field),
+                            value(f.wanted.as_ref()),
+                            value(f.live.as_ref())
+                        )
+                    })
+                    .unwrap_or_default();
+                format!("{}{field} ({})", clean(&f.object), clean(&f.detail))
+            })
+            .collect();
+        section(&mut out, &mut budget, title, "text", &items);
+    }
+    let hygiene: Vec<String> = report
+        .hygiene
+        .iter()
+        .map(|h| {
+            let info = if h.is_drift { "" } else { " [info]" };
+            format!("{}: {}{info}", clean(&h.object), clean(&h.detail))
+        })
+        .collect();
+    section(&mut out, &mut budget, "Hygiene", "text", &hygiene);
+    let warnings: Vec<String> = report.warnings.iter().map(|w| clean(w)).collect();
+    section(&mut out, &mut budget, "Warnings", "text", &warnings);
+    let _ = writeln!(
+        out,
+        "\n<sub>organization {} · live state {}</sub>",
+        code_line(&clean(&report.organization_id)),
+        code_line(&report.live_digest)
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fences_outgrow_backticks() {
+        assert_eq!(fence_for("plain"), "```");
+        assert_eq!(fence_for("a ```` b"), "`````");
+    }
+
+    #[test]
+    fn truncation_respects_char_boundaries() {
+        let s = "é".repeat(10);
+        let t = truncate(&s, 8);
+        assert!(t.len() <= 8 && t.ends_with("..."), "{t}");
+        assert_eq!(thousands(9990), "9,990");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+    }
+}

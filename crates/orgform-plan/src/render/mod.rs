@@ -1,0 +1,145 @@
+//! Renderings of a [`Plan`] and a [`DriftReport`]: text for terminals (Terraform's symbols,
+//! colour only on request and never the only carrier of meaning), pretty JSON (the complete,
+//! versioned data; also the plan file) and Markdown for pull-request comments (summary first,
+//! details collapsed, always under [`MARKDOWN_LIMIT`] characters).
+//!
+//! Every string that comes from the live organization or the manifest is printed with its
+//! control characters escaped, so a workspace named with terminal escape sequences cannot
+//! rewrite a reviewer's screen or a comment's layout.
+
+mod markdown;
+mod text;
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::drift::DriftReport;
+use crate::types::{Action, Op, Plan, Summary};
+
+pub use markdown::MARKDOWN_LIMIT;
+
+/// The text plan; `color` adds ANSI styles (the symbols carry the meaning either way).
+pub fn text(plan: &Plan, color: bool) -> String {
+    text::plan(plan, color)
+}
+
+/// The JSON plan: pretty, versioned, everything in [`Plan`]; ends with a newline.
+pub fn json(plan: &Plan) -> String {
+    to_json(plan)
+}
+
+/// The Markdown plan for pull-request comments, under [`MARKDOWN_LIMIT`] characters.
+pub fn markdown(plan: &Plan) -> String {
+    markdown::plan(plan)
+}
+
+/// The text drift report.
+pub fn drift_text(report: &DriftReport, color: bool) -> String {
+    text::drift(report, color)
+}
+
+/// The JSON drift report.
+pub fn drift_json(report: &DriftReport) -> String {
+    to_json(report)
+}
+
+/// The Markdown drift report, under [`MARKDOWN_LIMIT`] characters.
+pub fn drift_markdown(report: &DriftReport) -> String {
+    markdown::drift(report)
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    let mut out = serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".to_owned());
+    out.push('\n');
+    out
+}
+
+/// The summary line, e.g. `Plan: 2 to add, 1 to change, 1 to remove (1 irreversible). 1
+/// deferred, 0 blocked.` A replacement counts once as an add and once as a remove, as in
+/// Terraform.
+pub fn summary_line(summary: &Summary) -> String {
+    format!(
+        "Plan: {} to add, {} to change, {} to remove ({} irreversible). {} deferred, {} blocked.",
+        summary.add + summary.replace,
+        summary.change,
+        summary.remove + summary.replace,
+        summary.irreversible,
+        summary.deferred,
+        summary.blocked,
+    )
+}
+
+/// The drift summary line.
+pub fn drift_summary_line(report: &DriftReport) -> String {
+    let s = &report.summary;
+    format!(
+        "Drift: {} unmanaged, {} changed, {} missing, {} blocked, {} hygiene. {} pending (not drift).",
+        s.unmanaged, s.changed, s.missing, s.blocked, s.hygiene, s.pending
+    )
+}
+
+/// Escapes control characters (including newlines) of an untrusted string.
+pub(crate) fn clean(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A value as shown in a `before -> after` pair (JSON, which escapes control characters).
+pub(crate) fn value(value: Option<&Value>) -> String {
+    match value {
+        None => "(none)".to_owned(),
+        Some(v) => serde_json::to_string(v).unwrap_or_default(),
+    }
+}
+
+/// The verb of an action, e.g. `create`.
+pub(crate) fn verb(action: &Action) -> &'static str {
+    match &action.op {
+        Op::CreateInvite { .. } => "invite",
+        Op::ReplaceInvite { .. } => "replace",
+        Op::RevokeInvite { .. } => "revoke",
+        Op::UpdateUserRole { .. }
+        | Op::UpdateWorkspace { .. }
+        | Op::UpdateWorkspaceMember { .. }
+        | Op::UpdateApiKey { .. } => "update",
+        Op::RemoveUser { .. } | Op::RemoveWorkspaceMember { .. } => "remove",
+        Op::CreateWorkspace { .. } => "create",
+        Op::ArchiveWorkspace { .. } => "archive",
+        Op::AddWorkspaceMember { .. } => "add",
+    }
+}
+
+/// `(destructive, irreversible)` flags after the headline, or an empty string.
+pub(crate) fn flags(action: &Action) -> &'static str {
+    match (action.destructive, action.irreversible) {
+        (true, true) => " (destructive, irreversible)",
+        (true, false) => " (destructive)",
+        (false, true) => " (irreversible)",
+        (false, false) => "",
+    }
+}
+
+/// One `field: before -> after` line (without indentation).
+pub(crate) fn field_line(change: &crate::FieldChange) -> String {
+    let field = clean(&change.field);
+    match (&change.before, &change.after) {
+        (None, Some(after)) => format!("{field}: {}", value(Some(after))),
+        (Some(before), None) => format!("{field}: {} -> (removed)", value(Some(before))),
+        (before, after) => format!(
+            "{field}: {} -> {}",
+            value(before.as_ref()),
+            value(after.as_ref())
+        ),
+    }
+}

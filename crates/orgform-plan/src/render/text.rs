@@ -1,0 +1,310 @@
+//! The terminal rendering.
+
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Style};
+
+use super::{clean, drift_summary_line, field_line, flags, summary_line, value, verb};
+use crate::DriftCategory;
+use crate::drift::DriftReport;
+use crate::types::{ChangeKind, PendingKind, Plan};
+
+struct Painter {
+    color: bool,
+}
+
+impl Painter {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_owned()
+        }
+    }
+
+    fn fg(&self, color: AnsiColor, text: &str) -> String {
+        self.paint(Style::new().fg_color(Some(color.into())), text)
+    }
+
+    fn bold(&self, text: &str) -> String {
+        self.paint(Style::new().bold(), text)
+    }
+}
+
+fn kind_color(kind: ChangeKind) -> AnsiColor {
+    match kind {
+        ChangeKind::Add => AnsiColor::Green,
+        ChangeKind::Change => AnsiColor::Yellow,
+        ChangeKind::Remove => AnsiColor::Red,
+        ChangeKind::Replace => AnsiColor::Magenta,
+    }
+}
+
+/// Renders a plan.
+pub(super) fn plan(plan: &Plan, color: bool) -> String {
+    let p = Painter { color };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "orgform plan for organization {} (live state {})",
+        clean(&plan.organization_id),
+        plan.live_digest
+    );
+    for refusal in &plan.refusals {
+        let _ = writeln!(
+            out,
+            "\n{} {}",
+            p.fg(AnsiColor::Red, "Refused:"),
+            clean(&refusal.message())
+        );
+    }
+    if !plan.errors.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} the manifest cannot be matched to the live organization; nothing is planned.",
+            p.fg(
+                AnsiColor::Red,
+                &format!("Plan errors ({}):", plan.errors.len())
+            )
+        );
+        for e in &plan.errors {
+            let _ = writeln!(out, "  x {}: {}", clean(&e.target), clean(&e.message));
+            if let Some(hint) = &e.hint {
+                let _ = writeln!(out, "      hint: {}", clean(hint));
+            }
+        }
+    }
+    if !plan.actions.is_empty() {
+        out.push_str("\norgform will perform the following actions, in this order:\n\n");
+    }
+    for action in &plan.actions {
+        let kind = action.kind();
+        let symbol = format!("{:>3}", kind.symbol());
+        let mark = if action.irreversible {
+            p.fg(AnsiColor::Red, "!")
+        } else {
+            " ".to_owned()
+        };
+        let _ = writeln!(
+            out,
+            "{}{mark} [{}] {} {}{}",
+            p.fg(kind_color(kind), &symbol),
+            action.id,
+            verb(action),
+            p.bold(&clean(&action.target)),
+            flags(action)
+        );
+        for change in &action.changes {
+            let _ = writeln!(out, "        {}", field_line(change));
+        }
+        for consequence in &action.consequences {
+            let _ = writeln!(out, "        consequence: {}", clean(consequence));
+        }
+        if !action.depends_on.is_empty() {
+            let ids: Vec<String> = action.depends_on.iter().map(|d| format!("[{d}]")).collect();
+            let _ = writeln!(out, "        depends on: {}", ids.join(", "));
+        }
+    }
+    out.push('\n');
+    if plan.actions.is_empty() {
+        out.push_str("No changes.\n");
+    }
+    let _ = writeln!(out, "{}", p.bold(&summary_line(&plan.summary)));
+    if !plan.blocked.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} the API cannot make these changes; a person must:",
+            p.fg(
+                AnsiColor::Red,
+                &format!("Blocked ({}):", plan.blocked.len())
+            )
+        );
+        for b in &plan.blocked {
+            let field = b
+                .field
+                .as_ref()
+                .map(|f| {
+                    format!(
+                        " ({}: {} -> {})",
+                        clean(f),
+                        value(b.live.as_ref()),
+                        value(b.wanted.as_ref())
+                    )
+                })
+                .unwrap_or_default();
+            let _ = writeln!(out, "  # {}{field}", clean(&b.target));
+            let _ = writeln!(out, "      why: {}", clean(&b.reason));
+            let _ = writeln!(out, "      what to do: {}", clean(&b.remedy));
+        }
+    }
+    if !plan.deferred.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nDeferred ({}): not executed now, planned again on a later run:",
+            plan.deferred.len()
+        );
+        for d in &plan.deferred {
+            let waits = d
+                .waits_for_action
+                .map(|id| format!(" (after action [{id}])"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  > {}: {}; {}{waits}",
+                clean(&d.target),
+                d.role,
+                clean(&d.reason)
+            );
+        }
+    }
+    if !plan.pending.is_empty() {
+        let _ = writeln!(out, "\nInvites waiting ({}):", plan.pending.len());
+        for pending in &plan.pending {
+            let state = match pending.kind {
+                PendingKind::InvitePending => "pending until",
+                PendingKind::InviteExpired => "expired at (not re-issued)",
+            };
+            let _ = writeln!(
+                out,
+                "  . invite {} ({}, {}): {state} {}",
+                clean(&pending.email),
+                pending.role,
+                clean(&pending.invite_id),
+                pending.expires_at
+            );
+        }
+    }
+    if !plan.missing.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nMissing ({}): declared, not live:",
+            plan.missing.len()
+        );
+        for m in &plan.missing {
+            let _ = writeln!(out, "  ? {}: {}", clean(&m.target), clean(&m.reason));
+        }
+    }
+    if !plan.unmanaged.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nUnmanaged ({}): live, not declared, reported only:",
+            plan.unmanaged.len()
+        );
+        for u in &plan.unmanaged {
+            let _ = writeln!(
+                out,
+                "  * {} [{}]: {}",
+                clean(&u.target),
+                clean(&u.id),
+                clean(&u.reason)
+            );
+        }
+    }
+    if !plan.warnings.is_empty() {
+        let _ = writeln!(out, "\n{}", p.fg(AnsiColor::Yellow, "Warnings:"));
+        for w in &plan.warnings {
+            let _ = writeln!(out, "  - {}", clean(w));
+        }
+    }
+    out
+}
+
+/// Renders a drift report.
+pub(super) fn drift(report: &DriftReport, color: bool) -> String {
+    let p = Painter { color };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "orgform drift for organization {} (live state {})",
+        clean(&report.organization_id),
+        report.live_digest
+    );
+    for refusal in &report.refusals {
+        let _ = writeln!(
+            out,
+            "\n{} {}",
+            p.fg(AnsiColor::Red, "Refused:"),
+            clean(&refusal.message())
+        );
+    }
+    if !report.errors.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} the manifest cannot be matched to the live organization.",
+            p.fg(
+                AnsiColor::Red,
+                &format!("Plan errors ({}):", report.errors.len())
+            )
+        );
+        for e in &report.errors {
+            let _ = writeln!(out, "  x {}: {}", clean(&e.target), clean(&e.message));
+            if let Some(hint) = &e.hint {
+                let _ = writeln!(out, "      hint: {}", clean(hint));
+            }
+        }
+    }
+    let sections = [
+        (DriftCategory::Unmanaged, "Unmanaged", "live, not declared"),
+        (DriftCategory::Changed, "Changed", "a value differs"),
+        (DriftCategory::Missing, "Missing", "declared, not live"),
+        (
+            DriftCategory::Blocked,
+            "Blocked",
+            "the API cannot make the change",
+        ),
+        (DriftCategory::Pending, "Pending", "waiting; not drift"),
+    ];
+    for (category, title, meaning) in sections {
+        let items: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.category == category)
+            .collect();
+        if items.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "\n{} {meaning}:",
+            p.bold(&format!("{title} ({}):", items.len()))
+        );
+        for f in items {
+            let field = f
+                .field
+                .as_ref()
+                .map(|field| {
+                    format!(
+                        " {}: wanted {}, live {}",
+                        clean(field),
+                        value(f.wanted.as_ref()),
+                        value(f.live.as_ref())
+                    )
+                })
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {}{field} ({})", clean(&f.object), clean(&f.detail));
+        }
+    }
+    if !report.hygiene.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            p.bold(&format!("Hygiene ({}):", report.hygiene.len()))
+        );
+        for h in &report.hygiene {
+            let info = if h.is_drift { "" } else { " [info]" };
+            let _ = writeln!(out, "  {}: {}{info}", clean(&h.object), clean(&h.detail));
+        }
+    }
+    if !report.warnings.is_empty() {
+        let _ = writeln!(out, "\n{}", p.fg(AnsiColor::Yellow, "Warnings:"));
+        for w in &report.warnings {
+            let _ = writeln!(out, "  - {}", clean(w));
+        }
+    }
+    out.push('\n');
+    if !report.is_refused() && !report.has_drift() {
+        out.push_str("No drift.\n");
+    }
+    let _ = writeln!(out, "{}", p.bold(&drift_summary_line(report)));
+    out
+}

@@ -1,0 +1,687 @@
+//! The plan's data: what the planner decided, in the form the executor runs and the renderers
+//! print. The JSON form of [`Plan`] is also the `--out` plan file that `apply PLANFILE` reads
+//! back, so every type here serialises and deserialises, and fields are only ever added.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use orgform_manifest::DataResidencySpec;
+use orgform_model::{ApiKeyStatus, OrgRole, WorkspaceRole};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The plan format this crate writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// An ordered plan: every action to execute, plus everything only reported.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// [`FORMAT_VERSION`].
+    pub format_version: u32,
+    /// The live organization's id.
+    pub organization_id: String,
+    /// Digest of the manifest the plan was computed from (given by the caller).
+    pub manifest_digest: String,
+    /// [`orgform_model::Snapshot::digest`] of the live state the plan was computed from.
+    pub live_digest: String,
+    /// Actions in execution order; empty when there are errors or an organization mismatch.
+    pub actions: Vec<Action>,
+    /// Wanted changes that wait for something (a workspace grant waits for an invite).
+    pub deferred: Vec<Deferred>,
+    /// Wanted changes the API can never make, with what a person must do instead.
+    pub blocked: Vec<Blocked>,
+    /// Live objects that are not declared and are only reported.
+    pub unmanaged: Vec<Unmanaged>,
+    /// Invites waiting for acceptance, and expired invites that are not re-issued.
+    #[serde(default)]
+    pub pending: Vec<Pending>,
+    /// Declared objects that do not exist live and cannot be created (API keys).
+    #[serde(default)]
+    pub missing: Vec<Missing>,
+    /// Plan errors: the manifest cannot be matched to the live org. When non-empty, nothing
+    /// is planned.
+    pub errors: Vec<PlanError>,
+    /// Reasons the plan must not be applied as it stands.
+    pub refusals: Vec<Refusal>,
+    /// Things worth a look that change nothing (e.g. the organization name differs).
+    pub warnings: Vec<String>,
+    /// Counts.
+    pub summary: Summary,
+}
+
+impl Plan {
+    /// Whether the plan has actions to execute (the CLI's "changes pending"). Reported
+    /// unmanaged objects, pending invites, deferred grants and blocked items are not changes.
+    pub fn has_changes(&self) -> bool {
+        !self.actions.is_empty()
+    }
+
+    /// Whether the plan must not be applied: a refusal (organization mismatch, destructive
+    /// limit exceeded) or plan errors.
+    pub fn is_refused(&self) -> bool {
+        !self.refusals.is_empty() || !self.errors.is_empty()
+    }
+
+    /// Whether some wanted change can never be made through the API.
+    pub fn has_blocked(&self) -> bool {
+        !self.blocked.is_empty()
+    }
+
+    /// The outcome the CLI maps to an exit code (`docs/cli.md`, "What counts").
+    pub fn outcome(&self) -> PlanOutcome {
+        if self.is_refused() {
+            PlanOutcome::Refused
+        } else if self.has_blocked() {
+            PlanOutcome::Blocked
+        } else if self.has_changes() {
+            PlanOutcome::Changes
+        } else {
+            PlanOutcome::NoChanges
+        }
+    }
+
+    /// The action with this id.
+    pub fn action(&self, id: u32) -> Option<&Action> {
+        self.actions.iter().find(|a| a.id == id)
+    }
+
+    /// Parses a plan file written by [`crate::render::json`], checking its format version.
+    pub fn from_json(text: &str) -> Result<Self, PlanFileError> {
+        #[derive(Deserialize)]
+        struct Version {
+            format_version: u32,
+        }
+        let version: Version = serde_json::from_str(text).map_err(PlanFileError::Parse)?;
+        if version.format_version != FORMAT_VERSION {
+            return Err(PlanFileError::UnsupportedVersion {
+                found: version.format_version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        serde_json::from_str(text).map_err(PlanFileError::Parse)
+    }
+}
+
+/// What a plan means for the exit code; the first that applies wins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanOutcome {
+    /// Refusals or plan errors: exit 3, nothing is applied.
+    Refused,
+    /// Blocked items: the rest may be applied, then exit 3.
+    Blocked,
+    /// Executable actions: exit 2 with `--detailed-exitcode`.
+    Changes,
+    /// Nothing to execute: exit 0.
+    NoChanges,
+}
+
+/// A plan file that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanFileError {
+    /// Not JSON of the plan's shape.
+    #[error("the plan file is not a valid orgform plan: {0}")]
+    Parse(#[source] serde_json::Error),
+    /// Written by another version of orgform.
+    #[error(
+        "plan file format version {found} is not supported (this orgform reads version {supported})"
+    )]
+    UnsupportedVersion {
+        /// The file's `format_version`.
+        found: u32,
+        /// The version this crate reads.
+        supported: u32,
+    },
+}
+
+/// One step of the plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Action {
+    /// 1-based position in execution order, stable for the same inputs.
+    pub id: u32,
+    /// Everything the executor needs; it makes no choices of its own.
+    pub op: Op,
+    /// Human label, e.g. `member alice@acme.example`.
+    pub target: String,
+    /// Field by field, before and after.
+    pub changes: Vec<FieldChange>,
+    /// Removes access or objects (counted against the destructive limits).
+    pub destructive: bool,
+    /// Cannot be undone (archives).
+    pub irreversible: bool,
+    /// Ids of earlier actions that must succeed first.
+    pub depends_on: Vec<u32>,
+    /// Side effects the API performs on its own, e.g. keys archived with their workspace.
+    pub consequences: Vec<String>,
+}
+
+impl Action {
+    /// How this action changes its object.
+    pub fn kind(&self) -> ChangeKind {
+        self.op.change_kind()
+    }
+
+    /// The destructive limit this action counts against, if it is destructive.
+    pub fn destructive_kind(&self) -> Option<DestructiveKind> {
+        if !self.destructive {
+            return None;
+        }
+        Some(match &self.op {
+            Op::RemoveUser { .. } => DestructiveKind::MemberRemovals,
+            Op::RevokeInvite { .. } => DestructiveKind::InviteRevocations,
+            Op::RemoveWorkspaceMember { .. } => DestructiveKind::WorkspaceMemberRemovals,
+            Op::ArchiveWorkspace { .. } => DestructiveKind::WorkspaceArchives,
+            _ => DestructiveKind::KeyDeactivations,
+        })
+    }
+}
+
+/// Terraform's change symbols.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// `+`
+    Add,
+    /// `~`
+    Change,
+    /// `-`
+    Remove,
+    /// `-/+`: delete, then create.
+    Replace,
+}
+
+impl ChangeKind {
+    /// `+`, `~`, `-` or `-/+`.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Self::Add => "+",
+            Self::Change => "~",
+            Self::Remove => "-",
+            Self::Replace => "-/+",
+        }
+    }
+}
+
+/// One field's change; `None` means absent on that side.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    /// Field name, e.g. `role`.
+    pub field: String,
+    /// Live value.
+    #[serde(default)]
+    pub before: Option<Value>,
+    /// Wanted value.
+    #[serde(default)]
+    pub after: Option<Value>,
+}
+
+/// What the executor does. Every id is a live id, except [`WorkspaceRef::Created`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Op {
+    /// `POST /v1/organizations/invites`.
+    CreateInvite {
+        /// Recipient, as the manifest wrote it.
+        email: String,
+        /// Role.
+        role: OrgRole,
+    },
+    /// Delete the pending invite, then create one with the new role (`-/+`); not destructive:
+    /// the person stays invited.
+    ReplaceInvite {
+        /// The pending invite to delete.
+        invite_id: String,
+        /// Recipient.
+        email: String,
+        /// The new role.
+        role: OrgRole,
+    },
+    /// `DELETE /v1/organizations/invites/{invite_id}`.
+    RevokeInvite {
+        /// The pending invite.
+        invite_id: String,
+        /// Recipient.
+        email: String,
+    },
+    /// `POST /v1/organizations/users/{user_id}`.
+    UpdateUserRole {
+        /// The member.
+        user_id: String,
+        /// Their email.
+        email: String,
+        /// The new role.
+        role: OrgRole,
+    },
+    /// `DELETE /v1/organizations/users/{user_id}`.
+    RemoveUser {
+        /// The member.
+        user_id: String,
+        /// Their email.
+        email: String,
+    },
+    /// `POST /v1/organizations/workspaces`.
+    CreateWorkspace {
+        /// Name.
+        name: String,
+        /// `#RRGGBB`, when stated.
+        display_color: Option<String>,
+        /// Residency, when stated.
+        data_residency: Option<DataResidencySpec>,
+        /// Tags (empty when not stated).
+        tags: BTreeMap<String, String>,
+    },
+    /// `POST /v1/organizations/workspaces/{workspace_id}`; only changed fields are `Some`.
+    UpdateWorkspace {
+        /// The workspace.
+        workspace_id: String,
+        /// New name.
+        name: Option<String>,
+        /// New colour.
+        display_color: Option<String>,
+        /// New residency: the stated inference fields (never `workspace_geo`, which is
+        /// immutable).
+        data_residency: Option<DataResidencySpec>,
+        /// The complete wanted tag map.
+        tags: Option<BTreeMap<String, String>>,
+    },
+    /// `POST /v1/organizations/workspaces/{workspace_id}/archive` (irreversible).
+    ArchiveWorkspace {
+        /// The workspace.
+        workspace_id: String,
+        /// Its live name.
+        name: String,
+    },
+    /// `POST /v1/organizations/workspaces/{workspace_id}/members`.
+    AddWorkspaceMember {
+        /// The workspace, possibly created by an earlier action.
+        workspace: WorkspaceRef,
+        /// The member.
+        user_id: String,
+        /// Their email.
+        email: String,
+        /// Role in the workspace.
+        role: WorkspaceRole,
+    },
+    /// `POST /v1/organizations/workspaces/{workspace_id}/members/{user_id}`.
+    UpdateWorkspaceMember {
+        /// The workspace.
+        workspace_id: String,
+        /// The member.
+        user_id: String,
+        /// Their email.
+        email: String,
+        /// New role in the workspace.
+        role: WorkspaceRole,
+    },
+    /// `DELETE /v1/organizations/workspaces/{workspace_id}/members/{user_id}`.
+    RemoveWorkspaceMember {
+        /// The workspace.
+        workspace_id: String,
+        /// The member.
+        user_id: String,
+        /// Their email (or the user id when the user is not listed live).
+        email: String,
+    },
+    /// `POST /v1/organizations/api_keys/{key_id}`; only changed fields are `Some`.
+    UpdateApiKey {
+        /// The key.
+        key_id: String,
+        /// New name.
+        name: Option<String>,
+        /// New status.
+        status: Option<ApiKeyStatus>,
+    },
+}
+
+impl Op {
+    /// The `kind` tag as serialised, e.g. `create_invite`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::CreateInvite { .. } => "create_invite",
+            Self::ReplaceInvite { .. } => "replace_invite",
+            Self::RevokeInvite { .. } => "revoke_invite",
+            Self::UpdateUserRole { .. } => "update_user_role",
+            Self::RemoveUser { .. } => "remove_user",
+            Self::CreateWorkspace { .. } => "create_workspace",
+            Self::UpdateWorkspace { .. } => "update_workspace",
+            Self::ArchiveWorkspace { .. } => "archive_workspace",
+            Self::AddWorkspaceMember { .. } => "add_workspace_member",
+            Self::UpdateWorkspaceMember { .. } => "update_workspace_member",
+            Self::RemoveWorkspaceMember { .. } => "remove_workspace_member",
+            Self::UpdateApiKey { .. } => "update_api_key",
+        }
+    }
+
+    /// How the operation changes its object.
+    pub fn change_kind(&self) -> ChangeKind {
+        match self {
+            Self::CreateInvite { .. }
+            | Self::CreateWorkspace { .. }
+            | Self::AddWorkspaceMember { .. } => ChangeKind::Add,
+            Self::ReplaceInvite { .. } => ChangeKind::Replace,
+            Self::UpdateUserRole { .. }
+            | Self::UpdateWorkspace { .. }
+            | Self::UpdateWorkspaceMember { .. }
+            | Self::UpdateApiKey { .. } => ChangeKind::Change,
+            Self::RevokeInvite { .. }
+            | Self::RemoveUser { .. }
+            | Self::ArchiveWorkspace { .. }
+            | Self::RemoveWorkspaceMember { .. } => ChangeKind::Remove,
+        }
+    }
+}
+
+/// A workspace an action refers to.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkspaceRef {
+    /// A live workspace.
+    Id(String),
+    /// A workspace created by an earlier action of this plan (listed in `depends_on`).
+    Created {
+        /// Its name, as in the `create_workspace` action.
+        name: String,
+    },
+}
+
+/// A wanted change that waits for something outside this run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deferred {
+    /// Human label, e.g. `workspace member bob@acme.example in production`.
+    pub target: String,
+    /// The person.
+    pub email: String,
+    /// The workspace (manifest name).
+    pub workspace: String,
+    /// The wanted workspace role.
+    pub role: WorkspaceRole,
+    /// What it waits for.
+    pub reason: String,
+    /// The action of this plan that sends the invite it waits for, if any.
+    #[serde(default)]
+    pub waits_for_action: Option<u32>,
+}
+
+/// Why a wanted change is blocked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockedKind {
+    /// Granting or revoking admin or an enterprise owner role.
+    AdministrativeRole,
+    /// Inviting someone with an administrative role.
+    AdministrativeInvite,
+    /// Removing an admin or owner.
+    AdministrativeRemoval,
+    /// A workspace role other than the implicit one for an org admin or billing member.
+    ImplicitWorkspaceRole,
+    /// Reactivating an archived key.
+    ArchivedKey,
+    /// Reactivating an expired key.
+    ExpiredKey,
+    /// A key in a workspace that is (or is being) archived.
+    KeyInArchivedWorkspace,
+    /// A status the API cannot set, or a live status orgform does not know.
+    UnsupportedStatus,
+    /// Changing `workspace_geo`.
+    WorkspaceGeo,
+    /// Demoting, removing or deactivating the keys of a protected email.
+    Protected,
+}
+
+/// A wanted change the API can never make.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blocked {
+    /// Category.
+    pub kind: BlockedKind,
+    /// Human label.
+    pub target: String,
+    /// The field concerned, if one.
+    #[serde(default)]
+    pub field: Option<String>,
+    /// The live value.
+    #[serde(default)]
+    pub live: Option<Value>,
+    /// The wanted value.
+    #[serde(default)]
+    pub wanted: Option<Value>,
+    /// Why the API cannot do it.
+    pub reason: String,
+    /// What a person must do instead.
+    pub remedy: String,
+}
+
+/// The kind of a live object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectKind {
+    /// An organization member.
+    Member,
+    /// An invite.
+    Invite,
+    /// A workspace.
+    Workspace,
+    /// An explicit workspace membership.
+    WorkspaceMember,
+    /// An API key.
+    ApiKey,
+}
+
+impl fmt::Display for ObjectKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Member => "member",
+            Self::Invite => "invite",
+            Self::Workspace => "workspace",
+            Self::WorkspaceMember => "workspace member",
+            Self::ApiKey => "api key",
+        })
+    }
+}
+
+/// A live object that is not declared and is only reported.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unmanaged {
+    /// Kind.
+    pub kind: ObjectKind,
+    /// Live id (`user_...`, `invite_...`, `wrkspc_...`, `apikey_...`; for a workspace
+    /// membership `wrkspc_.../user_...`).
+    pub id: String,
+    /// Human label.
+    pub target: String,
+    /// Why it is only reported (policy `report`, protected email, admin...).
+    pub reason: String,
+    /// The email is in `settings.protected`.
+    #[serde(default)]
+    pub protected: bool,
+}
+
+/// The state of a listed person's invite that is only reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PendingKind {
+    /// Pending inside its 21 days, with the wanted role: waiting for acceptance.
+    InvitePending,
+    /// Expired and not re-issued (`reissue_expired: false`).
+    InviteExpired,
+}
+
+/// A listed person who is invited but not yet a member.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    /// Category.
+    pub kind: PendingKind,
+    /// The person.
+    pub email: String,
+    /// The invite.
+    pub invite_id: String,
+    /// The invite's role.
+    pub role: OrgRole,
+    /// When it expires (or expired).
+    pub expires_at: jiff::Timestamp,
+}
+
+/// A declared object that does not exist live and that the API cannot create.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Missing {
+    /// Kind.
+    pub kind: ObjectKind,
+    /// Human label.
+    pub target: String,
+    /// What to do about it.
+    pub reason: String,
+}
+
+/// Why the manifest cannot be matched to the live organization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanErrorKind {
+    /// Two live non-archived workspaces have the listed name.
+    AmbiguousWorkspace,
+    /// A pinned workspace id matches nothing.
+    UnknownWorkspaceId,
+    /// A pinned workspace id is archived but the entry lacks `archived: true`.
+    ArchivedWorkspacePinned,
+    /// A key name (+ workspace) matches several keys.
+    AmbiguousApiKey,
+    /// A key id matches nothing.
+    UnknownApiKeyId,
+    /// A key entry's `workspace` names several live workspaces.
+    AmbiguousKeyWorkspace,
+    /// A workspace lists an email that is neither under `members` nor a live org admin or
+    /// billing member.
+    UndeclaredWorkspaceMember,
+    /// Two entries resolve to the same live object.
+    DuplicateMatch,
+}
+
+/// The manifest cannot be matched to the live organization.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanError {
+    /// Category.
+    pub kind: PlanErrorKind,
+    /// The manifest entry concerned.
+    pub target: String,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    #[serde(default)]
+    pub hint: Option<String>,
+}
+
+/// A kind of destructive action; each has its own limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DestructiveKind {
+    /// Organization member removals (against live members).
+    MemberRemovals,
+    /// Invite revocations (against live pending invites).
+    InviteRevocations,
+    /// Workspace member removals (against live explicit workspace memberships).
+    WorkspaceMemberRemovals,
+    /// Key deactivations and archivals (against live active and inactive keys).
+    KeyDeactivations,
+    /// Workspace archives (against live non-archived workspaces).
+    WorkspaceArchives,
+}
+
+impl DestructiveKind {
+    /// Every kind, in the order reports list them.
+    pub const ALL: [Self; 5] = [
+        Self::MemberRemovals,
+        Self::InviteRevocations,
+        Self::WorkspaceMemberRemovals,
+        Self::KeyDeactivations,
+        Self::WorkspaceArchives,
+    ];
+}
+
+impl fmt::Display for DestructiveKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::MemberRemovals => "member removals",
+            Self::InviteRevocations => "invite revocations",
+            Self::WorkspaceMemberRemovals => "workspace member removals",
+            Self::KeyDeactivations => "api key deactivations and archivals",
+            Self::WorkspaceArchives => "workspace archives",
+        })
+    }
+}
+
+/// Why the plan must not be applied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Refusal {
+    /// The manifest's organization id is not the live one; nothing else is planned.
+    OrganizationMismatch {
+        /// `organization.id` in the manifest.
+        manifest: String,
+        /// The live organization id.
+        live: String,
+    },
+    /// More destructive actions of one kind than the limits allow.
+    DestructiveLimit {
+        /// The kind.
+        destructive_kind: DestructiveKind,
+        /// Destructive actions of that kind in the plan.
+        count: u32,
+        /// The limit that applied.
+        limit: u32,
+        /// Live objects of that kind.
+        live_total: u32,
+        /// What raises the limit.
+        override_hint: String,
+    },
+}
+
+impl Refusal {
+    /// One line for people.
+    pub fn message(&self) -> String {
+        match self {
+            Self::OrganizationMismatch { manifest, live } => format!(
+                "the manifest describes organization {manifest} but the admin key belongs to organization {live}"
+            ),
+            Self::DestructiveLimit {
+                destructive_kind,
+                count,
+                limit,
+                live_total,
+                override_hint,
+            } => format!(
+                "{count} {destructive_kind} exceed the limit of {limit} (of {live_total} live); {override_hint}"
+            ),
+        }
+    }
+}
+
+/// Counts; `add`, `change`, `remove` and `replace` count executable actions by kind.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// `+` actions.
+    pub add: u32,
+    /// `~` actions.
+    pub change: u32,
+    /// `-` actions.
+    pub remove: u32,
+    /// `-/+` actions.
+    pub replace: u32,
+    /// Irreversible actions.
+    pub irreversible: u32,
+    /// Destructive actions.
+    #[serde(default)]
+    pub destructive: u32,
+    /// Deferred items.
+    pub deferred: u32,
+    /// Blocked items.
+    pub blocked: u32,
+    /// Unmanaged objects reported.
+    pub unmanaged: u32,
+    /// Pending invites reported.
+    #[serde(default)]
+    pub pending: u32,
+    /// Missing keys reported.
+    #[serde(default)]
+    pub missing: u32,
+    /// Plan errors.
+    #[serde(default)]
+    pub errors: u32,
+}
