@@ -1,1 +1,30 @@
 //! Admin API client: typed calls, complete snapshot reads, safe retries and rate limiting.
+//!
+//! - [`AdminKey`] holds the key and never prints it.
+//! - [`ClientConfig`] and [`Client::new`] enforce the base-URL policy (plain `http://` only to
+//!   loopback, decided from the URL alone), disable redirects and use rustls.
+//! - Typed calls cover every endpoint orgform needs; [`Client::fetch_snapshot`] reads the
+//!   whole organization or fails: there is no partial snapshot.
+//! - Retries follow the official SDKs (`retry` module); writes whose outcome is unknown are
+//!   checked by reading back before any resend (`client` module).
+//!
+//! Every request sends `anthropic-version: 2023-06-01` and, like the official SDKs,
+//! `?beta=true`. The key goes only in the `x-api-key` header, marked sensitive.
+
+mod client;
+mod config;
+mod endpoints;
+mod error;
+mod key;
+pub mod retry;
+mod snapshot;
+mod wire;
+
+pub use client::{API_VERSION, Client, PAGE_SIZE, Written};
+pub use config::{Backoff, ClientConfig, DEFAULT_MAX_RETRIES, RateLimit, check_base_url};
+pub use endpoints::{ApiKeyFilter, InviteFilter, UserFilter};
+pub use error::ApiError;
+pub use key::{AdminKey, KeyError};
+pub use wire::{
+    CreateWorkspace, DataResidencyCreate, DataResidencyUpdate, UpdateApiKey, UpdateWorkspace,
+};

@@ -1,0 +1,615 @@
+//! The HTTP core: one request attempt, the retry loops for reads and writes, and cursor
+//! pagination.
+//!
+//! Every attempt first waits for the client-side rate limiter (when enabled), then for a
+//! slot of the global concurrency limit; the slot is released before any backoff sleep, so
+//! a request waiting to retry never blocks the others.
+//!
+//! Writes are never blindly resent. An attempt whose outcome is unknown (a timeout or a
+//! broken connection after the request may have been sent, or a 5xx other than 529) is
+//! followed by a read that tells whether the write took effect; only if it did not is the
+//! write sent again, within the same retry budget. When an attempt after an unknown outcome
+//! is refused with a 4xx (the "already exists" or "not found" answers a repeated write gets),
+//! the read decides too. A server could still apply a request after the read-back has
+//! looked; that window cannot be closed without idempotency keys, which the Admin API does
+//! not offer.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::fmt::Write as _;
+use std::future::Future;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::Method;
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
+use tracing::Instrument as _;
+use url::Url;
+
+use crate::config::{ClientConfig, check_base_url};
+use crate::retry;
+use crate::wire::{ErrorEnvelope, Page};
+use crate::{AdminKey, ApiError};
+
+/// The only current API version.
+pub const API_VERSION: &str = "2023-06-01";
+
+/// Page size used for every list: the maximum the API allows.
+pub const PAGE_SIZE: u32 = 1000;
+
+/// The result of a write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Written<T> {
+    /// The object as the server returned it (or as read back).
+    pub value: T,
+    /// The request id of the successful write, when the write's own response arrived.
+    pub request_id: Option<String>,
+    /// True when the write's response was lost and its effect was confirmed by reading the
+    /// organization back.
+    pub confirmed_by_read: bool,
+}
+
+/// An Admin API client. Cheap to clone; clones share the rate limiter and the concurrency
+/// limit.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: String,
+    key_header: HeaderValue,
+    config: ClientConfig,
+    limiter: Option<DefaultDirectRateLimiter>,
+    permits: Semaphore,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base)
+            .field("admin_key", &"[redacted]")
+            .field("max_retries", &self.inner.config.max_retries)
+            .field("rate_limit", &self.inner.config.rate_limit)
+            .field("concurrency", &self.inner.config.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One HTTP request, before it is sent.
+#[derive(Clone, Debug)]
+pub(crate) struct Req {
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(&'static str, String)>,
+    pub body: Option<Vec<u8>>,
+}
+
+impl Req {
+    pub(crate) fn get(path: String) -> Self {
+        Self {
+            method: Method::GET,
+            path,
+            query: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub(crate) fn query(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.query.push((name, value.into()));
+        self
+    }
+
+    pub(crate) fn post(path: String, body: &impl serde::Serialize) -> Self {
+        Self {
+            method: Method::POST,
+            path,
+            query: Vec::new(),
+            body: Some(serde_json::to_vec(body).expect("request bodies always serialise")),
+        }
+    }
+
+    pub(crate) fn post_empty(path: String) -> Self {
+        Self {
+            method: Method::POST,
+            path,
+            query: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub(crate) fn delete(path: String) -> Self {
+        Self {
+            method: Method::DELETE,
+            path,
+            query: Vec::new(),
+            body: None,
+        }
+    }
+}
+
+/// A successful response.
+pub(crate) struct Resp {
+    pub request_id: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// A failed attempt and what it means for the next one.
+struct Failure {
+    error: ApiError,
+    retry: bool,
+    wait: Option<Duration>,
+    /// The request may have been applied.
+    unknown_outcome: bool,
+}
+
+/// Follows `after_id` cursors and refuses a cursor it has seen before.
+#[derive(Debug)]
+pub(crate) struct CursorGuard<'a> {
+    path: &'a str,
+    seen: HashSet<String>,
+}
+
+impl<'a> CursorGuard<'a> {
+    pub(crate) fn new(path: &'a str) -> Self {
+        Self {
+            path,
+            seen: HashSet::new(),
+        }
+    }
+
+    /// The next `after_id`, `None` when the listing is complete.
+    pub(crate) fn advance(
+        &mut self,
+        has_more: bool,
+        last_id: Option<String>,
+    ) -> Result<Option<String>, ApiError> {
+        if !has_more {
+            return Ok(None);
+        }
+        let Some(cursor) = last_id else {
+            return Err(ApiError::PaginationMissingCursor {
+                path: self.path.to_owned(),
+            });
+        };
+        if !self.seen.insert(cursor.clone()) {
+            return Err(ApiError::PaginationLoop {
+                path: self.path.to_owned(),
+                cursor,
+            });
+        }
+        Ok(Some(cursor))
+    }
+}
+
+/// Percent-encodes one path segment; refuses ids that would change the path's shape.
+pub(crate) fn segment(id: &str) -> Result<String, ApiError> {
+    if id.is_empty() || id == "." || id == ".." || id.eq_ignore_ascii_case("%2e") {
+        return Err(ApiError::InvalidArgument(format!("invalid id {id:?}")));
+    }
+    let mut out = String::with_capacity(id.len());
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    Ok(out)
+}
+
+impl Client {
+    /// Builds a client. Fails on a base URL the policy refuses (decided from the URL alone,
+    /// before any connection) or on unusable settings.
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "taking the key by value keeps the secret's single owner explicit"
+    )]
+    pub fn new(config: ClientConfig, key: AdminKey) -> Result<Self, ApiError> {
+        let base = check_base_url(&config.base_url)?;
+        if config.concurrency == 0 {
+            return Err(ApiError::Config("concurrency must be at least 1".into()));
+        }
+        let mut key_header = HeaderValue::from_str(key.expose())
+            .map_err(|_| ApiError::Config("the admin key cannot be sent in a header".into()))?;
+        key_header.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert("anthropic-version", HeaderValue::from_static(API_VERSION));
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            .user_agent(config.user_agent.clone())
+            .default_headers(headers)
+            .use_rustls_tls()
+            .build()
+            .map_err(|e| ApiError::Config(format!("cannot build the http client: {e}")))?;
+        let limiter = match config.rate_limit {
+            None => None,
+            Some(limit) => {
+                let per_minute = NonZeroU32::new(limit.per_minute)
+                    .ok_or_else(|| ApiError::Config("rate limit must be at least 1/min".into()))?;
+                let burst = NonZeroU32::new(limit.burst.max(1)).unwrap_or(NonZeroU32::MIN);
+                Some(RateLimiter::direct(
+                    Quota::per_minute(per_minute).allow_burst(burst),
+                ))
+            }
+        };
+        let base = base.as_str().trim_end_matches('/').to_owned();
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                key_header,
+                permits: Semaphore::new(config.concurrency),
+                config,
+                limiter,
+            }),
+        })
+    }
+
+    /// The settings this client was built with.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    fn url(&self, req: &Req) -> Result<Url, ApiError> {
+        let mut url = Url::parse(&format!("{}{}", self.inner.base, req.path))
+            .map_err(|e| ApiError::InvalidArgument(format!("bad request path: {e}")))?;
+        {
+            let mut pairs = url.query_pairs_mut();
+            // The official SDKs mark every admin call as beta; the server ignores it.
+            pairs.append_pair("beta", "true");
+            for (k, v) in &req.query {
+                pairs.append_pair(k, v);
+            }
+        }
+        Ok(url)
+    }
+
+    async fn attempt(&self, req: &Req, attempt: u32) -> Result<Resp, Failure> {
+        let url = self.url(req).map_err(|error| Failure {
+            error,
+            retry: false,
+            wait: None,
+            unknown_outcome: false,
+        })?;
+        if let Some(limiter) = &self.inner.limiter {
+            limiter.until_ready().await;
+        }
+        let _permit = self
+            .inner
+            .permits
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        let span = tracing::debug_span!(
+            "admin_api_request",
+            method = %req.method,
+            path = %req.path,
+            attempt,
+            status = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+        );
+        async {
+            let mut builder = self
+                .inner
+                .http
+                .request(req.method.clone(), url)
+                .header("x-api-key", self.inner.key_header.clone());
+            if let Some(body) = &req.body {
+                builder = builder
+                    .header("content-type", "application/json")
+                    .body(body.clone());
+            }
+            let transport = |e: &reqwest::Error, maybe_sent: bool| Failure {
+                error: ApiError::Transport {
+                    method: req.method.to_string(),
+                    path: req.path.clone(),
+                    detail: error_chain(e),
+                    maybe_sent,
+                    timeout: e.is_timeout(),
+                },
+                retry: true,
+                wait: None,
+                unknown_outcome: maybe_sent,
+            };
+            let response = builder.send().await.map_err(|e| {
+                let f = transport(&e, !e.is_connect());
+                tracing::debug!(error = %f.error, "request failed");
+                f
+            })?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let request_id = headers
+                .get("request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let current = tracing::Span::current();
+            current.record("status", status);
+            if let Some(id) = &request_id {
+                current.record("request_id", id.as_str());
+            }
+            let body = response.bytes().await.map_err(|e| {
+                let f = transport(&e, true);
+                tracing::debug!(error = %f.error, "response body failed");
+                f
+            })?;
+            tracing::debug!("response");
+            if (200..300).contains(&status) {
+                return Ok(Resp {
+                    request_id,
+                    body: body.to_vec(),
+                });
+            }
+            let envelope = serde_json::from_slice::<ErrorEnvelope>(&body).ok();
+            let (error_type, message, body_request_id) = match envelope {
+                Some(env) => (
+                    env.error.kind.unwrap_or_else(|| "unknown".into()),
+                    env.error.message.unwrap_or_default(),
+                    env.request_id,
+                ),
+                None => (
+                    "unknown".into(),
+                    format!(
+                        "response body was not an api error object ({} bytes)",
+                        body.len()
+                    ),
+                    None,
+                ),
+            };
+            Err(Failure {
+                error: ApiError::Api {
+                    method: req.method.to_string(),
+                    path: req.path.clone(),
+                    status,
+                    error_type,
+                    message,
+                    request_id: request_id.or(body_request_id),
+                },
+                retry: retry::should_retry(status, &headers),
+                wait: retry::retry_after(&headers, jiff::Timestamp::now()),
+                unknown_outcome: status >= 500 && status != 529,
+            })
+        }
+        .instrument(span)
+        .await
+    }
+
+    fn wait_before(&self, n: u32, server: Option<Duration>) -> Duration {
+        retry::delay(&self.inner.config.backoff, n, server)
+    }
+
+    /// Sends a request that changes nothing, retrying whatever is retryable.
+    pub(crate) async fn read(&self, req: &Req) -> Result<Resp, ApiError> {
+        let max = self.inner.config.max_retries;
+        let mut n = 0;
+        loop {
+            match self.attempt(req, n).await {
+                Ok(resp) => return Ok(resp),
+                Err(f) if f.retry && n < max => {
+                    let wait = self.wait_before(n, f.wait);
+                    tracing::debug!(error = %f.error, ?wait, "retrying read");
+                    tokio::time::sleep(wait).await;
+                    n += 1;
+                }
+                Err(f) => return Err(f.error),
+            }
+        }
+    }
+
+    /// Sends a read and decodes its body.
+    pub(crate) async fn read_json<T: DeserializeOwned>(&self, req: &Req) -> Result<T, ApiError> {
+        let resp = self.read(req).await?;
+        decode(req, &resp)
+    }
+
+    /// A GET that maps 404 to `None`.
+    pub(crate) async fn read_optional<T: DeserializeOwned>(
+        &self,
+        req: &Req,
+    ) -> Result<Option<T>, ApiError> {
+        match self.read_json(req).await {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every item of an `after_id`-paginated list.
+    pub(crate) async fn list_all<T: DeserializeOwned>(
+        &self,
+        base: Req,
+    ) -> Result<Vec<T>, ApiError> {
+        let mut guard = CursorGuard::new(&base.path);
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut req = base.clone().query("limit", PAGE_SIZE.to_string());
+            if let Some(cursor) = after.take() {
+                req = req.query("after_id", cursor);
+            }
+            let page: Page<T> = self.read_json(&req).await?;
+            out.extend(page.data);
+            match guard.advance(page.has_more, page.last_id)? {
+                Some(next) => after = Some(next),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// Sends a write. When an attempt's outcome is unknown, `verify` reads the organization
+    /// back: `Some(value)` means the write took effect.
+    pub(crate) async fn write<T, F, Fut>(
+        &self,
+        operation: &str,
+        req: &Req,
+        decode_ok: impl Fn(&Resp) -> Result<T, ApiError>,
+        verify: F,
+    ) -> Result<Written<T>, ApiError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Option<T>, ApiError>>,
+    {
+        let max = self.inner.config.max_retries;
+        let mut unknown_before = false;
+        let mut n = 0;
+        let confirmed = |value| Written {
+            value,
+            request_id: None,
+            confirmed_by_read: true,
+        };
+        loop {
+            let failure = match self.attempt(req, n).await {
+                Ok(resp) => {
+                    return Ok(Written {
+                        value: decode_ok(&resp)?,
+                        request_id: resp.request_id,
+                        confirmed_by_read: false,
+                    });
+                }
+                Err(f) => f,
+            };
+            let refused = matches!(failure.error, ApiError::Api { status, .. } if (400..500).contains(&status));
+            if failure.unknown_outcome || (unknown_before && refused) {
+                unknown_before |= failure.unknown_outcome;
+                tracing::debug!(error = %failure.error, operation, "outcome unknown: reading back");
+                let found = verify().await.map_err(|source| ApiError::OutcomeUnknown {
+                    operation: operation.to_owned(),
+                    source: Box::new(source),
+                })?;
+                if let Some(value) = found {
+                    tracing::debug!(operation, "write confirmed by read-back");
+                    return Ok(confirmed(value));
+                }
+            }
+            if failure.retry && n < max {
+                let wait = self.wait_before(n, failure.wait);
+                tracing::debug!(error = %failure.error, ?wait, operation, "retrying write");
+                tokio::time::sleep(wait).await;
+                n += 1;
+            } else {
+                return Err(failure.error);
+            }
+        }
+    }
+}
+
+/// Decodes a success body.
+pub(crate) fn decode<T: DeserializeOwned>(req: &Req, resp: &Resp) -> Result<T, ApiError> {
+    serde_json::from_slice(&resp.body).map_err(|e| ApiError::Decode {
+        method: req.method.to_string(),
+        path: req.path.clone(),
+        detail: e.to_string(),
+        request_id: resp.request_id.clone(),
+    })
+}
+
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_guard_follows_and_stops() {
+        let mut g = CursorGuard::new("/v1/organizations/users");
+        assert_eq!(
+            g.advance(true, Some("a".into())).unwrap().as_deref(),
+            Some("a")
+        );
+        assert_eq!(
+            g.advance(true, Some("b".into())).unwrap().as_deref(),
+            Some("b")
+        );
+        assert_eq!(g.advance(false, Some("c".into())).unwrap(), None);
+        assert_eq!(g.advance(false, None).unwrap(), None);
+    }
+
+    #[test]
+    fn cursor_guard_refuses_repeats_and_missing_cursors() {
+        let mut g = CursorGuard::new("/p");
+        g.advance(true, Some("a".into())).unwrap();
+        g.advance(true, Some("b".into())).unwrap();
+        assert!(matches!(
+            g.advance(true, Some("a".into())),
+            Err(ApiError::PaginationLoop { .. })
+        ));
+        assert!(matches!(
+            g.advance(true, None),
+            Err(ApiError::PaginationMissingCursor { .. })
+        ));
+    }
+
+    #[test]
+    fn segments_are_encoded() {
+        assert_eq!(segment("user_01Abc").unwrap(), "user_01Abc");
+        assert_eq!(segment("a/b?c").unwrap(), "a%2Fb%3Fc");
+        assert_eq!(segment("a.b").unwrap(), "a%2Eb");
+        for bad in ["", ".", "..", "%2e"] {
+            assert!(segment(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn new_refuses_plain_http_before_connecting() {
+        let err = Client::new(
+            ClientConfig {
+                base_url: "http://example.invalid".into(),
+                ..ClientConfig::default()
+            },
+            AdminKey::new("sk-test").unwrap(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ApiError::UrlPolicy { .. }));
+    }
+
+    #[test]
+    fn debug_hides_the_key() {
+        let client = Client::new(
+            ClientConfig {
+                base_url: "http://127.0.0.1:9".into(),
+                ..ClientConfig::default()
+            },
+            AdminKey::new("sk-ant-admin01-CANARY").unwrap(),
+        )
+        .unwrap();
+        let text = format!("{client:?}");
+        assert!(!text.contains("CANARY"), "{text}");
+        assert!(text.contains("127.0.0.1"));
+    }
+
+    #[test]
+    fn url_carries_beta_and_bracketed_arrays() {
+        let client = Client::new(
+            ClientConfig {
+                base_url: "http://127.0.0.1:9/".into(),
+                ..ClientConfig::default()
+            },
+            AdminKey::new("sk-test").unwrap(),
+        )
+        .unwrap();
+        let req = Req::get("/v1/organizations/invites".into())
+            .query("statuses[]", "pending")
+            .query("email", "a+b@x.example");
+        let url = client.url(&req).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:9/v1/organizations/invites?beta=true&statuses%5B%5D=pending&email=a%2Bb%40x.example"
+        );
+    }
+}

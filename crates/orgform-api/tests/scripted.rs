@@ -1,0 +1,533 @@
+//! The client against a tiny scripted HTTP server: retries, pagination guards, headers,
+//! redirects and writes whose response is lost.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use orgform_api::{AdminKey, ApiError, Backoff, Client, ClientConfig, InviteFilter, UserFilter};
+use orgform_model::OrgRole;
+use serde_json::{Value, json};
+
+const KEY: &str = "sk-ant-admin01-scripted-CANARY-0000";
+
+#[derive(Clone, Debug)]
+struct Seen {
+    method: Method,
+    path: String,
+    query: Vec<(String, String)>,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Seen {
+    fn q(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+enum Action {
+    Json(u16, Vec<(&'static str, String)>, Value),
+    /// Never answers within the client's timeout.
+    Hang,
+    /// Starts a 200 response whose body then breaks off.
+    BrokenBody,
+}
+
+type Script = Box<dyn FnMut(&Seen) -> Action + Send>;
+
+struct Shared {
+    script: Mutex<Script>,
+    log: Mutex<Vec<Seen>>,
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let query = uri
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let seen = Seen {
+        method,
+        path: uri.path().to_owned(),
+        query,
+        headers,
+        body: body.to_vec(),
+    };
+    shared.log.lock().unwrap().push(seen.clone());
+    let action = (shared.script.lock().unwrap())(&seen);
+    match action {
+        Action::Json(status, headers, body) => {
+            let mut resp = (
+                StatusCode::from_u16(status).unwrap(),
+                [("request-id", "req_scripted")],
+                axum::Json(body),
+            )
+                .into_response();
+            for (k, v) in headers {
+                resp.headers_mut().insert(k, v.parse().unwrap());
+            }
+            resp
+        }
+        Action::Hang => {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+        Action::BrokenBody => {
+            let stream = futures::stream::iter(vec![
+                Ok::<_, std::io::Error>(Bytes::from_static(b"{\"id\":")),
+                Err(std::io::Error::other("connection dropped")),
+            ]);
+            Response::new(Body::from_stream(stream))
+        }
+    }
+}
+
+struct Server {
+    shared: Arc<Shared>,
+    url: String,
+}
+
+impl Server {
+    async fn start(script: impl FnMut(&Seen) -> Action + Send + 'static) -> Self {
+        let shared = Arc::new(Shared {
+            script: Mutex::new(Box::new(script)),
+            log: Mutex::new(Vec::new()),
+        });
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { shared, url }
+    }
+
+    fn log(&self) -> Vec<Seen> {
+        self.shared.log.lock().unwrap().clone()
+    }
+
+    fn client(&self, max_retries: u32) -> Client {
+        Client::new(
+            ClientConfig {
+                base_url: self.url.clone(),
+                timeout: Duration::from_millis(400),
+                max_retries,
+                backoff: Backoff {
+                    initial: Duration::from_millis(5),
+                    max: Duration::from_millis(20),
+                },
+                rate_limit: None,
+                ..ClientConfig::default()
+            },
+            AdminKey::new(KEY).unwrap(),
+        )
+        .unwrap()
+    }
+}
+
+fn error(status: u16, kind: &str) -> Action {
+    Action::Json(
+        status,
+        vec![],
+        json!({"type": "error", "error": {"type": kind, "message": "scripted"}, "request_id": "req_scripted"}),
+    )
+}
+
+fn org() -> Action {
+    Action::Json(
+        200,
+        vec![],
+        json!({"type": "organization", "id": "org-uuid", "name": "Org"}),
+    )
+}
+
+fn invite(id: &str, email: &str) -> Value {
+    json!({"type": "invite", "id": id, "email": email, "role": "developer", "status": "pending",
+           "invited_at": "2026-01-01T00:00:00Z", "expires_at": "2026-01-22T00:00:00Z",
+           "accepted_at": null, "rbac_group_ids": []})
+}
+
+fn user(n: usize) -> Value {
+    json!({"type": "user", "id": format!("user_{n:05}"), "email": format!("u{n}@x.example"),
+           "name": "U", "role": "user", "added_at": "2026-01-01T00:00:00Z"})
+}
+
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "call sites build the vector inline"
+)]
+fn page(data: Vec<Value>, has_more: bool) -> Action {
+    let first = data
+        .first()
+        .and_then(|v| v["id"].as_str())
+        .map(str::to_owned);
+    let last = data
+        .last()
+        .and_then(|v| v["id"].as_str())
+        .map(str::to_owned);
+    Action::Json(
+        200,
+        vec![],
+        json!({"data": data, "first_id": first, "last_id": last, "has_more": has_more}),
+    )
+}
+
+#[tokio::test]
+async fn every_request_carries_version_and_sensitive_key_and_beta() {
+    let server = Server::start(|_| org()).await;
+    let me = server.client(0).me().await.unwrap();
+    assert_eq!(me.id, "org-uuid");
+    let log = server.log();
+    assert_eq!(log.len(), 1);
+    let h = &log[0].headers;
+    assert_eq!(h["anthropic-version"], "2023-06-01");
+    assert_eq!(h["x-api-key"], KEY);
+    assert_eq!(log[0].path, "/v1/organizations/me");
+    assert_eq!(log[0].q("beta"), Some("true"));
+}
+
+#[tokio::test]
+async fn retries_429_honouring_retry_after_ms_then_succeeds() {
+    let mut calls = 0;
+    let server = Server::start(move |_| {
+        calls += 1;
+        if calls < 3 {
+            Action::Json(
+                429,
+                vec![("retry-after-ms", "20".into())],
+                json!({"type": "error", "error": {"type": "rate_limit_error", "message": "slow"}}),
+            )
+        } else {
+            org()
+        }
+    })
+    .await;
+    let started = std::time::Instant::now();
+    server.client(2).me().await.unwrap();
+    assert_eq!(server.log().len(), 3);
+    assert!(started.elapsed() >= Duration::from_millis(40));
+}
+
+#[tokio::test]
+async fn x_should_retry_false_stops_retries() {
+    let server = Server::start(|_| {
+        Action::Json(
+            500,
+            vec![("x-should-retry", "false".into())],
+            json!({"type": "error", "error": {"type": "api_error", "message": "deterministic"}}),
+        )
+    })
+    .await;
+    let err = server.client(5).me().await.unwrap_err();
+    assert_eq!(server.log().len(), 1);
+    assert_eq!(err.status(), Some(500));
+    assert!(err.to_string().contains("req_scripted"), "{err}");
+}
+
+#[tokio::test]
+async fn overloaded_retries_until_budget_exhausted() {
+    let server = Server::start(|_| error(529, "overloaded_error")).await;
+    let err = server.client(3).me().await.unwrap_err();
+    assert_eq!(server.log().len(), 4, "one attempt plus three retries");
+    assert!(matches!(err, ApiError::Api { status: 529, .. }));
+}
+
+#[tokio::test]
+async fn client_errors_are_not_retried() {
+    for (status, kind) in [
+        (400, "invalid_request_error"),
+        (401, "authentication_error"),
+        (404, "not_found_error"),
+    ] {
+        let server = Server::start(move |_| error(status, kind)).await;
+        let err = server.client(3).me().await.unwrap_err();
+        assert_eq!(server.log().len(), 1, "{status}");
+        match err {
+            ApiError::Api {
+                error_type,
+                request_id,
+                ..
+            } => {
+                assert_eq!(error_type, kind);
+                assert_eq!(request_id.as_deref(), Some("req_scripted"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn timeouts_are_retried_for_reads() {
+    let mut calls = 0;
+    let server = Server::start(move |_| {
+        calls += 1;
+        if calls == 1 { Action::Hang } else { org() }
+    })
+    .await;
+    server.client(1).me().await.unwrap();
+    assert_eq!(server.log().len(), 2);
+}
+
+#[tokio::test]
+async fn connection_refused_is_a_transport_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let client = Client::new(
+        ClientConfig {
+            base_url: url,
+            max_retries: 1,
+            backoff: Backoff {
+                initial: Duration::from_millis(1),
+                max: Duration::from_millis(1),
+            },
+            rate_limit: None,
+            ..ClientConfig::default()
+        },
+        AdminKey::new(KEY).unwrap(),
+    )
+    .unwrap();
+    let err = client.me().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ApiError::Transport {
+                maybe_sent: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(!format!("{err} {err:?}").contains("CANARY"));
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let server = Server::start(|_| {
+        Action::Json(
+            302,
+            vec![("location", "http://127.0.0.1:9/elsewhere".into())],
+            json!({}),
+        )
+    })
+    .await;
+    let err = server.client(2).me().await.unwrap_err();
+    assert_eq!(err.status(), Some(302));
+    assert_eq!(server.log().len(), 1);
+}
+
+#[tokio::test]
+async fn pagination_follows_last_id_with_limit_1000() {
+    let users: Vec<Value> = (0..2500).map(user).collect();
+    let all = users.clone();
+    let server = Server::start(move |seen| {
+        assert_eq!(seen.q("limit"), Some("1000"));
+        let start = match seen.q("after_id") {
+            None => 0,
+            Some(after) => all.iter().position(|u| u["id"] == after).unwrap() + 1,
+        };
+        let end = (start + 1000).min(all.len());
+        page(all[start..end].to_vec(), end < all.len())
+    })
+    .await;
+    let got = server
+        .client(0)
+        .list_users(&UserFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 2500);
+    assert_eq!(server.log().len(), 3);
+    assert_eq!(server.log()[2].q("after_id"), Some("user_01999"));
+}
+
+#[tokio::test]
+async fn repeated_cursor_is_an_error_not_a_loop() {
+    let server = Server::start(|_| page(vec![user(1), user(2)], true)).await;
+    let err = server
+        .client(0)
+        .list_users(&UserFilter::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiError::PaginationLoop { .. }), "{err:?}");
+    assert_eq!(server.log().len(), 2);
+}
+
+#[tokio::test]
+async fn has_more_without_cursor_is_an_error() {
+    let server = Server::start(|_| page(vec![], true)).await;
+    let err = server
+        .client(0)
+        .list_users(&UserFilter::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ApiError::PaginationMissingCursor { .. }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn query_arrays_use_brackets() {
+    let server = Server::start(|_| page(vec![], false)).await;
+    server
+        .client(0)
+        .list_invites(&InviteFilter {
+            email: Some("a@x.example".into()),
+            roles: vec![OrgRole::Developer, OrgRole::User],
+            statuses: vec![orgform_model::InviteStatus::Pending],
+        })
+        .await
+        .unwrap();
+    let q = &server.log()[0].query;
+    let roles: Vec<&str> = q
+        .iter()
+        .filter(|(k, _)| k == "roles[]")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(roles, ["developer", "user"]);
+    assert!(q.iter().any(|(k, v)| k == "statuses[]" && v == "pending"));
+}
+
+/// A create-invite whose response never arrives, though the server applied it: the client
+/// reads back, finds the invite and does not send the POST again.
+#[tokio::test]
+async fn lost_create_invite_response_is_resolved_by_reading_back() {
+    let store: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let s = store.clone();
+    let server = Server::start(
+        move |seen| match (seen.method.as_str(), seen.path.as_str()) {
+            ("POST", "/v1/organizations/invites") => {
+                let body: Value = serde_json::from_slice(&seen.body).unwrap();
+                let mut store = s.lock().unwrap();
+                if store.is_empty() {
+                    store.push(invite("invite_1", body["email"].as_str().unwrap()));
+                    Action::Hang
+                } else {
+                    error(400, "invalid_request_error")
+                }
+            }
+            ("GET", "/v1/organizations/invites") => {
+                assert_eq!(seen.q("statuses[]"), Some("pending"));
+                page(s.lock().unwrap().clone(), false)
+            }
+            _ => error(404, "not_found_error"),
+        },
+    )
+    .await;
+    let written = server
+        .client(2)
+        .create_invite("New@X.example", &OrgRole::Developer)
+        .await
+        .unwrap();
+    assert!(written.confirmed_by_read);
+    assert_eq!(written.value.id, "invite_1");
+    let posts = server
+        .log()
+        .iter()
+        .filter(|s| s.method == Method::POST)
+        .count();
+    assert_eq!(posts, 1);
+    assert_eq!(store.lock().unwrap().len(), 1);
+}
+
+/// The first attempt broke off before the server applied it: the read-back finds nothing
+/// and the write is sent again.
+#[tokio::test]
+async fn unapplied_write_is_retried_after_read_back() {
+    let mut posts = 0;
+    let server = Server::start(move |seen| match seen.method.as_str() {
+        "POST" => {
+            posts += 1;
+            if posts == 1 {
+                Action::BrokenBody
+            } else {
+                Action::Json(200, vec![], invite("invite_2", "n@x.example"))
+            }
+        }
+        _ => page(vec![], false),
+    })
+    .await;
+    let written = server
+        .client(2)
+        .create_invite("n@x.example", &OrgRole::Developer)
+        .await
+        .unwrap();
+    assert!(!written.confirmed_by_read);
+    assert_eq!(written.request_id.as_deref(), Some("req_scripted"));
+    let log = server.log();
+    let methods: Vec<&str> = log.iter().map(|s| s.method.as_str()).collect();
+    assert_eq!(methods, ["POST", "GET", "POST"]);
+}
+
+/// The read-back missed the invite (a lagging read), the resend is refused as a duplicate:
+/// the refusal after an unknown outcome is resolved by reading again.
+#[tokio::test]
+async fn duplicate_refusal_after_unknown_outcome_resolves_to_existing() {
+    let mut gets = 0;
+    let server = Server::start(move |seen| match seen.method.as_str() {
+        "POST" if gets == 0 => Action::Hang,
+        "POST" => error(400, "invalid_request_error"),
+        _ => {
+            gets += 1;
+            if gets == 1 {
+                page(vec![], false)
+            } else {
+                page(vec![invite("invite_3", "d@x.example")], false)
+            }
+        }
+    })
+    .await;
+    let written = server
+        .client(2)
+        .create_invite("d@x.example", &OrgRole::Developer)
+        .await
+        .unwrap();
+    assert!(written.confirmed_by_read);
+    assert_eq!(written.value.id, "invite_3");
+}
+
+/// Without an unknown outcome, a 400 is the caller's answer: no read-back, no retry.
+#[tokio::test]
+async fn plain_refusal_is_returned_as_is() {
+    let server = Server::start(|_| error(400, "invalid_request_error")).await;
+    let err = server
+        .client(2)
+        .create_invite("d@x.example", &OrgRole::Developer)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(400));
+    assert_eq!(server.log().len(), 1);
+}
+
+/// The write's outcome is unknown and the read-back fails too: the error says so.
+#[tokio::test]
+async fn failing_read_back_reports_unknown_outcome() {
+    let server = Server::start(|seen| match seen.method.as_str() {
+        "POST" => Action::Hang,
+        _ => error(403, "permission_error"),
+    })
+    .await;
+    let err = server
+        .client(2)
+        .update_user_role("user_1", &OrgRole::User)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiError::OutcomeUnknown { .. }), "{err:?}");
+    assert!(err.to_string().contains("outcome is unknown"), "{err}");
+}
