@@ -12,6 +12,9 @@ use orgform_api::{AdminKey, ApiError, Backoff, Client, ClientConfig, InviteFilte
 use orgform_model::OrgRole;
 use serde_json::{Value, json};
 
+#[path = "support/spec.rs"]
+mod spec;
+
 const KEY: &str = "sk-ant-admin01-scripted-CANARY-0000";
 
 #[derive(Clone, Debug)]
@@ -530,4 +533,175 @@ async fn failing_read_back_reports_unknown_outcome() {
         .unwrap_err();
     assert!(matches!(err, ApiError::OutcomeUnknown { .. }), "{err:?}");
     assert!(err.to_string().contains("outcome is unknown"), "{err}");
+}
+
+/// Calls every endpoint once and checks each recorded request against the official spec:
+/// operation, query parameter names and body schema.
+#[tokio::test]
+async fn every_request_matches_the_official_spec() {
+    use orgform_api::{
+        ApiKeyFilter, CreateWorkspace, DataResidencyCreate, DataResidencyUpdate, UpdateApiKey,
+        UpdateWorkspace,
+    };
+    use orgform_model::{AllowedGeos, ApiKeyStatus, InviteStatus, WorkspaceRole};
+
+    let server = Server::start(|seen| match seen.method.as_str() {
+        "GET" => page(vec![], false),
+        _ => error(400, "invalid_request_error"),
+    })
+    .await;
+    let c = server.client(0);
+    let _ = c.me().await;
+    let _ = c
+        .list_users(&UserFilter {
+            email: Some("a@x.example".into()),
+            roles: vec![OrgRole::Developer, OrgRole::Admin],
+        })
+        .await;
+    let _ = c.get_user("user_1").await;
+    let _ = c.update_user_role("user_1", &OrgRole::ClaudeCodeUser).await;
+    let _ = c.delete_user("user_1").await;
+    let _ = c
+        .list_invites(&InviteFilter {
+            email: Some("a@x.example".into()),
+            roles: vec![OrgRole::User],
+            statuses: vec![InviteStatus::Pending, InviteStatus::Expired],
+        })
+        .await;
+    let _ = c.get_invite("invite_1").await;
+    let _ = c.create_invite("a@x.example", &OrgRole::Billing).await;
+    let _ = c.delete_invite("invite_1").await;
+    let _ = c.list_workspaces(true).await;
+    let _ = c.get_workspace("wrkspc_1").await;
+    let _ = c
+        .create_workspace(&CreateWorkspace {
+            name: "Research".into(),
+            display_color: Some("#6C5BB9".into()),
+            data_residency: Some(DataResidencyCreate {
+                workspace_geo: Some("us".into()),
+                allowed_inference_geos: Some(AllowedGeos::List(vec!["us".into()])),
+                default_inference_geo: Some("us".into()),
+            }),
+            tags: Some([("team".to_owned(), "core".to_owned())].into()),
+        })
+        .await;
+    let _ = c
+        .update_workspace(
+            "wrkspc_1",
+            &UpdateWorkspace {
+                name: Some("Renamed".into()),
+                display_color: Some("#000000".into()),
+                data_residency: Some(DataResidencyUpdate {
+                    allowed_inference_geos: Some(AllowedGeos::UNRESTRICTED),
+                    default_inference_geo: Some("global".into()),
+                }),
+                tags: Some([("team".to_owned(), None)].into()),
+            },
+        )
+        .await;
+    let _ = c.archive_workspace("wrkspc_1").await;
+    let _ = c.list_workspace_members("wrkspc_1").await;
+    let _ = c.get_workspace_member("wrkspc_1", "user_1").await;
+    let _ = c
+        .add_workspace_member(
+            "wrkspc_1",
+            "user_1",
+            &WorkspaceRole::WorkspaceRestrictedDeveloper,
+        )
+        .await;
+    let _ = c
+        .update_workspace_member("wrkspc_1", "user_1", &WorkspaceRole::WorkspaceAdmin)
+        .await;
+    let _ = c.remove_workspace_member("wrkspc_1", "user_1").await;
+    let _ = c
+        .list_api_keys(&ApiKeyFilter {
+            status: Some(ApiKeyStatus::Active),
+            workspace_id: Some("wrkspc_1".into()),
+            created_by_user_id: Some("user_1".into()),
+        })
+        .await;
+    let _ = c.get_api_key("apikey_1").await;
+    let _ = c
+        .update_api_key(
+            "apikey_1",
+            &UpdateApiKey {
+                name: Some("renamed".into()),
+                status: Some(ApiKeyStatus::Inactive),
+            },
+        )
+        .await;
+
+    let mut covered = std::collections::BTreeSet::new();
+    for seen in server.log() {
+        let names: Vec<String> = seen.query.iter().map(|(k, _)| k.clone()).collect();
+        let body: Option<Value> =
+            (!seen.body.is_empty()).then(|| serde_json::from_slice(&seen.body).unwrap());
+        if body.is_some() {
+            assert_eq!(seen.headers["content-type"], "application/json");
+        }
+        covered.insert(
+            spec::check_request(seen.method.as_str(), &seen.path, &names, body.as_ref())
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
+    }
+    assert_eq!(covered.len(), 22, "{covered:#?}");
+}
+
+/// A canary key never shows in logs (every target, trace level), errors or Debug output.
+#[tokio::test]
+async fn canary_key_never_leaks() {
+    use std::io::Write;
+
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let mut calls = 0;
+    let server = Server::start(move |seen| {
+        calls += 1;
+        match (calls, seen.method.as_str()) {
+            (1, _) => error(529, "overloaded_error"),
+            (2, _) => org(),
+            (_, "POST") => Action::Hang,
+            _ => error(401, "authentication_error"),
+        }
+    })
+    .await;
+    let client = server.client(1);
+    let mut outputs = vec![format!("{client:?}")];
+    outputs.push(format!("{:?}", client.me().await.unwrap()));
+    let err = client
+        .create_invite("a@x.example", &OrgRole::User)
+        .await
+        .unwrap_err();
+    outputs.push(format!("{err} {err:?}"));
+    let err = client.fetch_snapshot().await.unwrap_err();
+    outputs.push(format!("{err} {err:?}"));
+    let key = AdminKey::new(KEY).unwrap();
+    outputs.push(format!("{key} {key:?} {key:#?}"));
+    let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("admin_api_request"),
+        "request spans are logged: {logs}"
+    );
+    assert!(logs.contains("retrying"), "{logs}");
+    for text in outputs.iter().chain([&logs]) {
+        assert!(!text.contains("CANARY"), "key leaked: {text}");
+    }
 }
