@@ -200,7 +200,11 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
             }
             _ => format!("the plan would {}", verb(action)),
         };
+        // An unmanaged object has no wanted value: the manifest does not declare it.
         let (field, wanted, live_value) = match action.changes.as_slice() {
+            [one] if category == DriftCategory::Unmanaged => {
+                (Some(one.field.as_str()), None, one.before.clone())
+            }
             [one] => (
                 Some(one.field.as_str()),
                 one.after.clone(),

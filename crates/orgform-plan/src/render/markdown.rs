@@ -8,7 +8,9 @@
 
 use std::fmt::Write as _;
 
-use super::{clean, drift_summary_line, field_line, flags, summary_line, value, verb};
+use super::{
+    clean, drift_summary_line, field_line, finding_field, flags, summary_line, value, verb,
+};
 use crate::DriftCategory;
 use crate::drift::DriftReport;
 use crate::types::{PendingKind, Plan};
@@ -200,16 +202,14 @@ pub(super) fn plan(plan: &Plan) -> String {
         .iter()
         .map(|a| {
             let mut item = format!(
-                "{} [{}] {} {}{}",
+                "{}{} [{}] {} {}{}",
                 a.kind().symbol(),
+                if a.irreversible { "!" } else { "" },
                 a.id,
                 verb(a),
                 clean(&a.target),
                 flags(a)
             );
-            if a.irreversible {
-                item.insert_str(0, "! ");
-            }
             for c in &a.changes {
                 let _ = write!(item, "\n      {}", field_line(c));
             }
@@ -316,18 +316,7 @@ pub(super) fn drift(report: &DriftReport) -> String {
             .iter()
             .filter(|f| f.category == category)
             .map(|f| {
-                let field = f
-                    .field
-                    .as_ref()
-                    .map(|field| {
-                        format!(
-                            " {}: wanted {}, live {}",
-                            clean(field),
-                            value(f.wanted.as_ref()),
-                            value(f.live.as_ref())
-                        )
-                    })
-                    .unwrap_or_default();
+                let field = finding_field(f);
                 format!("{}{field} ({})", clean(&f.object), clean(&f.detail))
             })
             .collect();

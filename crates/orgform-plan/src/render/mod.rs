@@ -106,7 +106,7 @@ pub(crate) fn value(value: Option<&Value>) -> String {
 /// The verb of an action, e.g. `create`.
 pub(crate) fn verb(action: &Action) -> &'static str {
     match &action.op {
-        Op::CreateInvite { .. } => "invite",
+        Op::CreateInvite { .. } => "send",
         Op::ReplaceInvite { .. } => "replace",
         Op::RevokeInvite { .. } => "revoke",
         Op::UpdateUserRole { .. }
@@ -140,6 +140,23 @@ pub(crate) fn field_line(change: &crate::FieldChange) -> String {
             "{field}: {} -> {}",
             value(before.as_ref()),
             value(after.as_ref())
+        ),
+    }
+}
+
+/// ` field: wanted X, live Y` of a drift finding (a side without a value is left out).
+pub(crate) fn finding_field(f: &crate::Finding) -> String {
+    let Some(field) = &f.field else {
+        return String::new();
+    };
+    let field = clean(field);
+    match (&f.wanted, &f.live) {
+        (Some(w), None) => format!(" {field}: wanted {}", value(Some(w))),
+        (None, Some(l)) => format!(" {field}: live {}", value(Some(l))),
+        (w, l) => format!(
+            " {field}: wanted {}, live {}",
+            value(w.as_ref()),
+            value(l.as_ref())
         ),
     }
 }

@@ -4,7 +4,9 @@ use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
 
-use super::{clean, drift_summary_line, field_line, flags, summary_line, value, verb};
+use super::{
+    clean, drift_summary_line, field_line, finding_field, flags, summary_line, value, verb,
+};
 use crate::DriftCategory;
 use crate::drift::DriftReport;
 use crate::types::{ChangeKind, PendingKind, Plan};
@@ -269,18 +271,7 @@ pub(super) fn drift(report: &DriftReport, color: bool) -> String {
             p.bold(&format!("{title} ({}):", items.len()))
         );
         for f in items {
-            let field = f
-                .field
-                .as_ref()
-                .map(|field| {
-                    format!(
-                        " {}: wanted {}, live {}",
-                        clean(field),
-                        value(f.wanted.as_ref()),
-                        value(f.live.as_ref())
-                    )
-                })
-                .unwrap_or_default();
+            let field = finding_field(f);
             let _ = writeln!(out, "  {}{field} ({})", clean(&f.object), clean(&f.detail));
         }
     }
