@@ -1,6 +1,7 @@
 //! The client against a tiny scripted HTTP server: retries, pagination guards, headers,
 //! redirects and writes whose response is lost.
 
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -48,6 +49,10 @@ type Script = Box<dyn FnMut(&Seen) -> Action + Send>;
 struct Shared {
     script: Mutex<Script>,
     log: Mutex<Vec<Seen>>,
+    /// Delay before every answer.
+    delay: Mutex<Duration>,
+    in_flight: std::sync::atomic::AtomicUsize,
+    peak: std::sync::atomic::AtomicUsize,
 }
 
 async fn handle(
@@ -73,6 +78,11 @@ async fn handle(
         body: body.to_vec(),
     };
     shared.log.lock().unwrap().push(seen.clone());
+    let now = shared.in_flight.fetch_add(1, SeqCst) + 1;
+    shared.peak.fetch_max(now, SeqCst);
+    let delay = *shared.delay.lock().unwrap();
+    tokio::time::sleep(delay).await;
+    shared.in_flight.fetch_sub(1, SeqCst);
     let action = (shared.script.lock().unwrap())(&seen);
     match action {
         Action::Json(status, headers, body) => {
@@ -111,6 +121,9 @@ impl Server {
         let shared = Arc::new(Shared {
             script: Mutex::new(Box::new(script)),
             log: Mutex::new(Vec::new()),
+            delay: Mutex::new(Duration::ZERO),
+            in_flight: 0.into(),
+            peak: 0.into(),
         });
         let app = axum::Router::new()
             .fallback(handle)
@@ -704,4 +717,184 @@ async fn canary_key_never_leaks() {
     for text in outputs.iter().chain([&logs]) {
         assert!(!text.contains("CANARY"), "key leaked: {text}");
     }
+}
+
+fn workspace(id: &str, name: &str) -> Value {
+    json!({"type": "workspace", "id": id, "name": name, "created_at": "2026-01-01T00:00:00Z",
+           "archived_at": null, "display_color": "#6C5BB9"})
+}
+
+/// A same-name workspace that existed before is never taken for the one being created: the
+/// lost first attempt did not apply, so the POST is sent again.
+#[tokio::test]
+async fn create_workspace_does_not_mistake_an_existing_same_name_workspace() {
+    let store = Arc::new(Mutex::new(vec![workspace("wrkspc_old", "Research")]));
+    let s = store.clone();
+    let mut posts = 0;
+    let server = Server::start(move |seen| match seen.method.as_str() {
+        "POST" => {
+            posts += 1;
+            if posts == 1 {
+                Action::Hang
+            } else {
+                let w = workspace("wrkspc_new", "Research");
+                s.lock().unwrap().push(w.clone());
+                Action::Json(200, vec![], w)
+            }
+        }
+        _ => page(s.lock().unwrap().clone(), false),
+    })
+    .await;
+    let written = server
+        .client(2)
+        .create_workspace(&orgform_api::CreateWorkspace {
+            name: "Research".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(written.value.id, "wrkspc_new");
+    assert!(!written.confirmed_by_read);
+    let methods: Vec<String> = server.log().iter().map(|s| s.method.to_string()).collect();
+    assert_eq!(methods, ["GET", "POST", "GET", "POST"]);
+}
+
+/// The lost create did apply: the new same-name workspace is found and not created twice.
+#[tokio::test]
+async fn create_workspace_lost_response_finds_the_new_one() {
+    let store = Arc::new(Mutex::new(vec![workspace("wrkspc_old", "Research")]));
+    let s = store.clone();
+    let server = Server::start(move |seen| {
+        if seen.method == Method::POST {
+            s.lock().unwrap().push(workspace("wrkspc_new", "Research"));
+            Action::Hang
+        } else {
+            assert_ne!(seen.q("include_archived"), Some("true"));
+            page(s.lock().unwrap().clone(), false)
+        }
+    })
+    .await;
+    let written = server
+        .client(2)
+        .create_workspace(&orgform_api::CreateWorkspace {
+            name: "Research".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(written.value.id, "wrkspc_new");
+    assert!(written.confirmed_by_read);
+    assert_eq!(store.lock().unwrap().len(), 2);
+}
+
+/// Member writes are verified through the list, never the (possibly stale) member GET.
+#[tokio::test]
+async fn member_writes_verify_through_the_list() {
+    let server = Server::start(|seen| match (seen.method.as_str(), seen.path.as_str()) {
+        ("POST", _) => Action::Hang,
+        ("GET", "/v1/organizations/workspaces/wrkspc_1/members") => page(
+            vec![json!({"type": "workspace_member", "workspace_id": "wrkspc_1",
+                        "user_id": "user_1", "workspace_role": "workspace_developer", "id": "user_1"})],
+            false,
+        ),
+        _ => error(404, "not_found_error"),
+    })
+    .await;
+    let written = server
+        .client(2)
+        .update_workspace_member(
+            "wrkspc_1",
+            "user_1",
+            &orgform_model::WorkspaceRole::WorkspaceDeveloper,
+        )
+        .await
+        .unwrap();
+    assert!(written.confirmed_by_read);
+    assert!(server.log().iter().all(|s| s.path
+        != "/v1/organizations/workspaces/wrkspc_1/members/user_1"
+        || s.method == Method::POST));
+}
+
+/// The client-side limiter spaces requests: 10 per second with a burst of 1 means four
+/// requests take at least 300 ms.
+#[tokio::test]
+async fn rate_limiter_spaces_requests() {
+    let server = Server::start(|_| org()).await;
+    let client = Client::new(
+        ClientConfig {
+            base_url: server.url.clone(),
+            rate_limit: Some(orgform_api::RateLimit {
+                per_minute: 600,
+                burst: 1,
+            }),
+            ..ClientConfig::default()
+        },
+        AdminKey::new(KEY).unwrap(),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    for _ in 0..4 {
+        client.me().await.unwrap();
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(290),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+fn snapshot_server(
+    workspaces: usize,
+    failing: Option<&'static str>,
+) -> impl FnMut(&Seen) -> Action + Send + 'static {
+    move |seen| {
+        if let Some(f) = failing
+            && seen.path.contains(f)
+        {
+            return error(500, "api_error");
+        }
+        match seen.path.as_str() {
+            "/v1/organizations/me" => org(),
+            "/v1/organizations/workspaces" => page(
+                (0..workspaces)
+                    .map(|i| workspace(&format!("wrkspc_{i:03}"), "W"))
+                    .collect(),
+                false,
+            ),
+            "/v1/organizations/users" => page(vec![user(1)], false),
+            _ => page(vec![], false),
+        }
+    }
+}
+
+/// Any member list that finally fails fails the whole snapshot.
+#[tokio::test]
+async fn snapshot_fails_whole_when_one_workspace_fails() {
+    let server = Server::start(snapshot_server(5, Some("wrkspc_003/members"))).await;
+    let err = server.client(1).fetch_snapshot().await.unwrap_err();
+    assert_eq!(err.status(), Some(500));
+    assert!(err.to_string().contains("wrkspc_003"), "{err}");
+}
+
+/// Requests in flight never exceed the configured concurrency, and do run concurrently.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn snapshot_concurrency_is_bounded() {
+    let server = Server::start(snapshot_server(12, None)).await;
+    *server.shared.delay.lock().unwrap() = Duration::from_millis(30);
+    let client = Client::new(
+        ClientConfig {
+            base_url: server.url.clone(),
+            concurrency: 3,
+            rate_limit: None,
+            ..ClientConfig::default()
+        },
+        AdminKey::new(KEY).unwrap(),
+    )
+    .unwrap();
+    let snapshot = client.fetch_snapshot().await.unwrap();
+    assert_eq!(snapshot.workspaces.len(), 12);
+    assert_eq!(snapshot.users.len(), 1);
+    assert_eq!(server.log().len(), 1 + 1 + 1 + 1 + 12 + 1);
+    let peak = server.shared.peak.load(SeqCst);
+    assert!((2..=3).contains(&peak), "peak {peak}");
 }
