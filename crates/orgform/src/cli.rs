@@ -46,6 +46,9 @@ pub struct GlobalArgs {
     /// Connection to the Admin API.
     #[command(flatten)]
     pub connection: ConnectionArgs,
+    /// The environment, read once by [`crate::settings::Environment::from_process`].
+    #[arg(skip)]
+    pub env: crate::settings::Environment,
 }
 
 /// How to reach the Admin API. The key itself is never a command-line value.
@@ -70,6 +73,9 @@ pub struct ConnectionArgs {
     /// Retries after a retryable failure (408, 409, 429, 5xx, connection errors).
     #[arg(long, global = true, value_name = "N", default_value_t = 2)]
     pub max_retries: u32,
+    /// Client-side request budget per minute (the Admin API allows 100); 0 turns it off.
+    #[arg(long, global = true, value_name = "N", default_value_t = 100)]
+    pub rate_limit: u32,
 }
 
 /// `--color`

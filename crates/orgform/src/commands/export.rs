@@ -1,13 +1,27 @@
-//! `orgform export`.
+//! `orgform export`: a manifest generated from the live organization.
+
+use std::path::PathBuf;
 
 use crate::cli::GlobalArgs;
 use crate::exit::Exit;
 
-/// Arguments of `orgform export`.
+/// Generate a version-1 manifest that reproduces the live organization (for adopting
+/// orgform). Planning it against the same organization shows no changes.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Write to this file instead of stdout.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+}
 
 /// Runs `orgform export`.
-pub fn run(_global: &GlobalArgs, _args: &Args) -> anyhow::Result<Exit> {
-    super::not_implemented("export")
+pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
+    let client = crate::settings::client(global)?;
+    let live = crate::settings::runtime()?.block_on(super::live::fetch(global, &client))?;
+    let text = crate::export::render(&live);
+    match &args.out {
+        Some(path) => super::live::write_file(path, &text)?,
+        None => crate::output::stdout(&text),
+    }
+    Ok(Exit::Success)
 }

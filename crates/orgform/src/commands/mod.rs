@@ -6,6 +6,7 @@ pub mod demo;
 pub mod drift;
 pub mod emulator;
 pub mod export;
+mod live;
 pub mod plan;
 pub mod schema;
 pub mod snapshot;

@@ -1,0 +1,53 @@
+//! Reading the live organization for a command: a spinner on stderr while it lasts (only when
+//! stderr is a terminal), and a clear error when the read fails. A failed read is never
+//! turned into a partial picture: the command stops.
+
+use std::io::IsTerminal as _;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use orgform_api::Client;
+use orgform_model::Snapshot;
+
+use crate::cli::GlobalArgs;
+
+/// Reads the whole organization.
+pub async fn fetch(global: &GlobalArgs, client: &Client) -> anyhow::Result<Snapshot> {
+    let spinner = progress(global, "reading the organization");
+    let result = client.fetch_snapshot().await;
+    if let Some(spinner) = spinner {
+        spinner.finish_and_clear();
+    }
+    result.context(
+        "cannot read the organization completely; nothing was planned or changed \
+         (check the endpoint, the key and the network, then run again)",
+    )
+}
+
+/// A spinner on stderr, or `None` when stderr is not a terminal or output is quiet.
+pub fn progress(global: &GlobalArgs, message: &str) -> Option<indicatif::ProgressBar> {
+    if global.quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(message.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    Some(bar)
+}
+
+/// Writes `text` to `path` atomically (a temporary file in the same folder, then a rename),
+/// so an interrupted write never leaves half a file behind.
+pub fn write_file(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.orgform-tmp"));
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
