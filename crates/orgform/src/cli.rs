@@ -46,6 +46,9 @@ pub struct GlobalArgs {
     /// Connection to the Admin API.
     #[command(flatten)]
     pub connection: ConnectionArgs,
+    /// Compute plans as of this instant (RFC 3339) instead of now: reproducible output.
+    #[arg(long, global = true, value_name = "TIMESTAMP", hide = true)]
+    pub now: Option<jiff::Timestamp>,
     /// The environment, read once by [`crate::settings::Environment::from_process`].
     #[arg(skip)]
     pub env: crate::settings::Environment,

@@ -1,13 +1,242 @@
-//! `orgform apply`.
+//! `orgform apply`: execute a plan, idempotently, after confirmation.
 
+use std::io::{BufRead as _, IsTerminal as _};
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use orgform_apply::{ActionOutcome, ApplyOptions, Cancel};
+use orgform_plan::{Plan, PlanOptions};
+
+use super::{ManifestArg, Refusal};
 use crate::cli::GlobalArgs;
 use crate::exit::Exit;
 
-/// Arguments of `orgform apply`.
+/// Execute the plan: with -f, plan now, show it and ask; with PLANFILE (from `orgform plan
+/// --out`), execute that plan after checking that neither the manifest nor the live
+/// organization changed since it was made.
+///
+/// Asks for `yes` on a terminal; refuses (exit 64) when stdin is not a terminal, unless
+/// --auto-approve is given. Ctrl-C finishes the requests in flight, stops, and reports what was
+/// and was not done; the next run converges.
+///
+/// Exit codes: 0 done, 1 some actions failed or the apply was interrupted, 3 refused
+/// (organization mismatch, destructive limit, stale plan file, plan errors) or blocked items
+/// remain, 4 invalid manifest, 64 no confirmation possible.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The manifest (also re-read to check a PLANFILE is not stale).
+    #[command(flatten)]
+    pub manifest: ManifestArg,
+    /// A plan saved by `orgform plan --out`.
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: Option<PathBuf>,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Allow up to N destructive actions of each kind in this run (replaces the manifest's
+    /// limits).
+    #[arg(long, value_name = "N")]
+    pub allow_destructive: Option<u32>,
+    /// Format of the final report.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Actions run at once inside one step of the plan.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub concurrency: usize,
+}
+
+/// `apply --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// The plan preview and a text report.
+    Text,
+    /// Only the JSON report on stdout.
+    Json,
+}
 
 /// Runs `orgform apply`.
-pub fn run(_global: &GlobalArgs, _args: &Args) -> anyhow::Result<Exit> {
-    super::not_implemented("apply")
+pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
+    let saved = match &args.plan_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the plan file {}", path.display()))?;
+            Some(
+                Plan::from_json(&text)
+                    .with_context(|| format!("cannot use the plan file {}", path.display()))?,
+            )
+        }
+        None => None,
+    };
+    let loaded = super::prepare::manifest(global, &args.manifest.path)?;
+    let client = crate::settings::client(global)?;
+    let runtime = crate::settings::runtime()?;
+    let live = runtime.block_on(super::prepare::live(global, &client, &loaded))?;
+    let options = PlanOptions {
+        allow_destructive: args.allow_destructive,
+        now: super::prepare::now(global),
+        manifest_digest: loaded.digest.clone(),
+    };
+    let fresh = orgform_plan::plan(&loaded.manifest, &live, &options);
+    let plan = match saved {
+        Some(saved) => {
+            check_not_stale(&saved, &fresh, &loaded.digest)?;
+            saved
+        }
+        None => fresh,
+    };
+    let text_mode = args.format == ReportFormat::Text;
+    let color = crate::output::stdout_color(global.color, global.env.no_color);
+    if text_mode {
+        crate::output::stdout(&orgform_plan::render::text(&plan, color));
+    }
+    if plan.is_refused() {
+        return Err(Refusal {
+            exit: Exit::Refused,
+            message: "the plan is refused; nothing was applied".to_owned(),
+        }
+        .into());
+    }
+    if plan.has_changes() && !args.auto_approve {
+        confirm()?;
+    }
+    let report = if plan.has_changes() {
+        runtime.block_on(execute(global, &client, &plan, args.concurrency))
+    } else {
+        orgform_apply::ApplyReport::new(&plan, Vec::new(), false)
+    };
+    if text_mode {
+        crate::output::stdout(&report.to_text());
+    } else {
+        crate::output::stdout(&report.to_json());
+    }
+    Ok(if report.has_failures() || report.interrupted {
+        Exit::Error
+    } else if plan.has_blocked() {
+        Exit::Refused
+    } else {
+        Exit::Success
+    })
+}
+
+/// Refuses a saved plan whose manifest or live state changed since it was made.
+fn check_not_stale(saved: &Plan, fresh: &Plan, manifest_digest: &str) -> anyhow::Result<()> {
+    let mut changed = Vec::new();
+    if saved.organization_id != fresh.organization_id {
+        changed.push(format!(
+            "the plan was made for organization {}, the key belongs to {}",
+            saved.organization_id, fresh.organization_id
+        ));
+    }
+    if saved.manifest_digest != manifest_digest {
+        changed.push(format!(
+            "the manifest changed since the plan was made ({} -> {})",
+            short(&saved.manifest_digest),
+            short(manifest_digest)
+        ));
+    }
+    if saved.live_digest != fresh.live_digest {
+        changed.push(format!(
+            "the live organization changed since the plan was made ({} -> {}); a plan made now \
+             would be: {}",
+            short(&saved.live_digest),
+            short(&fresh.live_digest),
+            orgform_plan::render::summary_line(&fresh.summary)
+        ));
+    }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    Err(Refusal {
+        exit: Exit::Refused,
+        message: format!(
+            "the saved plan is stale; nothing was applied:\n  - {}\n  hint: run `orgform plan --out PLANFILE` again, review it, then apply it",
+            changed.join("\n  - ")
+        ),
+    }
+    .into())
+}
+
+fn short(digest: &str) -> &str {
+    let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+    hex.get(..12).unwrap_or(hex)
+}
+
+/// Asks for `yes` on a terminal; refuses when there is no terminal to ask on.
+fn confirm() -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Refusal {
+            exit: Exit::Usage,
+            message: "refusing to apply without confirmation: stdin is not a terminal\n  hint: \
+                      review the plan above, then run again with --auto-approve"
+                .to_owned(),
+        }
+        .into());
+    }
+    crate::output::stderr(
+        "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ",
+    );
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .context("cannot read the answer")?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(Refusal {
+            exit: Exit::Error,
+            message: "apply cancelled; nothing was changed".to_owned(),
+        }
+        .into())
+    }
+}
+
+async fn execute(
+    global: &GlobalArgs,
+    client: &orgform_api::Client,
+    plan: &Plan,
+    concurrency: usize,
+) -> orgform_apply::ApplyReport {
+    let cancel = Cancel::new();
+    let watcher = {
+        let cancel = cancel.clone();
+        let quiet = global.quiet;
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                if !quiet {
+                    crate::output::stderr(
+                        "\ninterrupt: finishing the requests in flight, starting nothing new",
+                    );
+                }
+                cancel.cancel();
+            }
+        })
+    };
+    let bar = if !global.quiet && std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(plan.actions.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let progress = |outcome: &ActionOutcome| {
+        if let Some(bar) = &bar {
+            bar.inc(1);
+            bar.set_message(outcome.target.clone());
+        }
+        tracing::info!(action = outcome.id, target = %outcome.target, outcome = ?outcome.outcome, "action finished");
+    };
+    let options = ApplyOptions {
+        concurrency,
+        cancel,
+    };
+    let report = orgform_apply::apply(plan, client, &options, &progress).await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    watcher.abort();
+    report
 }

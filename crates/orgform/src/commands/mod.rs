@@ -8,6 +8,7 @@ pub mod emulator;
 pub mod export;
 mod live;
 pub mod plan;
+mod prepare;
 pub mod schema;
 pub mod snapshot;
 pub mod validate;

@@ -1,13 +1,78 @@
-//! `orgform plan`.
+//! `orgform plan`: read the live organization and print the ordered plan.
 
-use crate::cli::GlobalArgs;
+use std::path::PathBuf;
+
+use orgform_plan::{PlanOptions, PlanOutcome};
+
+use super::ManifestArg;
+use crate::cli::{GlobalArgs, OutputFormat};
 use crate::exit::Exit;
 
-/// Arguments of `orgform plan`.
+/// Read the live organization and print the ordered plan that would make it match the
+/// manifest. Changes nothing.
+///
+/// Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error, 2 changes pending
+/// (with --detailed-exitcode), 3 refused (organization mismatch, destructive limit exceeded,
+/// plan errors, blocked items), 4 invalid manifest.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The manifest.
+    #[command(flatten)]
+    pub manifest: ManifestArg,
+    /// Save the plan (JSON) for `orgform apply PLANFILE`.
+    #[arg(long, value_name = "PLANFILE")]
+    pub out: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Exit 2 when there are changes to apply, 0 when there are none.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Allow up to N destructive actions of each kind in this run (replaces the manifest's
+    /// limits).
+    #[arg(long, value_name = "N")]
+    pub allow_destructive: Option<u32>,
+}
 
 /// Runs `orgform plan`.
-pub fn run(_global: &GlobalArgs, _args: &Args) -> anyhow::Result<Exit> {
-    super::not_implemented("plan")
+pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
+    let loaded = super::prepare::manifest(global, &args.manifest.path)?;
+    let client = crate::settings::client(global)?;
+    let live =
+        crate::settings::runtime()?.block_on(super::prepare::live(global, &client, &loaded))?;
+    let options = PlanOptions {
+        allow_destructive: args.allow_destructive,
+        now: super::prepare::now(global),
+        manifest_digest: loaded.digest.clone(),
+    };
+    let plan = orgform_plan::plan(&loaded.manifest, &live, &options);
+    let color = crate::output::stdout_color(global.color, global.env.no_color);
+    let text = match args.format {
+        OutputFormat::Text => orgform_plan::render::text(&plan, color),
+        OutputFormat::Json => orgform_plan::render::json(&plan),
+        OutputFormat::Markdown => orgform_plan::render::markdown(&plan),
+    };
+    crate::output::stdout(&text);
+    if let Some(path) = &args.out {
+        if plan.is_refused() {
+            crate::output::stderr(&format!(
+                "not saving the plan to {}: it is refused",
+                path.display()
+            ));
+        } else {
+            super::live::write_file(path, &orgform_plan::render::json(&plan))?;
+            if !global.quiet {
+                crate::output::stderr(&format!(
+                    "Saved the plan to {}; apply it with: orgform apply {}",
+                    path.display(),
+                    path.display()
+                ));
+            }
+        }
+    }
+    Ok(match plan.outcome() {
+        PlanOutcome::Refused | PlanOutcome::Blocked => Exit::Refused,
+        PlanOutcome::Changes if args.detailed_exitcode => Exit::Changes,
+        PlanOutcome::Changes | PlanOutcome::NoChanges => Exit::Success,
+    })
 }

@@ -1,0 +1,67 @@
+//! What `plan`, `apply` and `drift` share: load and validate the manifest (exit 4 on
+//! problems, printing every one), check the organization id against the key's organization
+//! before reading anything else (exit 3 on a mismatch), then read the organization completely.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use orgform_api::Client;
+use orgform_manifest::Loaded;
+use orgform_model::Snapshot;
+
+use super::Refusal;
+use crate::cli::GlobalArgs;
+use crate::exit::Exit;
+
+/// Loads the manifest, printing warnings; invalid manifests print every problem and exit 4.
+pub fn manifest(global: &GlobalArgs, path: &Path) -> anyhow::Result<Loaded> {
+    let color = crate::output::stderr_color(global.color, global.env.no_color);
+    match orgform_manifest::load(path) {
+        Ok(loaded) => {
+            if !loaded.warnings.is_empty() && !global.quiet {
+                crate::output::stderr(&orgform_manifest::render_problems(&loaded.warnings, color));
+            }
+            Ok(loaded)
+        }
+        Err(err) => {
+            crate::output::stderr(&orgform_manifest::render_problems(&err.problems, color));
+            Err(Refusal {
+                exit: Exit::InvalidManifest,
+                message: err.to_string(),
+            }
+            .into())
+        }
+    }
+}
+
+/// The live organization, after checking it is the one the manifest describes.
+pub async fn live(
+    global: &GlobalArgs,
+    client: &Client,
+    loaded: &Loaded,
+) -> anyhow::Result<Snapshot> {
+    let me = client
+        .me()
+        .await
+        .context("cannot read the organization of the admin key")?;
+    let wanted = &loaded.manifest.organization.id;
+    if !me.id.eq_ignore_ascii_case(wanted) {
+        return Err(Refusal {
+            exit: Exit::Refused,
+            message: format!(
+                "organization mismatch: the manifest describes organization {wanted}, but the \
+                 admin key belongs to organization {} ({}); nothing was read or changed\n  \
+                 hint: use the admin key of organization {wanted}, or fix `organization.id`",
+                me.id, me.name
+            ),
+        }
+        .into());
+    }
+    super::live::fetch(global, client).await
+}
+
+/// The instant plans are computed at: `--now` when given (reproducible output), else the
+/// clock.
+pub fn now(global: &GlobalArgs) -> jiff::Timestamp {
+    global.now.unwrap_or_else(jiff::Timestamp::now)
+}
