@@ -1,13 +1,176 @@
-//! `orgform demo`.
+//! `orgform demo`: the first run a newcomer sees. An Admin API emulator starts in-process
+//! (loopback only, no network), seeded with a small organization, "Acme Research"; orgform
+//! then plans, applies, plans again (nothing left to do), sees an out-of-band change made
+//! as if in the Console, plans its revert, and reports drift.
+//!
+//! The emulator's clock and ids are fixed and the apply runs one action at a time, so the
+//! demo prints the same text on every run (its output is snapshot-tested).
+
+use orgform_api::{Client, ClientConfig, UpdateApiKey};
+use orgform_emulator::{Emulator, EmulatorConfig};
+use orgform_model::{ApiKeyStatus, OrgRole, Snapshot};
+use orgform_plan::{Plan, PlanOptions};
 
 use crate::cli::GlobalArgs;
 use crate::exit::Exit;
 
-/// Arguments of `orgform demo`.
+/// The manifest the demo applies.
+pub const DEMO_MANIFEST: &str = include_str!("demo/manifest.yaml");
+
+/// A first run on a built-in emulator: plan, apply, re-plan, an out-of-band change, the plan
+/// that reverts it, and drift. Needs no key and no network.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Print the demo's manifest and exit.
+    #[arg(long)]
+    pub show_manifest: bool,
+}
 
 /// Runs `orgform demo`.
-pub fn run(_global: &GlobalArgs, _args: &Args) -> anyhow::Result<Exit> {
-    super::not_implemented("demo")
+pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
+    if args.show_manifest {
+        crate::output::stdout(DEMO_MANIFEST);
+        return Ok(Exit::Success);
+    }
+    let color = crate::output::stdout_color(global.color, global.env.no_color);
+    let text = crate::settings::runtime()?.block_on(demo(color))?;
+    crate::output::stdout(&text);
+    Ok(Exit::Success)
+}
+
+/// Runs the whole demo and returns what it prints.
+pub async fn demo(color: bool) -> anyhow::Result<String> {
+    let loaded = orgform_manifest::load_str("demo/manifest.yaml", DEMO_MANIFEST)
+        .map_err(|e| anyhow::anyhow!("the demo manifest is invalid: {e}"))?;
+    let emulator = Emulator::start(EmulatorConfig {
+        seed: orgform_emulator::seeds::small(),
+        test_controls: true,
+        ..EmulatorConfig::default()
+    })
+    .await?;
+    let client = Client::new(
+        ClientConfig {
+            base_url: emulator.base_url(),
+            rate_limit: None,
+            ..ClientConfig::default()
+        },
+        orgform_api::AdminKey::new(emulator.admin_key())?,
+    )?;
+    let options = PlanOptions {
+        allow_destructive: None,
+        now: emulator.now(),
+        manifest_digest: loaded.digest.clone(),
+    };
+    let mut out = String::new();
+    let seeded = emulator.state();
+    heading(&mut out, "orgform demo");
+    out.push_str(&format!(
+        "An Admin API emulator is running on this machine (loopback only), seeded with the\n\
+         organization \"{}\":\n  {}.\n\
+         The manifest to apply is built in (`orgform demo --show-manifest` prints it).\n",
+        seeded.organization.name,
+        describe(&seeded)
+    ));
+
+    heading(&mut out, "1. orgform plan: what would change");
+    let live = client.fetch_snapshot().await?;
+    let plan = orgform_plan::plan(&loaded.manifest, &live, &options);
+    out.push_str(&orgform_plan::render::text(&plan, color));
+
+    heading(&mut out, "2. orgform apply --auto-approve");
+    let report = apply(&client, &plan).await;
+    out.push_str(&report.to_text());
+    anyhow::ensure!(
+        !report.has_failures(),
+        "the demo apply failed:\n{}",
+        report.to_text()
+    );
+
+    heading(&mut out, "3. orgform plan again: nothing left to do");
+    let live = client.fetch_snapshot().await?;
+    let again = orgform_plan::plan(&loaded.manifest, &live, &options);
+    out.push_str(&orgform_plan::render::text(&again, color));
+    anyhow::ensure!(!again.has_changes(), "the demo did not converge");
+
+    heading(
+        &mut out,
+        "4. Someone changes the organization in the Console",
+    );
+    let dev_two = live
+        .user_by_email("dev.two@acme.example")
+        .ok_or_else(|| anyhow::anyhow!("the demo seed lost dev.two@acme.example"))?
+        .id
+        .clone();
+    client.update_user_role(&dev_two, &OrgRole::User).await?;
+    let legacy = live
+        .api_keys
+        .iter()
+        .find(|k| k.name == "default-legacy")
+        .ok_or_else(|| anyhow::anyhow!("the demo seed lost the default-legacy key"))?
+        .id
+        .clone();
+    client
+        .update_api_key(
+            &legacy,
+            &UpdateApiKey {
+                name: None,
+                status: Some(ApiKeyStatus::Active),
+            },
+        )
+        .await?;
+    out.push_str(
+        "dev.two@acme.example was demoted to user, and the default-legacy key was switched\n\
+         back on, outside orgform.\n",
+    );
+
+    heading(&mut out, "5. orgform drift: what a scheduled check reports");
+    let live = client.fetch_snapshot().await?;
+    let drift = orgform_plan::drift(&loaded.manifest, &live, &options);
+    out.push_str(&orgform_plan::render::drift_text(&drift, color));
+
+    heading(&mut out, "6. orgform plan: the revert, ready for review");
+    let revert = orgform_plan::plan(&loaded.manifest, &live, &options);
+    out.push_str(&orgform_plan::render::text(&revert, color));
+
+    heading(&mut out, "Next");
+    out.push_str(
+        "Point orgform at your organization:\n  \
+         export ANTHROPIC_ADMIN_KEY=...        # or --admin-key-file PATH\n  \
+         orgform export --out org.yaml         # adopt: a manifest of what exists today\n  \
+         orgform plan -f org.yaml              # review\n  \
+         orgform apply -f org.yaml             # change\n\
+         Or serve this emulator yourself: orgform emulator --seed-small\n",
+    );
+    emulator.shutdown().await;
+    Ok(out)
+}
+
+async fn apply(client: &Client, plan: &Plan) -> orgform_apply::ApplyReport {
+    // One action at a time, so the emulator hands out ids in the same order on every run.
+    let options = orgform_apply::ApplyOptions {
+        concurrency: 1,
+        ..Default::default()
+    };
+    orgform_apply::apply(plan, client, &options, &|_| {}).await
+}
+
+fn describe(s: &Snapshot) -> String {
+    let active = s.workspaces.iter().filter(|w| !w.is_archived()).count();
+    format!(
+        "{} members, {} invites, {} workspaces ({} archived) and {} API keys",
+        s.users.len(),
+        s.invites.len(),
+        s.workspaces.len(),
+        s.workspaces.len() - active,
+        s.api_keys.len()
+    )
+}
+
+fn heading(out: &mut String, title: &str) {
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out.push_str("== ");
+    out.push_str(title);
+    out.push_str(" ==\n\n");
 }
