@@ -1,9 +1,24 @@
 //! The orgform manifest (version 1): the desired state of one organization.
 //!
-//! [`types`] holds the merged, validated manifest that the planner consumes. Loading (one
-//! file or a directory of fragments, with file/line/column kept for every value) and
-//! validation (every problem reported at once) turn YAML into those types.
+//! [`types`] holds the merged, validated manifest that the planner consumes. [`load`] reads one
+//! file or a directory of fragments, keeping file/line/column for every value, and validates
+//! it, reporting every problem at once as miette diagnostics ([`ManifestError`], [`Problem`],
+//! [`render`]). [`SCHEMA_JSON`] is the manifest's JSON Schema.
 
+mod diag;
+mod load;
+mod schema;
+mod shape;
+mod suggest;
 pub mod types;
+mod validate;
+mod yaml;
 
+pub use diag::{Location, ManifestError, Problem, SourceFile, render, render_problems};
+pub use load::{Loaded, load, load_str};
+pub use schema::*;
 pub use types::*;
+pub use validate::{
+    INFERENCE_GEOS, MAX_NAME_CHARS, WORKSPACE_GEOS, is_hex_color, is_reserved_tag, is_uuid,
+    looks_like_email, platform_roles,
+};

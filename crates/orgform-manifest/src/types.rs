@@ -11,9 +11,11 @@ use serde::{Deserialize, Serialize};
 
 /// A whole manifest, after fragments are merged.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     /// Format version; only `1` exists.
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::version"))]
     pub version: u32,
     /// The organization this manifest describes.
     pub organization: OrganizationSpec,
@@ -33,9 +35,11 @@ pub struct Manifest {
 
 /// `organization:`
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OrganizationSpec {
     /// The organization's UUID; every run checks it against `GET /v1/organizations/me`.
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::uuid"))]
     pub id: String,
     /// Expected display name; a mismatch is only a warning.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -47,6 +51,7 @@ pub struct OrganizationSpec {
 
 /// Which kind of organization this is; it decides the valid roles.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Platform {
     /// Claude Console (API) organization.
@@ -60,6 +65,7 @@ pub enum Platform {
 
 /// `settings:`
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     /// Live members not listed in the manifest.
@@ -75,11 +81,13 @@ pub struct Settings {
     /// How many destructive actions one run may take.
     pub limits: Limits,
     /// Emails this tool never removes, demotes or touches the keys of.
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::emails"))]
     pub protected: Vec<String>,
 }
 
 /// `settings.members`
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct MembersSettings {
     /// What to do with live members not listed.
@@ -88,6 +96,7 @@ pub struct MembersSettings {
 
 /// Policy for unlisted members.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MemberPolicy {
     /// Report them; change nothing.
@@ -99,6 +108,7 @@ pub enum MemberPolicy {
 
 /// `settings.invites`
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct InvitesSettings {
     /// What to do with pending invites for emails not listed.
@@ -118,6 +128,7 @@ impl Default for InvitesSettings {
 
 /// Policy for unlisted pending invites.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum InvitePolicy {
     /// Report them; change nothing.
@@ -129,6 +140,7 @@ pub enum InvitePolicy {
 
 /// `settings.workspaces`
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct WorkspacesSettings {
     /// What to do with live workspaces not listed.
@@ -137,6 +149,7 @@ pub struct WorkspacesSettings {
 
 /// Policy for unlisted workspaces.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WorkspacePolicy {
     /// Report them; change nothing.
@@ -148,6 +161,7 @@ pub enum WorkspacePolicy {
 
 /// `settings.workspace_members`
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct WorkspaceMembersSettings {
     /// What to do with members of a managed workspace that its entry does not name.
@@ -156,6 +170,7 @@ pub struct WorkspaceMembersSettings {
 
 /// Policy for unlisted workspace members (only inside workspaces that have `members:`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WorkspaceMemberPolicy {
     /// Report them; change nothing.
@@ -167,6 +182,7 @@ pub enum WorkspaceMemberPolicy {
 
 /// `settings.api_keys`
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct ApiKeysSettings {
     /// What to do with keys not listed.
@@ -178,6 +194,7 @@ pub struct ApiKeysSettings {
 
 /// Policy for unlisted API keys.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ApiKeyPolicy {
     /// Neither report nor change them.
@@ -191,11 +208,13 @@ pub enum ApiKeyPolicy {
 
 /// `settings.limits`
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Destructive actions of one kind allowed in one run.
     pub max_destructive: u32,
     /// ... and as a percentage of the live objects of that kind; the smaller limit applies.
+    #[cfg_attr(feature = "schema", schemars(range(max = 100)))]
     pub max_destructive_percent: u32,
 }
 
@@ -210,34 +229,46 @@ impl Default for Limits {
 
 /// One person.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MemberSpec {
     /// Compared case-insensitively; printed as written.
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::email"))]
     pub email: String,
     /// Organization role (`admin` is an assertion only: the API cannot grant it).
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::org_role"))]
     pub role: OrgRole,
 }
 
 /// One workspace.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WorkspaceSpec {
     /// 1-40 characters, unique in the manifest: the workspace's identity.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 40)))]
     pub name: String,
     /// Optional pin; with it, a different live name is a rename.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = r"^wrkspc_")))]
     pub id: Option<String>,
     /// `#RRGGBB`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = r"^#[0-9A-Fa-f]{6}$")))]
     pub display_color: Option<String>,
     /// Omitted fields are not managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_residency: Option<DataResidencySpec>,
     /// Tags; keys may not start with `anthropic`. Omitted: not managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::tags"))]
     pub tags: Option<BTreeMap<String, String>>,
     /// Email -> workspace role. Omitted: members not managed; `{}`: managed, nobody explicit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::schema::workspace_members")
+    )]
     pub members: Option<IndexMap<String, WorkspaceRole>>,
     /// Archive the workspace (irreversible; deactivates every key in it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -246,25 +277,40 @@ pub struct WorkspaceSpec {
 
 /// `data_residency:` of a workspace; omitted fields are not managed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DataResidencySpec {
     /// Immutable after creation: a change is blocked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::schema::workspace_geo")
+    )]
     pub workspace_geo: Option<String>,
     /// A list of geographies, or `"unrestricted"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::schema::allowed_geos")
+    )]
     pub allowed_inference_geos: Option<AllowedGeos>,
     /// Must be in `allowed_inference_geos`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::schema::inference_geo")
+    )]
     pub default_inference_geo: Option<String>,
 }
 
 /// One API key, matched by `id`, or by `name` (+ `workspace`) when that is unique.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ApiKeySpec {
     /// `apikey_...`
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = r"^apikey_")))]
     pub id: Option<String>,
     /// With `id`, a different live name is a rename; without, the match key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -274,5 +320,9 @@ pub struct ApiKeySpec {
     pub workspace: Option<String>,
     /// Wanted status: `active`, `inactive` or `archived` (irreversible).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::schema::key_status")
+    )]
     pub status: Option<ApiKeyStatus>,
 }

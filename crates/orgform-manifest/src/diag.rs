@@ -1,0 +1,286 @@
+//! Diagnostics: one [`Problem`] per thing wrong with the manifest, each a miette diagnostic
+//! that underlines the offending text and prints `file:line:column`, and [`ManifestError`],
+//! which carries all of them as related diagnostics.
+//!
+//! A problem whose second place is in another file (a duplicate across fragments) names that
+//! place in its help text, because a miette diagnostic underlines spans in one source only.
+
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity,
+    SourceCode,
+};
+
+/// One loaded file: its display name and text, shared by the problems that point into it.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// The path as the user wrote it (relative paths stay relative).
+    pub name: String,
+    /// The whole text.
+    pub text: Arc<str>,
+    named: Arc<NamedSource<Arc<str>>>,
+}
+
+impl SourceFile {
+    /// Wraps a file's name and text.
+    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
+        let name = name.into();
+        let text = text.into();
+        let named = Arc::new(NamedSource::new(name.clone(), Arc::clone(&text)));
+        Self { name, text, named }
+    }
+
+    /// 1-based line and column of a byte offset (columns count characters).
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..floor_char_boundary(&self.text, offset)];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, column)
+    }
+
+    /// `name:line:column` of a byte offset.
+    pub fn place(&self, offset: usize) -> String {
+        let (line, column) = self.line_col(offset);
+        format!("{}:{line}:{column}", self.name)
+    }
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while offset > 0 && !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// A place in a file, for the machine-readable side of a [`Problem`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// File name as given.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column (characters).
+    pub column: usize,
+}
+
+/// One problem (error or warning) with the manifest.
+#[derive(Clone, Debug)]
+pub struct Problem {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Stable code, e.g. `orgform::duplicate_email`.
+    pub code: &'static str,
+    /// What is wrong, lowercase, no trailing period.
+    pub message: String,
+    /// What to do about it.
+    pub help: Option<String>,
+    /// Where (the primary label), when known.
+    pub location: Option<Location>,
+    labels: Vec<(Range<usize>, Option<String>)>,
+    source: Option<SourceFile>,
+}
+
+impl Problem {
+    /// An error not tied to a place in a file.
+    pub(crate) fn error(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            help: None,
+            location: None,
+            labels: Vec::new(),
+            source: None,
+        }
+    }
+
+    /// Turns this problem into a warning.
+    pub(crate) fn warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
+    }
+
+    /// Points the problem at `span` in `file`, with a label; the first call sets the location.
+    pub(crate) fn at(
+        mut self,
+        file: &SourceFile,
+        span: Range<usize>,
+        label: impl Into<String>,
+    ) -> Self {
+        if self.location.is_none() {
+            let (line, column) = file.line_col(span.start);
+            self.location = Some(Location {
+                file: file.name.clone(),
+                line,
+                column,
+            });
+            self.source = Some(file.clone());
+        }
+        let label = label.into();
+        self.labels
+            .push((span, if label.is_empty() { None } else { Some(label) }));
+        self
+    }
+
+    /// Adds a hint.
+    pub(crate) fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Whether this is an error (not a warning).
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Problem {}
+
+impl Diagnostic for Problem {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+
+    fn severity(&self) -> Option<Severity> {
+        Some(self.severity)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display + 'a>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source
+            .as_ref()
+            .map(|s| s.named.as_ref() as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() {
+            return None;
+        }
+        let len = self.source.as_ref().map_or(0, |s| s.text.len());
+        Some(Box::new(self.labels.iter().enumerate().map(
+            move |(i, (span, label))| {
+                let start = span.start.min(len);
+                let end = span.end.clamp(start, len);
+                let span = (start, end - start);
+                if i == 0 {
+                    LabeledSpan::new_primary_with_span(label.clone(), span)
+                } else {
+                    LabeledSpan::new_with_span(label.clone(), span)
+                }
+            },
+        )))
+    }
+}
+
+/// The manifest could not be loaded: every problem found, in file order.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{summary}")]
+pub struct ManifestError {
+    summary: String,
+    /// Every error found, then every warning.
+    pub problems: Vec<Problem>,
+}
+
+impl ManifestError {
+    pub(crate) fn new(mut problems: Vec<Problem>) -> Self {
+        problems.sort_by_key(|p| u8::from(!p.is_error()));
+        let errors = problems.iter().filter(|p| p.is_error()).count();
+        let summary = match errors {
+            1 => "the manifest is invalid: 1 error".to_owned(),
+            n => format!("the manifest is invalid: {n} errors"),
+        };
+        Self { summary, problems }
+    }
+
+    /// The errors only.
+    pub fn errors(&self) -> impl Iterator<Item = &Problem> {
+        self.problems.iter().filter(|p| p.is_error())
+    }
+}
+
+impl Diagnostic for ManifestError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new("orgform::invalid_manifest"))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        Some(Box::new(self.problems.iter().map(|p| p as &dyn Diagnostic)))
+    }
+}
+
+/// Renders a diagnostic (and its related ones) as text, with or without colour. The width is
+/// fixed so the output does not depend on the terminal.
+pub fn render(diagnostic: &dyn Diagnostic, color: bool) -> String {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
+    let mut out = String::new();
+    let _ = handler.render_report(&mut out, diagnostic);
+    out
+}
+
+/// Renders each problem on its own (no summary header), as `orgform validate` prints them.
+pub fn render_problems(problems: &[Problem], color: bool) -> String {
+    problems
+        .iter()
+        .map(|p| render(p, color))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_are_one_based() {
+        let file = SourceFile::new("f.yaml", "ab\ncdé\nx");
+        assert_eq!(file.line_col(0), (1, 1));
+        assert_eq!(file.line_col(3), (2, 1));
+        assert_eq!(file.line_col(7), (2, 4));
+        assert_eq!(file.place(8), "f.yaml:3:1");
+    }
+
+    #[test]
+    fn rendering_shows_place_label_and_help() {
+        let file = SourceFile::new("org.yaml", "version: 2\n");
+        let problem = Problem::error("orgform::version", "unsupported version 2")
+            .at(&file, 9..10, "only 1 exists")
+            .help("write `version: 1`");
+        let text = render(&ManifestError::new(vec![problem]), false);
+        assert!(text.contains("org.yaml:1:10"), "{text}");
+        assert!(text.contains("only 1 exists"), "{text}");
+        assert!(text.contains("write `version: 1`"), "{text}");
+        assert!(!text.contains('\u{1b}'), "no colour codes: {text}");
+    }
+
+    #[test]
+    fn errors_come_before_warnings() {
+        let err = ManifestError::new(vec![
+            Problem::error("a", "w").warning(),
+            Problem::error("b", "e"),
+        ]);
+        assert_eq!(err.problems[0].code, "b");
+        assert_eq!(err.to_string(), "the manifest is invalid: 1 error");
+    }
+}

@@ -1,0 +1,155 @@
+//! The manifest's JSON Schema: the committed `schema/orgform.schema.json`, embedded in the
+//! binary, and (behind the `schema` feature) the code that regenerates it from [`crate::Manifest`].
+//!
+//! The schema describes a whole manifest (one file). A fragment of a directory manifest holds
+//! only some keys, so editors may flag a missing `version` in fragments; `orgform validate`
+//! is the authority. The schema expresses what a schema can: enums, `#RRGGBB` colours, name
+//! lengths, id prefixes, known keys only, geographies as free strings (unknown ones are only a
+//! warning of the validator, see [`crate::validate`]), and tag keys not starting with `anthropic` (matched
+//! case-insensitively, the conservative reading of the API's rule). Cross-field rules
+//! (duplicates, platform roles, undeclared workspace members, residency consistency) are only
+//! checked by the validator.
+
+/// The committed JSON Schema of the manifest (`schema/orgform.schema.json`).
+pub const SCHEMA_JSON: &str = include_str!("../../../schema/orgform.schema.json");
+
+#[cfg(feature = "schema")]
+pub use generate::*;
+
+#[cfg(feature = "schema")]
+mod generate {
+    use orgform_model::{ApiKeyStatus, OrgRole, WorkspaceRole};
+    use schemars::{Schema, SchemaGenerator, json_schema};
+
+    /// Generates the schema text that `schema/orgform.schema.json` must hold (with a final
+    /// newline).
+    pub fn generate_schema() -> String {
+        let mut schema = schemars::schema_for!(crate::Manifest);
+        schema.insert(
+            "$id".to_owned(),
+            "https://github.com/orgform/orgform/schema/orgform.schema.json".into(),
+        );
+        schema.insert("title".to_owned(), "orgform manifest (version 1)".into());
+        let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
+        text.push('\n');
+        text
+    }
+
+    /// `version`: only `1`.
+    pub(crate) fn version(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "description": "Format version; only `1` exists.", "const": 1 })
+    }
+
+    /// `organization.id`: a UUID.
+    pub(crate) fn uuid(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "The organization's UUID.",
+            "type": "string",
+            "pattern": "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
+        })
+    }
+
+    const EMAIL_PATTERN: &str = r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$";
+
+    /// One email.
+    pub(crate) fn email(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Compared case-insensitively; printed as written.",
+            "type": "string",
+            "pattern": EMAIL_PATTERN
+        })
+    }
+
+    /// `settings.protected`.
+    pub(crate) fn emails(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Emails this tool never removes, demotes or touches the keys of.",
+            "type": "array",
+            "items": { "type": "string", "pattern": EMAIL_PATTERN }
+        })
+    }
+
+    /// An organization role: every role the manifest may name (the platform narrows it).
+    pub(crate) fn org_role(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Organization role. Console: user, developer, billing, claude_code_user, admin. Enterprise: user, managed (owner, primary_owner, membership_admin as assertions). `admin` and owner roles are assertions only: the API cannot grant them.",
+            "type": "string",
+            "enum": OrgRole::KNOWN
+        })
+    }
+
+    /// A workspace role that may be assigned (`workspace_billing` is inherited only).
+    pub(crate) fn workspace_members(_: &mut SchemaGenerator) -> Schema {
+        let roles: Vec<&str> = WorkspaceRole::KNOWN
+            .iter()
+            .copied()
+            .filter(|r| *r != WorkspaceRole::WorkspaceBilling.as_str())
+            .collect();
+        json_schema!({
+            "description": "Email -> workspace role. Omitted: members not managed; `{}`: managed, nobody explicit.",
+            "type": "object",
+            "propertyNames": { "pattern": EMAIL_PATTERN },
+            "additionalProperties": { "type": "string", "enum": roles }
+        })
+    }
+
+    /// Tags: keys may not start with `anthropic`.
+    pub(crate) fn tags(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Tags; keys may not start with `anthropic`. Omitted: not managed.",
+            "type": "object",
+            "propertyNames": { "not": { "pattern": "^[Aa][Nn][Tt][Hh][Rr][Oo][Pp][Ii][Cc]" } },
+            "additionalProperties": { "type": "string" }
+        })
+    }
+
+    /// `workspace_geo`.
+    pub(crate) fn workspace_geo(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Immutable after creation: a change is blocked. Known today: `us`.",
+            "type": "string",
+            "minLength": 1,
+            "examples": crate::validate::WORKSPACE_GEOS
+        })
+    }
+
+    /// `default_inference_geo`.
+    pub(crate) fn inference_geo(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Must be in `allowed_inference_geos`. Known today: `global`, `us`.",
+            "type": "string",
+            "minLength": 1,
+            "examples": crate::validate::INFERENCE_GEOS
+        })
+    }
+
+    /// `allowed_inference_geos`: a list of geos or `"unrestricted"`.
+    pub(crate) fn allowed_geos(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A list of geographies, or `\"unrestricted\"`.",
+            "anyOf": [
+                {
+                    "type": "array",
+                    "items": { "type": "string", "minLength": 1, "examples": crate::validate::INFERENCE_GEOS },
+                    "minItems": 1,
+                    "uniqueItems": true
+                },
+                { "const": "unrestricted" }
+            ]
+        })
+    }
+
+    /// An API key status that may be asked for (`expired` cannot be set).
+    pub(crate) fn key_status(_: &mut SchemaGenerator) -> Schema {
+        let statuses: Vec<&str> = ApiKeyStatus::KNOWN
+            .iter()
+            .copied()
+            .filter(|s| *s != ApiKeyStatus::Expired.as_str())
+            .collect();
+        json_schema!({
+            "description": "Wanted status: `active`, `inactive` or `archived` (irreversible).",
+            "type": "string",
+            "enum": statuses
+        })
+    }
+}

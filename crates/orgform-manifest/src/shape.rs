@@ -1,0 +1,242 @@
+//! The structural check of one fragment: every key known, no key repeated, every closed enum
+//! spelled right, all found in one pass with a "did you mean" hint.
+//!
+//! The table below mirrors the `deny_unknown_fields` types in [`crate::types`]; a unit test
+//! keeps the two in sync through the generated JSON Schema. Enums that keep unknown values
+//! (`OrgRole`, `WorkspaceRole`, `ApiKeyStatus`) are checked later, with the platform in mind.
+
+use crate::diag::{Problem, SourceFile};
+use crate::suggest::did_you_mean;
+use crate::yaml::{Doc, Kind, NODE_BUDGET, Node};
+
+/// What a node should look like.
+pub(crate) enum Shape {
+    /// Anything (its own type is checked by serde).
+    Any,
+    /// A mapping with these keys only.
+    Map(&'static [(&'static str, Shape)]),
+    /// A sequence of these.
+    Seq(&'static Shape),
+    /// A mapping with free keys and values of this shape.
+    MapOf(&'static Shape),
+    /// One of these strings.
+    Enum(&'static [&'static str]),
+}
+
+const POLICY_MEMBERS: Shape = Shape::Map(&[("unmanaged", Shape::Enum(&["report", "remove"]))]);
+const POLICY_INVITES: Shape = Shape::Map(&[
+    ("unmanaged", Shape::Enum(&["report", "revoke"])),
+    ("reissue_expired", Shape::Any),
+]);
+const POLICY_WORKSPACES: Shape = Shape::Map(&[("unmanaged", Shape::Enum(&["report", "archive"]))]);
+const POLICY_WORKSPACE_MEMBERS: Shape =
+    Shape::Map(&[("unmanaged", Shape::Enum(&["report", "remove"]))]);
+const POLICY_KEYS: Shape = Shape::Map(&[
+    (
+        "unmanaged",
+        Shape::Enum(&["ignore", "report", "deactivate"]),
+    ),
+    ("max_age_days", Shape::Any),
+]);
+const LIMITS: Shape = Shape::Map(&[
+    ("max_destructive", Shape::Any),
+    ("max_destructive_percent", Shape::Any),
+]);
+const SETTINGS: Shape = Shape::Map(&[
+    ("members", POLICY_MEMBERS),
+    ("invites", POLICY_INVITES),
+    ("workspaces", POLICY_WORKSPACES),
+    ("workspace_members", POLICY_WORKSPACE_MEMBERS),
+    ("api_keys", POLICY_KEYS),
+    ("limits", LIMITS),
+    ("protected", Shape::Seq(&Shape::Any)),
+]);
+const ORGANIZATION: Shape = Shape::Map(&[
+    ("id", Shape::Any),
+    ("name", Shape::Any),
+    ("platform", Shape::Enum(&["console", "enterprise", "aws"])),
+]);
+const MEMBER: Shape = Shape::Map(&[("email", Shape::Any), ("role", Shape::Any)]);
+const RESIDENCY: Shape = Shape::Map(&[
+    ("workspace_geo", Shape::Any),
+    ("allowed_inference_geos", Shape::Any),
+    ("default_inference_geo", Shape::Any),
+]);
+const WORKSPACE: Shape = Shape::Map(&[
+    ("name", Shape::Any),
+    ("id", Shape::Any),
+    ("display_color", Shape::Any),
+    ("data_residency", RESIDENCY),
+    ("tags", Shape::MapOf(&Shape::Any)),
+    ("members", Shape::MapOf(&Shape::Any)),
+    ("archived", Shape::Any),
+]);
+const API_KEY: Shape = Shape::Map(&[
+    ("id", Shape::Any),
+    ("name", Shape::Any),
+    ("workspace", Shape::Any),
+    ("status", Shape::Any),
+]);
+
+/// The shape of a fragment (any subset of a manifest's top-level keys).
+pub(crate) const FRAGMENT: Shape = Shape::Map(&[
+    ("version", Shape::Any),
+    ("organization", ORGANIZATION),
+    ("settings", SETTINGS),
+    ("members", Shape::Seq(&MEMBER)),
+    ("workspaces", Shape::Seq(&WORKSPACE)),
+    ("api_keys", Shape::Seq(&API_KEY)),
+]);
+
+/// Checks `root` against [`FRAGMENT`]; returns false when the document is too large to walk
+/// (an alias bomb), after recording that problem.
+pub(crate) fn check_shape(
+    doc: &Doc,
+    root: &Node,
+    file: &SourceFile,
+    problems: &mut Vec<Problem>,
+) -> bool {
+    let mut walker = Walker {
+        doc,
+        file,
+        problems,
+        budget: NODE_BUDGET,
+    };
+    if !walker.check(root, &FRAGMENT, "the top level") {
+        walker.problems.push(
+            Problem::error(
+                "orgform::alias_bomb",
+                "the document expands to too many nodes through its aliases",
+            )
+            .at(file, root.span.start..root.span.start, "expansion starts here")
+            .help("anchors and aliases are allowed, but their expansion is bounded; write the values out or use fewer nested aliases"),
+        );
+        return false;
+    }
+    true
+}
+
+struct Walker<'a> {
+    doc: &'a Doc,
+    file: &'a SourceFile,
+    problems: &'a mut Vec<Problem>,
+    budget: usize,
+}
+
+impl Walker<'_> {
+    /// Returns false when the node budget ran out.
+    fn check(&mut self, node: &Node, shape: &Shape, context: &str) -> bool {
+        if self.budget == 0 {
+            return false;
+        }
+        self.budget -= 1;
+        let place = node;
+        let node = self.doc.resolve(node);
+        if node.is_null() && !matches!(shape, Shape::Enum(_)) {
+            return true;
+        }
+        match shape {
+            Shape::Any => self.walk_any(node),
+            Shape::Enum(values) => {
+                if let Kind::Scalar { value, .. } = &node.kind
+                    && !values.contains(&value.as_str())
+                {
+                    let mut problem = Problem::error(
+                        "orgform::unknown_value",
+                        format!("unknown value `{value}` for {context}"),
+                    )
+                    .at(
+                        self.file,
+                        place.span.clone(),
+                        format!("expected one of: {}", values.join(", ")),
+                    );
+                    if let Some(hint) = did_you_mean(value, values.iter().copied()) {
+                        problem = problem.help(hint);
+                    }
+                    self.problems.push(problem);
+                }
+                true
+            }
+            Shape::Seq(item) => {
+                let Kind::Seq(items) = &node.kind else {
+                    self.type_error(place, context, "a list");
+                    return true;
+                };
+                items.iter().all(|i| self.check(i, item, context))
+            }
+            Shape::MapOf(value_shape) => {
+                let Kind::Map(entries) = &node.kind else {
+                    self.type_error(place, context, "a mapping");
+                    return true;
+                };
+                self.duplicates(entries);
+                entries
+                    .iter()
+                    .all(|(_, v)| self.check(v, value_shape, context))
+            }
+            Shape::Map(fields) => {
+                let Kind::Map(entries) = &node.kind else {
+                    self.type_error(place, context, "a mapping");
+                    return true;
+                };
+                self.duplicates(entries);
+                for (key, value) in entries {
+                    let name = key.scalar().unwrap_or("");
+                    if let Some((field, field_shape)) = fields.iter().find(|(k, _)| *k == name) {
+                        if !self.check(value, field_shape, &format!("`{field}`")) {
+                            return false;
+                        }
+                        continue;
+                    }
+                    let known: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+                    let hint = did_you_mean(name, known.iter().copied())
+                        .unwrap_or_else(|| format!("known keys here: {}", known.join(", ")));
+                    self.problems.push(
+                        Problem::error(
+                            "orgform::unknown_key",
+                            format!("unknown key `{name}` in {context}"),
+                        )
+                        .at(self.file, key.span.clone(), "not a known key here")
+                        .help(hint),
+                    );
+                }
+                true
+            }
+        }
+    }
+
+    fn walk_any(&mut self, node: &Node) -> bool {
+        match &node.kind {
+            Kind::Map(entries) => {
+                self.duplicates(entries);
+                entries.iter().all(|(_, v)| self.check(v, &Shape::Any, ""))
+            }
+            Kind::Seq(items) => items.iter().all(|i| self.check(i, &Shape::Any, "")),
+            _ => true,
+        }
+    }
+
+    fn type_error(&mut self, node: &Node, context: &str, expected: &str) {
+        self.problems.push(
+            Problem::error(
+                "orgform::wrong_type",
+                format!("{context} must be {expected}"),
+            )
+            .at(self.file, node.span.clone(), format!("expected {expected}")),
+        );
+    }
+
+    fn duplicates(&mut self, entries: &[(Node, Node)]) {
+        for (i, (key, _)) in entries.iter().enumerate() {
+            let Some(name) = key.scalar() else { continue };
+            if let Some((first, _)) = entries[..i].iter().find(|(k, _)| k.scalar() == Some(name)) {
+                self.problems.push(
+                    Problem::error("orgform::duplicate_key", format!("duplicate key `{name}`"))
+                        .at(self.file, key.span.clone(), "repeated here")
+                        .at(self.file, first.span.clone(), "first here")
+                        .help("a YAML mapping holds each key once; merge the two entries"),
+                );
+            }
+        }
+    }
+}
