@@ -1,1 +1,433 @@
-//! An in-memory Admin API emulator: the tool's tests, demo and benchmarks talk to it.
+//! A faithful in-memory Anthropic Admin API emulator: the tool's tests, demo and benchmarks
+//! talk to it instead of a live organization.
+//!
+//! It serves `/v1/organizations/{me, users, invites, workspaces, workspaces/{id}/members,
+//! api_keys}` over plain HTTP on loopback, with the Admin API's authentication, headers,
+//! error envelope, validation, pagination and business rules as documented in
+//! `docs/reference/admin-api.md`. Where that document marks behaviour **uncertain**, the
+//! emulator picks the conservative reading and, where the document suggests it, an
+//! [`Options`] switch; each choice is written down in the module that implements it
+//! ([`api`](crate) handlers, pagination, faults, server pipeline).
+//!
+//! # Rust API
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), orgform_emulator::EmulatorError> {
+//! use orgform_emulator::{Emulator, EmulatorConfig, seeds};
+//! let emu = Emulator::start(EmulatorConfig {
+//!     seed: seeds::small(),
+//!     test_controls: true,
+//!     ..EmulatorConfig::default()
+//! })
+//! .await?;
+//! let url = emu.base_url(); // http://127.0.0.1:PORT
+//! emu.advance_clock(jiff::SignedDuration::from_hours(24 * 22)); // invites expire
+//! let snapshot = emu.state();
+//! # let _ = (url, snapshot);
+//! emu.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! # Test-control routes
+//!
+//! With [`EmulatorConfig::test_controls`], these routes exist (same admin key in `x-api-key`;
+//! no `anthropic-version` needed; never faulted, rate-limited or logged):
+//!
+//! | Route | Effect |
+//! |---|---|
+//! | `GET /_emulator/state` | the full state as a `Snapshot` (as [`Emulator::state`]) |
+//! | `PUT /_emulator/state` | replace the state with the `Snapshot` in the body |
+//! | `POST /_emulator/invites/accept` | body `{"email": ...}`: accept that pending invite; returns the new user |
+//! | `GET /_emulator/clock` | `{"now": RFC 3339}` |
+//! | `POST /_emulator/clock/advance` | body `{"seconds": n}`: move the clock forward (or back, if negative) |
+//! | `GET /_emulator/requests` | the request log (as [`Emulator::request_log`]) |
+//! | `DELETE /_emulator/requests` | clear the request log |
+//! | `PUT /_emulator/faults` | body [`FaultConfigWire`]: replace the fault configuration |
+//! | `POST /_emulator/faults/push` | body `{"matcher": FaultMatcher, "fault": Fault}`: one-shot fault |
+//!
+//! # Secrets
+//!
+//! The admin key is never logged: the request log records method, path, query and body, never
+//! headers.
+
+mod api;
+mod controls;
+mod error;
+mod faults;
+mod ids;
+mod query;
+pub mod seeds;
+mod server;
+mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+use orgform_model::{InviteStatus, Organization, Snapshot, User, normalize_email};
+use parking_lot::{Mutex, RwLock};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+pub use error::{ApiError, EmulatorError};
+pub use faults::{Fault, FaultConfig, FaultConfigWire, FaultMatcher};
+pub use state::{State, WorkspaceRecord};
+
+use crate::faults::FaultEngine;
+use crate::ids::IdGen;
+use crate::state::Core;
+
+/// How a workspace (non-admin) API key is refused on admin routes (undocumented: 401 or 403).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WorkspaceKeyRefusal {
+    /// 401 `authentication_error` `invalid x-api-key` (default).
+    #[default]
+    Unauthorized,
+    /// 403 `permission_error`.
+    Forbidden,
+}
+
+/// What archiving a workspace does to its API keys (undocumented status value).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ArchiveCascade {
+    /// Keys become `archived` (default, as third-party providers observed).
+    #[default]
+    Archived,
+    /// Keys become `inactive`.
+    Inactive,
+    /// Keys are left alone.
+    None,
+}
+
+/// What `GET /invites/{id}` returns for a deleted invite (undocumented).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DeletedInviteGet {
+    /// 404 `not_found_error` (default), consistent with lists hiding deleted invites.
+    #[default]
+    NotFound,
+    /// The invite with `status: "deleted"`.
+    ShowDeleted,
+}
+
+/// Fidelity switches. `Default` is the faithful (and, where undocumented, conservative) mode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent on/off switches, each documented"
+)]
+pub struct Options {
+    /// Require `anthropic-version` (default true; the OpenAPI spec marks it optional).
+    pub require_version: bool,
+    /// Accept `Authorization: Bearer <admin key>` as an `org:admin` token (default true).
+    pub accept_bearer: bool,
+    /// How a workspace key is refused.
+    pub workspace_key_refusal: WorkspaceKeyRefusal,
+    /// Maximum number of non-archived workspaces (default 100).
+    pub max_workspaces: usize,
+    /// Refuse a second active workspace with the same name (default false: undocumented).
+    pub unique_workspace_names: bool,
+    /// What archiving a workspace does to its keys.
+    pub archive_cascade: ArchiveCascade,
+    /// Allow an API key to leave `archived` (default false).
+    pub allow_unarchive_keys: bool,
+    /// `GET` of a deleted invite.
+    pub deleted_invite_get: DeletedInviteGet,
+    /// CMEK enabled, so `external_key_id` may be set (default false).
+    pub cmek_enabled: bool,
+    /// A finite seat pool: members + pending invites may not exceed it (default none).
+    pub seat_limit: Option<usize>,
+    /// Seed of generated ids.
+    pub id_seed: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            require_version: true,
+            accept_bearer: true,
+            workspace_key_refusal: WorkspaceKeyRefusal::default(),
+            max_workspaces: 100,
+            unique_workspace_names: false,
+            archive_cascade: ArchiveCascade::default(),
+            allow_unarchive_keys: false,
+            deleted_invite_get: DeletedInviteGet::default(),
+            cmek_enabled: false,
+            seat_limit: None,
+            id_seed: 0x0A11_CE5E_ED00_0001,
+        }
+    }
+}
+
+/// How to start an [`Emulator`].
+#[derive(Clone, Debug)]
+pub struct EmulatorConfig {
+    /// Listen address (default `127.0.0.1:0`).
+    pub listen: SocketAddr,
+    /// The only accepted admin key.
+    pub admin_key: String,
+    /// Initial state.
+    pub seed: Snapshot,
+    /// Start of the emulator clock, which only moves when told.
+    pub clock_start: Timestamp,
+    /// Fidelity switches.
+    pub options: Options,
+    /// Faults to inject.
+    pub faults: FaultConfig,
+    /// Enable the `/_emulator/*` routes.
+    pub test_controls: bool,
+}
+
+/// The fixed organization of the default configuration.
+pub const DEFAULT_ORG_ID: &str = "4f6b2a1e-8c3d-4e5f-9a7b-1c2d3e4f5a6b";
+/// The default admin key.
+pub const DEFAULT_ADMIN_KEY: &str = "sk-ant-admin01-emulator-test-key";
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            admin_key: DEFAULT_ADMIN_KEY.to_owned(),
+            seed: Snapshot {
+                organization: Organization {
+                    id: DEFAULT_ORG_ID.to_owned(),
+                    name: "Emulated Organization".to_owned(),
+                },
+                ..Snapshot::default()
+            },
+            clock_start: "2026-06-01T00:00:00Z"
+                .parse()
+                .unwrap_or(Timestamp::UNIX_EPOCH),
+            options: Options::default(),
+            faults: FaultConfig::default(),
+            test_controls: false,
+        }
+    }
+}
+
+/// One served request, as recorded in the request log (headers are never recorded).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoggedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Path without the query.
+    pub path: String,
+    /// Raw query string.
+    pub query: Option<String>,
+    /// Request body, when it was JSON.
+    pub body: Option<serde_json::Value>,
+    /// Status produced; `None` when the connection was dropped before the request was applied.
+    /// For a drop after apply, the status the client never saw.
+    pub status: Option<u16>,
+    /// `req_...`
+    pub request_id: String,
+    /// Fault injected, if any.
+    pub fault: Option<Fault>,
+}
+
+/// State shared by the server and the handle.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) admin_key: String,
+    pub(crate) options: Options,
+    pub(crate) test_controls: bool,
+    pub(crate) core: RwLock<Core>,
+    pub(crate) ids: IdGen,
+    pub(crate) req_ids: IdGen,
+    pub(crate) faults: Mutex<FaultEngine>,
+    pub(crate) log: Mutex<Vec<LoggedRequest>>,
+}
+
+impl Shared {
+    pub(crate) fn replace_state(&self, seed: Snapshot) -> Result<(), EmulatorError> {
+        let state = State::from_snapshot(seed, &self.ids);
+        state.validate().map_err(EmulatorError::InvalidSeed)?;
+        let mut core = self.core.write();
+        let now = core.now;
+        *core = Core::new(state, now);
+        Ok(())
+    }
+
+    pub(crate) fn accept_invite(&self, email: &str) -> Result<User, EmulatorError> {
+        let mut core = self.core.write();
+        let now = core.now;
+        let key = normalize_email(email);
+        if core
+            .state
+            .users
+            .iter()
+            .any(|u| normalize_email(&u.email) == key)
+        {
+            return Err(EmulatorError::AlreadyMember(email.to_owned()));
+        }
+        let invite = core
+            .state
+            .invites
+            .iter_mut()
+            .find(|i| {
+                normalize_email(&i.email) == key
+                    && state::invite_status(i, now) == InviteStatus::Pending
+            })
+            .ok_or_else(|| EmulatorError::NoPendingInvite(email.to_owned()))?;
+        invite.status = InviteStatus::Accepted;
+        invite.accepted_at = Some(now);
+        let name = invite
+            .email
+            .split('@')
+            .next()
+            .unwrap_or_default()
+            .replace(['.', '_'], " ");
+        let user = User {
+            id: self.ids.next("user"),
+            email: invite.email.clone(),
+            name,
+            role: invite.role.clone(),
+            added_at: now,
+        };
+        core.state.users.push(user.clone());
+        core.touch();
+        Ok(user)
+    }
+
+    pub(crate) fn advance_clock(&self, by: SignedDuration) {
+        let mut core = self.core.write();
+        core.now = state::to_micros(core.now.saturating_add(by).unwrap_or(core.now));
+        core.touch();
+    }
+}
+
+/// A running emulator.
+#[derive(Debug)]
+pub struct Emulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Emulator {
+    /// Binds and starts serving.
+    pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
+        let ids = IdGen::new(config.options.id_seed);
+        let state = State::from_snapshot(config.seed, &ids);
+        state.validate().map_err(EmulatorError::InvalidSeed)?;
+        let shared = Arc::new(Shared {
+            admin_key: config.admin_key,
+            test_controls: config.test_controls,
+            core: RwLock::new(Core::new(state, config.clock_start)),
+            req_ids: IdGen::new(config.options.id_seed ^ 0x005E_ED0F_4E51),
+            ids,
+            options: config.options,
+            faults: Mutex::new(FaultEngine::new(config.faults)),
+            log: Mutex::new(Vec::new()),
+        });
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| EmulatorError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| EmulatorError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let app = server::router(&shared);
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(server::serve(listener, app, stop_rx));
+        Ok(Emulator {
+            shared,
+            addr,
+            stop,
+            task,
+        })
+    }
+
+    /// `http://HOST:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The accepted admin key.
+    pub fn admin_key(&self) -> &str {
+        &self.shared.admin_key
+    }
+
+    /// What a complete, correct API read returns now: deleted invites excluded, time-derived
+    /// statuses applied, normalised.
+    pub fn state(&self) -> Snapshot {
+        let core = self.shared.core.read();
+        core.state.to_snapshot(core.now)
+    }
+
+    /// The default workspace's id.
+    pub fn default_workspace_id(&self) -> String {
+        self.shared
+            .core
+            .read()
+            .state
+            .default_workspace
+            .workspace
+            .id
+            .clone()
+    }
+
+    /// Changes the state out of band, as if in the Console.
+    pub fn modify<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        let mut core = self.shared.core.write();
+        let out = f(&mut core.state);
+        core.touch();
+        out
+    }
+
+    /// Replaces the whole state with a new seed.
+    pub fn reseed(&self, seed: Snapshot) -> Result<(), EmulatorError> {
+        self.shared.replace_state(seed)
+    }
+
+    /// Accepts the pending invite for `email`: creates the user with the invite's role.
+    pub fn accept_invite(&self, email: &str) -> Result<User, EmulatorError> {
+        self.shared.accept_invite(email)
+    }
+
+    /// The emulator clock.
+    pub fn now(&self) -> Timestamp {
+        self.shared.core.read().now
+    }
+
+    /// Moves the clock.
+    pub fn advance_clock(&self, by: SignedDuration) {
+        self.shared.advance_clock(by);
+    }
+
+    /// Every Admin API request served so far.
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.shared.log.lock().clone()
+    }
+
+    /// Empties the request log.
+    pub fn clear_request_log(&self) {
+        self.shared.log.lock().clear();
+    }
+
+    /// Replaces the fault configuration (restarting the random sequence from its seed).
+    pub fn set_faults(&self, faults: FaultConfig) {
+        self.shared.faults.lock().reconfigure(faults);
+    }
+
+    /// Queues a one-shot fault for the next request matching `matcher`.
+    pub fn push_fault(&self, matcher: FaultMatcher, fault: Fault) {
+        self.shared.faults.lock().push(matcher, fault);
+    }
+
+    /// Stops serving and closes every connection.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}

@@ -1,0 +1,369 @@
+//! The HTTP side: connection handling, the per-request pipeline, and routing.
+//!
+//! Connections are served with hyper directly (not `axum::serve`) so that a fault can close
+//! one connection without a response: each connection gets a kill switch in its request
+//! extensions, and dropping the connection future closes the socket mid-exchange.
+//!
+//! Pipeline of every Admin API request, in order: request id; fault draw (scripted first,
+//! then random); configured latency; pre-apply faults (429/500/529/409, drop before apply);
+//! authentication; `anthropic-version`; rate limits; the handler; drop after apply; headers
+//! (`request-id`, `anthropic-organization-id` once authenticated, never
+//! `anthropic-workspace-id`) and the error body with its `request_id`; the request log.
+//!
+//! Authentication comes before the version check. Credentials: `x-api-key` equal to the admin
+//! key, or `Authorization: Bearer <admin key>` standing in for an `org:admin` OAuth token.
+//! A workspace key (`sk-ant-api...`) is refused with 401 or 403 per
+//! [`crate::Options::workspace_key_refusal`]; anything else gets 401 `invalid x-api-key`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State as AxState};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+
+use crate::error::ApiError;
+use crate::faults::{Budget, Fault};
+use crate::{LoggedRequest, Shared, WorkspaceKeyRefusal, api, controls};
+
+/// The per-connection kill switch.
+#[derive(Clone, Debug)]
+pub(crate) struct ConnKill(pub(crate) Arc<Notify>);
+
+/// Accepts connections until `stop` flips.
+pub(crate) async fn serve(listener: TcpListener, app: Router, mut stop: watch::Receiver<bool>) {
+    let mut conns = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let app = app.clone();
+                conns.spawn(async move {
+                    let kill = Arc::new(Notify::new());
+                    let kill2 = kill.clone();
+                    let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                        req.extensions_mut().insert(ConnKill(kill2.clone()));
+                        let mut app = app.clone();
+                        async move {
+                            tower_service::Service::call(&mut app, req.map(Body::new)).await
+                        }
+                    });
+                    let conn = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
+                    tokio::select! {
+                        _ = conn => {}
+                        () = kill.notified() => {}
+                    }
+                });
+                while conns.try_join_next().is_some() {}
+            }
+        }
+    }
+    conns.abort_all();
+}
+
+/// The whole application router.
+pub(crate) fn router(shared: &Arc<Shared>) -> Router {
+    let not_found = || async { ApiError::not_found("Not found") };
+    let api = Router::new()
+        .route("/v1/organizations/me", get(api::me))
+        .route("/v1/organizations/users", get(api::list_users))
+        .route(
+            "/v1/organizations/users/{user_id}",
+            get(api::get_user)
+                .post(api::update_user)
+                .delete(api::delete_user),
+        )
+        .route(
+            "/v1/organizations/invites",
+            get(api::list_invites).post(api::create_invite),
+        )
+        .route(
+            "/v1/organizations/invites/{invite_id}",
+            get(api::get_invite).delete(api::delete_invite),
+        )
+        .route(
+            "/v1/organizations/workspaces",
+            get(api::list_workspaces).post(api::create_workspace),
+        )
+        .route(
+            "/v1/organizations/workspaces/{workspace_id}",
+            get(api::get_workspace).post(api::update_workspace),
+        )
+        .route(
+            "/v1/organizations/workspaces/{workspace_id}/archive",
+            post(api::archive_workspace),
+        )
+        .route(
+            "/v1/organizations/workspaces/{workspace_id}/members",
+            get(api::list_members).post(api::create_member),
+        )
+        .route(
+            "/v1/organizations/workspaces/{workspace_id}/members/{user_id}",
+            get(api::get_member)
+                .post(api::update_member)
+                .delete(api::delete_member),
+        )
+        .route("/v1/organizations/api_keys", get(api::list_keys))
+        .route(
+            "/v1/organizations/api_keys/{api_key_id}",
+            get(api::get_key).post(api::update_key),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(not_found)
+        .layer(middleware::from_fn_with_state(shared.clone(), pipeline))
+        .with_state(shared.clone());
+    if shared.test_controls {
+        controls::router(shared).fallback_service(api)
+    } else {
+        api
+    }
+}
+
+/// How the request authenticated.
+enum Auth {
+    Ok,
+    Refused(ApiError),
+}
+
+fn authenticate(shared: &Shared, headers: &HeaderMap) -> Auth {
+    let presented = headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| {
+            if !shared.options.accept_bearer {
+                return None;
+            }
+            headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::to_owned)
+        });
+    match presented {
+        Some(key) if constant_time_eq(key.as_bytes(), shared.admin_key.as_bytes()) => Auth::Ok,
+        Some(key) if key.starts_with("sk-ant-api") => match shared.options.workspace_key_refusal {
+            WorkspaceKeyRefusal::Unauthorized => Auth::Refused(ApiError::unauthenticated()),
+            WorkspaceKeyRefusal::Forbidden => Auth::Refused(ApiError::forbidden(
+                "this endpoint requires an Admin API key",
+            )),
+        },
+        _ => Auth::Refused(ApiError::unauthenticated()),
+    }
+}
+
+/// Checks the admin key of a test-control request.
+pub(crate) fn control_auth(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+    match authenticate(shared, headers) {
+        Auth::Ok => Ok(()),
+        Auth::Refused(e) => Err(e),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn check_version(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+    match headers.get("anthropic-version") {
+        None if shared.options.require_version => {
+            Err(ApiError::invalid("anthropic-version: header is required"))
+        }
+        None => Ok(()),
+        Some(v) => {
+            let v = String::from_utf8_lossy(v.as_bytes());
+            if v == "2023-06-01" || v == "2023-01-01" {
+                Ok(())
+            } else {
+                Err(ApiError::invalid(format!(
+                    "anthropic-version: \"{v}\" is not a valid version"
+                )))
+            }
+        }
+    }
+}
+
+fn fault_error(fault: &Fault) -> Option<(ApiError, Vec<(&'static str, String)>)> {
+    match fault {
+        Fault::RateLimit {
+            retry_after_secs,
+            retry_after_ms,
+        } => {
+            let mut headers = Vec::new();
+            if let Some(s) = retry_after_secs {
+                headers.push(("retry-after", s.to_string()));
+            }
+            if let Some(ms) = retry_after_ms {
+                headers.push(("retry-after-ms", ms.to_string()));
+            }
+            Some((
+                ApiError::other(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limit_error",
+                    "Number of requests has exceeded your rate limit",
+                ),
+                headers,
+            ))
+        }
+        Fault::ServerError { should_retry } => Some((
+            ApiError::other(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "api_error",
+                "Internal server error",
+            ),
+            should_retry
+                .map(|r| vec![("x-should-retry", r.to_string())])
+                .unwrap_or_default(),
+        )),
+        Fault::Overloaded => Some((
+            ApiError::other(
+                StatusCode::from_u16(529).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+                "overloaded_error",
+                "Overloaded",
+            ),
+            Vec::new(),
+        )),
+        Fault::Conflict => Some((
+            ApiError::other(
+                StatusCode::CONFLICT,
+                "conflict_error",
+                "The request conflicts with a concurrent modification",
+            ),
+            Vec::new(),
+        )),
+        Fault::DropBeforeApply | Fault::DropAfterApply | Fault::Latency { .. } => None,
+    }
+}
+
+/// The per-request pipeline (see the module docs).
+async fn pipeline(AxState(shared): AxState<Arc<Shared>>, req: Request, next: Next) -> Response {
+    let request_id = shared.req_ids.next("req");
+    let (parts, body) = req.into_parts();
+    let method = parts.method.clone();
+    let path = parts.uri.path().to_owned();
+    let query = parts.uri.query().map(str::to_owned);
+    let kill = parts.extensions.get::<ConnKill>().cloned();
+    let bytes = axum::body::to_bytes(body, 8 * 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    let mut entry = LoggedRequest {
+        method: method.to_string(),
+        path: path.clone(),
+        query: query.clone(),
+        body: serde_json::from_slice(&bytes).ok(),
+        status: None,
+        request_id: request_id.clone(),
+        fault: None,
+    };
+
+    let fault = shared.faults.lock().draw(method.as_str(), &path);
+    entry.fault.clone_from(&fault);
+    let mut delay = shared.faults.lock().config.latency;
+    if let Some(Fault::Latency { ms }) = &fault {
+        delay += std::time::Duration::from_millis(*ms);
+    }
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+
+    let mut authed = false;
+    let mut extra_headers = Vec::new();
+    let mut response = 'resp: {
+        if let Some(f) = &fault {
+            if let Some((err, headers)) = fault_error(f) {
+                extra_headers = headers;
+                break 'resp err.into_response();
+            }
+            if *f == Fault::DropBeforeApply {
+                shared.log.lock().push(entry);
+                return drop_connection(kill).await;
+            }
+        }
+        if let Auth::Refused(err) = authenticate(&shared, &parts.headers) {
+            break 'resp err.into_response();
+        }
+        authed = true;
+        if let Err(err) = check_version(&shared, &parts.headers) {
+            break 'resp err.into_response();
+        }
+        let budget = if method == Method::POST
+            && path.trim_end_matches('/') == "/v1/organizations/invites"
+        {
+            Budget::InviteCreate
+        } else {
+            Budget::Admin
+        };
+        let now = shared.core.read().now;
+        if let Err(secs) = shared.faults.lock().admit(budget, now) {
+            extra_headers.push(("retry-after", secs.to_string()));
+            break 'resp ApiError::other(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                "Number of requests has exceeded your rate limit",
+            )
+            .into_response();
+        }
+        let req = Request::from_parts(parts, Body::from(bytes));
+        next.run(req).await
+    };
+
+    if fault == Some(Fault::DropAfterApply) {
+        entry.status = Some(response.status().as_u16());
+        shared.log.lock().push(entry);
+        return drop_connection(kill).await;
+    }
+
+    if let Some(err) = response.extensions_mut().remove::<ApiError>() {
+        let status = response.status();
+        let mut fresh = (status, axum::Json(err.body(&request_id))).into_response();
+        std::mem::swap(&mut response, &mut fresh);
+    }
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        headers.insert("request-id", v);
+    }
+    let org_id = authed.then(|| shared.core.read().state.organization.id.clone());
+    if let Some(org_id) = org_id
+        && let Ok(v) = HeaderValue::from_str(&org_id)
+    {
+        headers.insert("anthropic-organization-id", v);
+    }
+    for (name, value) in extra_headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+    entry.status = Some(response.status().as_u16());
+    shared.log.lock().push(entry);
+    response
+}
+
+/// Closes the connection without a response.
+async fn drop_connection(kill: Option<ConnKill>) -> Response {
+    if let Some(ConnKill(kill)) = kill {
+        kill.notify_one();
+        std::future::pending::<()>().await;
+    }
+    // Without a connection to kill (the router used directly), answer with a bare 500.
+    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+}
+
+/// A JSON response from pre-serialised bytes.
+pub(crate) fn json_bytes(bytes: Vec<u8>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        Bytes::from(bytes),
+    )
+        .into_response()
+}
