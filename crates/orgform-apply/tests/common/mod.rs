@@ -1,0 +1,148 @@
+//! Shared helpers of the executor's end-to-end tests: scenario folders, an emulator per
+//! test, a client tuned for tests (no rate limit, millisecond backoff), and the
+//! plan-apply-replan loop.
+
+#![allow(dead_code, reason = "each test file uses a different subset")]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use orgform_api::{AdminKey, Backoff, Client, ClientConfig};
+use orgform_apply::{ApplyOptions, ApplyReport};
+use orgform_emulator::{Emulator, EmulatorConfig, FaultConfig, LoggedRequest};
+use orgform_manifest::Manifest;
+use orgform_model::Snapshot;
+use orgform_plan::{Plan, PlanOptions};
+use serde::Deserialize;
+
+/// `scenario.yaml`, the fields the executor's tests read.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ScenarioFile {
+    pub description: String,
+    pub now: Option<jiff::Timestamp>,
+    pub allow_destructive: Option<u32>,
+    pub after_apply: Option<AfterApply>,
+}
+
+#[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterApply {
+    Converged,
+    DeferredOrBlockedRemain,
+    Refused,
+}
+
+/// One scenario folder, loaded.
+pub struct Scenario {
+    pub name: String,
+    pub manifest: Manifest,
+    pub digest: String,
+    pub seed: Snapshot,
+    pub file: ScenarioFile,
+}
+
+impl Scenario {
+    pub fn now(&self) -> jiff::Timestamp {
+        self.file.now.unwrap_or_else(|| "2026-11-01T00:00:00Z".parse().unwrap())
+    }
+
+    pub fn options(&self) -> PlanOptions {
+        PlanOptions {
+            allow_destructive: self.file.allow_destructive,
+            now: self.now(),
+            manifest_digest: self.digest.clone(),
+        }
+    }
+
+    pub fn after_apply(&self) -> AfterApply {
+        self.file.after_apply.unwrap_or(AfterApply::Converged)
+    }
+}
+
+pub fn scenarios_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/scenarios")
+}
+
+/// Every scenario whose manifest passes validation (the CLI never plans an invalid one).
+pub fn scenarios() -> Vec<Scenario> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(scenarios_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("manifest.yaml").exists())
+        .collect();
+    dirs.sort();
+    let mut out = Vec::new();
+    for dir in dirs {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let Ok(loaded) = orgform_manifest::load(&dir.join("manifest.yaml")) else {
+            continue;
+        };
+        let seed = orgform_emulator::seeds::load(&dir.join("seed.yaml"))
+            .unwrap_or_else(|e| panic!("{name}: seed does not load: {e}"));
+        let file: ScenarioFile = match std::fs::read_to_string(dir.join("scenario.yaml")) {
+            Ok(text) => serde_saphyr::from_str(&text).unwrap(),
+            Err(_) => ScenarioFile::default(),
+        };
+        out.push(Scenario { name, manifest: loaded.manifest, digest: loaded.digest, seed, file });
+    }
+    assert!(out.len() >= 30, "expected the scenario folders, found {}", out.len());
+    out
+}
+
+pub async fn emulator(seed: Snapshot, now: jiff::Timestamp, faults: FaultConfig) -> Emulator {
+    Emulator::start(EmulatorConfig {
+        seed,
+        clock_start: now,
+        faults,
+        test_controls: true,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .expect("the emulator starts")
+}
+
+pub fn client(emulator: &Emulator, max_retries: u32) -> Client {
+    Client::new(
+        ClientConfig {
+            base_url: emulator.base_url(),
+            rate_limit: None,
+            max_retries,
+            timeout: Duration::from_secs(10),
+            backoff: Backoff { initial: Duration::from_millis(1), max: Duration::from_millis(5) },
+            ..ClientConfig::default()
+        },
+        AdminKey::new(emulator.admin_key()).unwrap(),
+    )
+    .unwrap()
+}
+
+/// Reads the organization and plans.
+pub async fn plan(client: &Client, scenario: &Scenario) -> Result<Plan, orgform_api::ApiError> {
+    let live = client.fetch_snapshot().await?;
+    Ok(orgform_plan::plan(&scenario.manifest, &live, &scenario.options()))
+}
+
+pub async fn apply(client: &Client, plan: &Plan, concurrency: usize) -> ApplyReport {
+    let options = ApplyOptions { concurrency, ..ApplyOptions::default() };
+    orgform_apply::apply(plan, client, &options, &|_| {}).await
+}
+
+/// Successful writes by (method, path, body): a write that appears twice was done twice.
+pub fn duplicated_writes(log: &[LoggedRequest]) -> Vec<String> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for entry in log {
+        if entry.method == "GET" || entry.status != Some(200) {
+            continue;
+        }
+        let key = format!(
+            "{} {} {}",
+            entry.method,
+            entry.path,
+            entry.body.as_ref().map(ToString::to_string).unwrap_or_default()
+        );
+        *seen.entry(key).or_default() += 1;
+    }
+    seen.into_iter().filter(|(_, n)| *n > 1).map(|(k, n)| format!("{n}x {k}")).collect()
+}
