@@ -1,0 +1,182 @@
+//! The real binary against the emulator: exit codes of the CLI contract, confirmation,
+//! saved plans, organization pin, credentials and URL policy.
+
+mod common;
+
+use common::{Org, demo_manifest};
+
+#[test]
+fn plan_then_apply_then_plan_reports_exit_codes() {
+    let org = Org::small();
+    let dir = tempfile::tempdir().unwrap();
+    demo_manifest(dir.path());
+    let plan = org.run(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "changes pending: {plan:?}");
+    assert!(plan.stdout.contains("Plan: 5 to add, 5 to change, 1 to remove"), "{}", plan.stdout);
+    assert!(org.writes().is_empty(), "plan writes nothing: {:?}", org.writes());
+
+    let plain = org.run(dir.path(), &["plan"]);
+    assert_eq!(plain.code, 0, "without --detailed-exitcode changes are success");
+
+    let apply = org.run(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    assert!(apply.stdout.contains("Apply: 11 done, 0 already done, 0 failed"), "{}", apply.stdout);
+
+    let again = org.run(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "converged (deferred and pending are not changes): {again:?}");
+    assert!(again.stdout.contains("No changes."));
+}
+
+#[test]
+fn apply_refuses_without_a_terminal_or_auto_approve() {
+    let org = Org::small();
+    let dir = tempfile::tempdir().unwrap();
+    demo_manifest(dir.path());
+    let run = org.run(dir.path(), &["apply"]);
+    assert_eq!(run.code, 64, "{run:?}");
+    assert!(run.stderr.contains("stdin is not a terminal"), "{}", run.stderr);
+    assert!(run.stderr.contains("--auto-approve"), "{}", run.stderr);
+    assert!(org.writes().is_empty(), "nothing written: {:?}", org.writes());
+}
+
+#[test]
+fn a_saved_plan_applies_when_fresh_and_is_refused_when_stale() {
+    let org = Org::small();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = demo_manifest(dir.path());
+
+    // Stale live state: an out-of-band change after the plan was saved.
+    let saved = org.run(dir.path(), &["plan", "--out", "plan.json"]);
+    assert_eq!(saved.code, 0, "{saved:?}");
+    assert!(dir.path().join("plan.json").exists());
+    org.emulator.modify(|state| {
+        let user = state.users.iter_mut().find(|u| u.email == "dev.two@acme.example").unwrap();
+        user.role = orgform_model::OrgRole::User;
+    });
+    let stale = org.run(dir.path(), &["apply", "plan.json", "--auto-approve"]);
+    assert_eq!(stale.code, 3, "{stale:?}");
+    assert!(stale.stderr.contains("the live organization changed"), "{}", stale.stderr);
+    assert!(org.writes().is_empty(), "nothing written: {:?}", org.writes());
+
+    // Stale manifest.
+    let saved = org.run(dir.path(), &["plan", "--out", "plan.json"]);
+    assert_eq!(saved.code, 0);
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replace("role: user                 # new", "role: developer")).unwrap();
+    let stale = org.run(dir.path(), &["apply", "plan.json", "--auto-approve"]);
+    assert_eq!(stale.code, 3, "{stale:?}");
+    assert!(stale.stderr.contains("the manifest changed"), "{}", stale.stderr);
+    assert!(org.writes().is_empty(), "nothing written: {:?}", org.writes());
+
+    // Fresh: applies, then nothing is left.
+    let saved = org.run(dir.path(), &["plan", "--out", "plan.json"]);
+    assert_eq!(saved.code, 0);
+    let applied = org.run(dir.path(), &["apply", "plan.json", "--auto-approve"]);
+    assert_eq!(applied.code, 0, "{applied:?}");
+    assert!(!org.writes().is_empty());
+    let again = org.run(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again:?}");
+}
+
+#[test]
+fn organization_mismatch_is_refused_before_reading_the_org() {
+    let org = Org::small();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = demo_manifest(dir.path());
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace("4f6b2a1e-8c3d-4e5f-9a7b-1c2d3e4f5a6b", "11111111-2222-4333-8444-555555555555"),
+    )
+    .unwrap();
+    for command in [&["plan"][..], &["apply", "--auto-approve"], &["drift"]] {
+        org.emulator.clear_request_log();
+        let run = org.run(dir.path(), command);
+        assert_eq!(run.code, 3, "{command:?}: {run:?}");
+        assert!(run.stderr.contains("organization mismatch"), "{}", run.stderr);
+        let paths: Vec<String> = org.emulator.request_log().into_iter().map(|r| r.path).collect();
+        assert_eq!(paths, vec!["/v1/organizations/me".to_owned()], "only /me was read");
+    }
+}
+
+#[test]
+fn an_invalid_manifest_exits_4_and_touches_nothing() {
+    let org = Org::small();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("org.yaml"), "version: 1\norganization: {id: nope}\nmembrs: []\n").unwrap();
+    for command in [&["plan"][..], &["apply", "--auto-approve"], &["drift"]] {
+        let run = org.run(dir.path(), command);
+        assert_eq!(run.code, 4, "{command:?}: {run:?}");
+        assert!(run.stderr.contains("org.yaml"), "{}", run.stderr);
+    }
+    assert!(org.emulator.request_log().is_empty(), "no request before the manifest is valid");
+}
+
+#[test]
+fn drift_exit_codes() {
+    let org = Org::small();
+    let dir = tempfile::tempdir().unwrap();
+    demo_manifest(dir.path());
+    let before = org.run(dir.path(), &["drift"]);
+    assert_eq!(before.code, 2, "{before:?}");
+    assert!(org.writes().is_empty(), "drift never writes");
+    let apply = org.run(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0);
+    // The demo manifest reports two unmanaged objects (Research, default-playground): drift.
+    let after = org.run(dir.path(), &["drift", "--format", "json"]);
+    assert_eq!(after.code, 2, "{after:?}");
+    let json: serde_json::Value = serde_json::from_str(&after.stdout).unwrap();
+    assert!(json.is_object());
+    let text = std::fs::read_to_string(dir.path().join("org.yaml")).unwrap();
+    std::fs::write(
+        dir.path().join("org.yaml"),
+        text.replace("unmanaged: report          # Research", "unmanaged: archive          # Research")
+            .replace("  api_keys:\n    unmanaged: report", "  api_keys:\n    unmanaged: ignore"),
+    )
+    .unwrap();
+    let apply = org.run(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let clean = org.run(dir.path(), &["drift"]);
+    assert_eq!(clean.code, 0, "{clean:?}");
+}
+
+#[test]
+fn credentials_and_endpoint_errors_are_clear() {
+    let org = Org::small();
+    let dir = tempfile::tempdir().unwrap();
+    demo_manifest(dir.path());
+    let missing = assert_cmd::Command::cargo_bin("orgform")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["plan", "--endpoint", &org.emulator.base_url()])
+        .env_remove("ANTHROPIC_ADMIN_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.contains("ANTHROPIC_ADMIN_KEY") && stderr.contains("--admin-key-file"), "{stderr}");
+
+    let plain_http = org.run(dir.path(), &["plan", "--endpoint", "http://orgform.invalid"]);
+    assert_eq!(plain_http.code, 1, "{plain_http:?}");
+    assert!(plain_http.stderr.contains("loopback"), "{}", plain_http.stderr);
+
+    let wrong_key = org.run_with_key(dir.path(), &["plan"], "sk-ant-admin01-wrong");
+    assert_eq!(wrong_key.code, 1, "{wrong_key:?}");
+    assert!(wrong_key.stderr.contains("authentication_error"), "{}", wrong_key.stderr);
+
+    let usage = org.run(dir.path(), &["plan", "--no-such-flag"]);
+    assert_eq!(usage.code, 64, "bad flags are usage errors, not 2: {usage:?}");
+
+    let key_file = dir.path().join("key");
+    std::fs::write(&key_file, format!("  {}\n", org.emulator.admin_key())).unwrap();
+    let from_file = assert_cmd::Command::cargo_bin("orgform")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["plan", "--rate-limit", "0", "--endpoint", &org.emulator.base_url()])
+        .arg("--admin-key-file")
+        .arg(&key_file)
+        .env_remove("ANTHROPIC_ADMIN_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(from_file.status.code(), Some(0), "{}", String::from_utf8_lossy(&from_file.stderr));
+}

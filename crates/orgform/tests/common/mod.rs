@@ -1,0 +1,89 @@
+//! An emulator running in-process for the binary's end-to-end tests, and a way to run the
+//! real `orgform` binary against it.
+
+#![allow(dead_code, reason = "each test file uses a different subset")]
+
+use std::path::Path;
+
+use orgform_emulator::{Emulator, EmulatorConfig};
+use orgform_model::Snapshot;
+
+/// A running emulator and the runtime that serves it while the test thread waits on the
+/// binary.
+pub struct Org {
+    pub emulator: Emulator,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// The exit code and both streams of one run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Org {
+    pub fn start(seed: Snapshot) -> Self {
+        Self::start_with(EmulatorConfig { seed, test_controls: true, ..EmulatorConfig::default() })
+    }
+
+    pub fn start_with(config: EmulatorConfig) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let emulator = runtime.block_on(Emulator::start(config)).expect("emulator starts");
+        Self { emulator, runtime }
+    }
+
+    pub fn small() -> Self {
+        Self::start(orgform_emulator::seeds::small())
+    }
+
+    /// Runs `orgform ARGS` against this emulator from `dir`, with its key in the environment.
+    pub fn run(&self, dir: &Path, args: &[&str]) -> Run {
+        self.run_with_key(dir, args, self.emulator.admin_key())
+    }
+
+    pub fn run_with_key(&self, dir: &Path, args: &[&str], key: &str) -> Run {
+        let output = assert_cmd::Command::cargo_bin("orgform")
+            .unwrap()
+            .current_dir(dir)
+            .args(args)
+            .args(["--rate-limit", "0", "--now", &self.emulator.now().to_string()])
+            .env("ANTHROPIC_BASE_URL", self.emulator.base_url())
+            .env("ANTHROPIC_ADMIN_KEY", key)
+            .env("NO_COLOR", "1")
+            .write_stdin("")
+            .output()
+            .unwrap();
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(output.stdout).unwrap(),
+            stderr: String::from_utf8(output.stderr).unwrap(),
+        }
+    }
+
+    /// Writes made so far (anything but GET), as `METHOD path`.
+    pub fn writes(&self) -> Vec<String> {
+        self.emulator
+            .request_log()
+            .into_iter()
+            .filter(|r| r.method != "GET")
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect()
+    }
+
+    pub fn block_on<F: Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
+    }
+}
+
+/// The demo manifest (it matches the small seed).
+pub fn demo_manifest(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("org.yaml");
+    std::fs::write(&path, orgform::commands::demo::DEMO_MANIFEST).unwrap();
+    path
+}
