@@ -6,6 +6,8 @@
 //! The emulator's clock and ids are fixed and the apply runs one action at a time, so the
 //! demo prints the same text on every run (its output is snapshot-tested).
 
+use std::fmt::Write as _;
+
 use orgform_api::{Client, ClientConfig, UpdateApiKey};
 use orgform_emulator::{Emulator, EmulatorConfig};
 use orgform_model::{ApiKeyStatus, OrgRole, Snapshot};
@@ -64,13 +66,14 @@ pub async fn demo(color: bool) -> anyhow::Result<String> {
     let mut out = String::new();
     let seeded = emulator.state();
     heading(&mut out, "orgform demo");
-    out.push_str(&format!(
+    let _ = write!(
+        out,
         "An Admin API emulator is running on this machine (loopback only), seeded with the\n\
          organization \"{}\":\n  {}.\n\
          The manifest to apply is built in (`orgform demo --show-manifest` prints it).\n",
         seeded.organization.name,
         describe(&seeded)
-    ));
+    );
 
     heading(&mut out, "1. orgform plan: what would change");
     let live = client.fetch_snapshot().await?;
