@@ -75,9 +75,3 @@ fn report_error(err: &anyhow::Error) -> Exit {
     anstream::eprintln!("{text}");
     exit
 }
-
-/// What a command that is not built yet says.
-pub(crate) fn not_implemented(name: &str) -> anyhow::Result<Exit> {
-    let _ = name;
-    anyhow::bail!("`orgform {name}` is not implemented yet")
-}
