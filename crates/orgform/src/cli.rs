@@ -63,6 +63,7 @@ pub struct ConnectionArgs {
         long,
         global = true,
         env = "ANTHROPIC_BASE_URL",
+        hide_env_values = true,
         value_name = "URL",
         default_value = "https://api.anthropic.com"
     )]
@@ -119,14 +120,40 @@ pub enum Command {
     /// Parse and check the manifest offline; print every problem.
     Validate(commands::validate::Args),
     /// Read the live organization and print the ordered plan.
+    ///
+    /// Changes nothing. Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error,
+    /// 2 changes pending (with --detailed-exitcode), 3 refused (organization mismatch,
+    /// destructive limit exceeded, plan errors, blocked items), 4 invalid manifest. Pending
+    /// invites, deferred workspace grants and objects only reported are not changes.
     Plan(commands::plan::Args),
     /// Execute the plan (asks for confirmation on a terminal).
+    ///
+    /// With -f, plan now, show the plan and ask; with PLANFILE (from `orgform plan --out`),
+    /// execute that plan after checking that neither the manifest nor the live organization
+    /// changed since it was made. Asks for `yes` on a terminal; refuses (exit 64) when stdin is
+    /// not a terminal, unless --auto-approve is given. Ctrl-C finishes the requests in flight,
+    /// stops, and reports what was and was not done; the next run converges.
+    ///
+    /// Exit codes: 0 done, 1 some actions failed or the apply was interrupted, 3 refused
+    /// (organization mismatch, destructive limit, stale plan file, plan errors) or blocked
+    /// items remain, 4 invalid manifest, 64 no confirmation possible.
     Apply(commands::apply::Args),
     /// Report how the live organization differs from the manifest, without changing it.
+    ///
+    /// Findings: unmanaged, changed, missing, pending and blocked, plus the hygiene findings
+    /// the manifest asks for (old keys, keys of departed members, expired invites). Exit codes:
+    /// 0 no drift, 1 error, 2 drift found, 3 refused (organization mismatch or plan errors),
+    /// 4 invalid manifest.
     Drift(commands::drift::Args),
     /// Write a deterministic, secret-free YAML picture of the live organization.
+    ///
+    /// For committing to git as an audit trail: two snapshots of an unchanged organization are
+    /// byte-identical, and a change is a small diff.
     Snapshot(commands::snapshot::Args),
     /// Generate a manifest that reproduces the live organization.
+    ///
+    /// For adopting orgform on an existing organization: planning the export against the same
+    /// organization shows no changes. What the API cannot manage is written as comments.
     Export(commands::export::Args),
     /// Print the manifest's JSON Schema.
     Schema(commands::schema::Args),

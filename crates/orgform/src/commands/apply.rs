@@ -11,17 +11,7 @@ use super::{ManifestArg, Refusal};
 use crate::cli::GlobalArgs;
 use crate::exit::Exit;
 
-/// Execute the plan: with -f, plan now, show it and ask; with PLANFILE (from `orgform plan
-/// --out`), execute that plan after checking that neither the manifest nor the live
-/// organization changed since it was made.
-///
-/// Asks for `yes` on a terminal; refuses (exit 64) when stdin is not a terminal, unless
-/// --auto-approve is given. Ctrl-C finishes the requests in flight, stops, and reports what was
-/// and was not done; the next run converges.
-///
-/// Exit codes: 0 done, 1 some actions failed or the apply was interrupted, 3 refused
-/// (organization mismatch, destructive limit, stale plan file, plan errors) or blocked items
-/// remain, 4 invalid manifest, 64 no confirmation possible.
+/// Arguments of `orgform apply`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The manifest (also re-read to check a PLANFILE is not stale).

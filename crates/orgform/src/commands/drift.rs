@@ -6,12 +6,7 @@ use super::ManifestArg;
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::exit::Exit;
 
-/// Report how the live organization differs from the manifest, without changing anything:
-/// unmanaged, changed, missing, pending and blocked findings, plus the hygiene findings the
-/// manifest asks for (old keys, keys of departed members, expired invites).
-///
-/// Exit codes: 0 no drift, 1 error, 2 drift found, 3 refused (organization mismatch or plan
-/// errors), 4 invalid manifest.
+/// Arguments of `orgform drift`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The manifest.

@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use crate::cli::GlobalArgs;
 use crate::exit::Exit;
 
-/// Generate a version-1 manifest that reproduces the live organization (for adopting
-/// orgform). Planning it against the same organization shows no changes.
+/// Arguments of `orgform export`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Write to this file instead of stdout.

@@ -8,12 +8,7 @@ use super::ManifestArg;
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::exit::Exit;
 
-/// Read the live organization and print the ordered plan that would make it match the
-/// manifest. Changes nothing.
-///
-/// Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error, 2 changes pending
-/// (with --detailed-exitcode), 3 refused (organization mismatch, destructive limit exceeded,
-/// plan errors, blocked items), 4 invalid manifest.
+/// Arguments of `orgform plan`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The manifest.

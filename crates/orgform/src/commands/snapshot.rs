@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use crate::cli::GlobalArgs;
 use crate::exit::Exit;
 
-/// Write the whole live organization as deterministic, secret-free YAML, for committing to
-/// git as an audit trail. Two snapshots of an unchanged organization are byte-identical.
+/// Arguments of `orgform snapshot`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Write to this file instead of stdout.
