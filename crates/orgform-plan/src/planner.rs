@@ -833,6 +833,19 @@ impl<'a> Engine<'a> {
         let pending = invites.iter().copied().find(|i| self.invite_pending(i));
         let expired = invites.iter().copied().find(|i| self.invite_expired(i));
         let target = format!("invite {}", spec.email);
+        if let Some(invite) = pending
+            && invite.role == spec.role
+        {
+            // Waiting for acceptance (even an admin invite sent from the Console).
+            self.pending.push(Pending {
+                kind: PendingKind::InvitePending,
+                email: spec.email.clone(),
+                invite_id: invite.id.clone(),
+                role: invite.role.clone(),
+                expires_at: invite.expires_at,
+            });
+            return;
+        }
         if spec.role.is_administrative() {
             self.block(
                 BlockedKind::AdministrativeInvite,
@@ -846,16 +859,6 @@ impl<'a> Engine<'a> {
             return;
         }
         if let Some(invite) = pending {
-            if invite.role == spec.role {
-                self.pending.push(Pending {
-                    kind: PendingKind::InvitePending,
-                    email: spec.email.clone(),
-                    invite_id: invite.id.clone(),
-                    role: invite.role.clone(),
-                    expires_at: invite.expires_at,
-                });
-                return;
-            }
             if self.is_protected(&spec.email) && org_rank(&spec.role) <= org_rank(&invite.role) {
                 self.block(
                     BlockedKind::Protected,
@@ -1198,6 +1201,15 @@ impl<'a> Engine<'a> {
                 "add the person under `members`",
             );
             return user.map(|u| u.id.as_str());
+        }
+        // An explicit membership that already has the wanted role needs nothing, whatever
+        // the org role (a developer promoted to billing keeps explicit memberships).
+        if let Some(u) = user
+            && live_members
+                .get(u.id.as_str())
+                .is_some_and(|wm| wm.workspace_role == *role)
+        {
+            return Some(u.id.as_str());
         }
         if let Some(implicit) = org_role.implicit_workspace_role() {
             if *role == implicit {

@@ -1,0 +1,65 @@
+//! The JSON plan format (also the `--out` plan file), pinned by an insta snapshot of a plan
+//! that exercises every operation, plus the fields `docs/cli.md` promises.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use orgform_manifest::Manifest;
+use orgform_model::{Snapshot, sha256_hex};
+use orgform_plan::{PlanOptions, plan, render};
+
+fn every_op_plan() -> orgform_plan::Plan {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/scenarios/every-op");
+    let manifest_text = std::fs::read_to_string(dir.join("manifest.yaml")).unwrap();
+    let manifest: Manifest = serde_saphyr::from_str(&manifest_text).unwrap();
+    let seed: Snapshot =
+        serde_saphyr::from_str(&std::fs::read_to_string(dir.join("seed.yaml")).unwrap()).unwrap();
+    let options = PlanOptions {
+        allow_destructive: Some(5),
+        now: "2026-11-01T00:00:00Z".parse().unwrap(),
+        manifest_digest: sha256_hex(manifest_text.as_bytes()),
+    };
+    plan(&manifest, &seed, &options)
+}
+
+#[test]
+fn json_plan_format() {
+    let p = every_op_plan();
+    let kinds: BTreeSet<&str> = p.actions.iter().map(|a| a.op.name()).collect();
+    assert_eq!(kinds.len(), 12, "every operation appears: {kinds:?}");
+    let json = render::json(&p);
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for field in [
+        "format_version",
+        "organization_id",
+        "manifest_digest",
+        "live_digest",
+        "actions",
+        "deferred",
+        "blocked",
+        "unmanaged",
+        "errors",
+        "refusals",
+        "warnings",
+        "summary",
+    ] {
+        assert!(value.get(field).is_some(), "missing {field}");
+    }
+    for action in value["actions"].as_array().unwrap() {
+        for field in [
+            "id",
+            "op",
+            "target",
+            "changes",
+            "destructive",
+            "irreversible",
+            "depends_on",
+        ] {
+            assert!(action.get(field).is_some(), "action lacks {field}");
+        }
+        assert!(action["op"]["kind"].is_string());
+    }
+    insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("plan_json_every_op", json);
+    });
+}
