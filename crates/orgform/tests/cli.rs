@@ -180,3 +180,47 @@ fn credentials_and_endpoint_errors_are_clear() {
         .unwrap();
     assert_eq!(from_file.status.code(), Some(0), "{}", String::from_utf8_lossy(&from_file.stderr));
 }
+
+/// Runs `orgform apply` with a terminal on stdin (through `script`, which gives the child a
+/// pseudo-terminal), answering the prompt with `answer`.
+fn apply_on_a_terminal(org: &Org, dir: &std::path::Path, answer: &str) -> (i32, String) {
+    let binary = assert_cmd::cargo::cargo_bin("orgform");
+    let command = format!(
+        "{} apply --rate-limit 0 --now {}",
+        binary.display(),
+        org.emulator.now()
+    );
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir)
+        .env("ANTHROPIC_BASE_URL", org.emulator.base_url())
+        .env("ANTHROPIC_ADMIN_KEY", org.emulator.admin_key())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child.stdin.take().unwrap().write_all(format!("{answer}\n").as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("`script` (util-linux) runs the binary on a pseudo-terminal");
+    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[test]
+fn apply_on_a_terminal_needs_yes_typed_in_full() {
+    let org = Org::small();
+    let dir = tempfile::tempdir().unwrap();
+    demo_manifest(dir.path());
+    for answer in ["y", "no", "YES please"] {
+        let (code, out) = apply_on_a_terminal(&org, dir.path(), answer);
+        assert_eq!(code, 1, "{answer:?}: {out}");
+        assert!(out.contains("Only 'yes' will be accepted"), "{out}");
+        assert!(out.contains("apply cancelled; nothing was changed"), "{out}");
+        assert!(org.writes().is_empty(), "{answer:?} changed nothing");
+    }
+    let (code, out) = apply_on_a_terminal(&org, dir.path(), "yes");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Apply: 11 done"), "{out}");
+}
