@@ -31,6 +31,11 @@
 //!   against the key deactivation limit.
 //! - A removed member's explicit workspace memberships end with them: no separate actions.
 //! - On `platform: aws` only workspaces exist, so members, invites and keys are not planned.
+//! - Archiving a workspace archives its keys, so a workspace holding active or inactive keys
+//!   created by a protected email is never archived: blocked when the manifest asks, kept and
+//!   reported under `settings.workspaces.unmanaged: archive`.
+//! - The validator rejects duplicate emails and workspace names; should a merged manifest
+//!   still carry one, it is a plan error here rather than two conflicting actions.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -102,6 +107,8 @@ enum WsRes {
     Create { key: String },
     /// `archived: true` and nothing live: nothing to do.
     Absent,
+    /// `archived: true`, but the archive is blocked: the workspace is left alone.
+    Held { id: String },
     /// A plan error was reported for it.
     Error,
 }
@@ -472,8 +479,17 @@ impl<'a> Engine<'a> {
         let m = self.m;
         let mut claimed: BTreeMap<String, String> = BTreeMap::new();
         for spec in &m.workspaces {
+            if self.ws_res.contains_key(&spec.name) {
+                self.error(
+                    PlanErrorKind::DuplicateMatch,
+                    format!("workspace {}", spec.name),
+                    format!("workspace {:?} is listed twice", spec.name),
+                    "keep one entry per workspace",
+                );
+                continue;
+            }
             let res = self.plan_workspace(spec);
-            if let WsRes::Live { id, .. } = &res
+            if let WsRes::Live { id, .. } | WsRes::Held { id } = &res
                 && let Some(other) = claimed.insert(id.clone(), spec.name.clone())
             {
                 self.error(
@@ -503,6 +519,13 @@ impl<'a> Engine<'a> {
                     format!("workspace {}", ws.name),
                     "not declared (settings.workspaces.unmanaged: report)",
                     false,
+                ),
+                WorkspacePolicy::Archive if self.holds_protected_keys(ws) => self.unmanaged(
+                    ObjectKind::Workspace,
+                    &ws.id,
+                    format!("workspace {}", ws.name),
+                    "not declared; holds keys created by a protected email (settings.protected): kept",
+                    true,
                 ),
                 WorkspacePolicy::Archive => {
                     self.archive_workspace(ws, DriftCategory::Unmanaged);
@@ -571,6 +594,20 @@ impl<'a> Engine<'a> {
                 }
             }
         };
+        if spec.archived && self.holds_protected_keys(live) {
+            self.block(
+                BlockedKind::Protected,
+                target,
+                Some("archived"),
+                Some(Value::Bool(false)),
+                Some(Value::Bool(true)),
+                "archiving would archive keys created by a protected email (settings.protected)",
+                "move or retire those keys in the Console first, or remove the email from settings.protected",
+            );
+            return WsRes::Held {
+                id: live.id.clone(),
+            };
+        }
         if spec.archived {
             self.archive_workspace(live, DriftCategory::Changed);
             return WsRes::Live {
@@ -721,6 +758,18 @@ impl<'a> Engine<'a> {
         });
     }
 
+    /// Whether archiving `ws` would archive active or inactive keys of a protected email.
+    fn holds_protected_keys(&self, ws: &Workspace) -> bool {
+        self.keys_by_ws
+            .get(&Some(ws.id.as_str()))
+            .is_some_and(|keys| {
+                keys.iter().any(|k| {
+                    matches!(k.status, ApiKeyStatus::Active | ApiKeyStatus::Inactive)
+                        && self.key_creator_protected(k)
+                })
+            })
+    }
+
     fn archive_workspace(&mut self, ws: &Workspace, category: DriftCategory) {
         self.archiving.insert(ws.id.clone());
         let mut consequences = Vec::new();
@@ -760,8 +809,21 @@ impl<'a> Engine<'a> {
 
     fn plan_people(&mut self) {
         let m = self.m;
+        let mut seen = BTreeSet::new();
         for spec in &m.members {
             let email = normalize_email(&spec.email);
+            if !seen.insert(email.clone()) {
+                self.error(
+                    PlanErrorKind::DuplicateMatch,
+                    format!("member {}", spec.email),
+                    format!(
+                        "{} is listed twice under `members` (emails compare case-insensitively)",
+                        spec.email
+                    ),
+                    "keep one entry per person",
+                );
+                continue;
+            }
             if let Some(user) = self.users_by_email.get(&email).copied() {
                 self.plan_member_role(spec, user);
             } else {
@@ -1330,7 +1392,9 @@ impl<'a> Engine<'a> {
             return KeyWs::In(None);
         }
         match self.ws_res.get(name) {
-            Some(WsRes::Live { id, .. }) => return KeyWs::In(Some(id.clone())),
+            Some(WsRes::Live { id, .. } | WsRes::Held { id }) => {
+                return KeyWs::In(Some(id.clone()));
+            }
             Some(WsRes::Create { .. } | WsRes::Absent) => return KeyWs::Nowhere,
             Some(WsRes::Error) => return KeyWs::Error,
             None => {}

@@ -411,11 +411,17 @@ fn destructive_violation(m: &Manifest, live: &Snapshot, p: &Plan) -> Option<Stri
             }
             Op::ArchiveWorkspace { workspace_id, .. } => {
                 let ws = live.workspace(workspace_id).unwrap();
+                let protected_keys = live.api_keys.iter().any(|k| {
+                    k.workspace_id.as_deref() == Some(workspace_id.as_str())
+                        && matches!(k.status, ApiKeyStatus::Active | ApiKeyStatus::Inactive)
+                        && creator_protected(&k.id)
+                });
                 let asked = m.workspaces.iter().any(|w| {
                     w.archived
                         && (w.id.as_deref() == Some(workspace_id.as_str()) || w.name == ws.name)
                 });
-                !asked && m.settings.workspaces.unmanaged != WorkspacePolicy::Archive
+                protected_keys
+                    || (!asked && m.settings.workspaces.unmanaged != WorkspacePolicy::Archive)
             }
             Op::UpdateApiKey {
                 key_id,

@@ -347,3 +347,14 @@ fn markdown_fences_cannot_be_broken_by_names() {
     let md = render::markdown(&plan(&m, &seed(""), &opts()));
     assert!(md.contains("````diff\n"), "{md}");
 }
+
+#[test]
+fn duplicate_entries_are_plan_errors_not_double_actions() {
+    let m = manifest(
+        "members:\n  - {email: New@acme.example, role: user}\n  - {email: new@ACME.example, role: developer}\nworkspaces:\n  - name: w\n  - name: w\n",
+    );
+    let p = plan(&m, &seed(""), &opts());
+    assert_eq!(p.errors.len(), 2, "{:?}", p.errors);
+    assert!(p.errors.iter().all(|e| e.kind == PlanErrorKind::DuplicateMatch));
+    assert!(p.actions.is_empty());
+}

@@ -137,7 +137,7 @@ pub(super) fn plan(plan: &Plan) -> String {
     if !plan.blocked.is_empty() {
         let _ = writeln!(
             out,
-            "> **{} blocked:** the API cannot make these changes; see below for what a person must do.\n",
+            "> **{} blocked:** orgform cannot make these changes; see below for what a person must do.\n",
             plan.blocked.len()
         );
     }

@@ -115,7 +115,7 @@ pub(super) fn plan(plan: &Plan, color: bool) -> String {
     if !plan.blocked.is_empty() {
         let _ = writeln!(
             out,
-            "\n{} the API cannot make these changes; a person must:",
+            "\n{} orgform cannot make these changes; a person must act:",
             p.fg(
                 AnsiColor::Red,
                 &format!("Blocked ({}):", plan.blocked.len())
