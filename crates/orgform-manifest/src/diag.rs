@@ -207,6 +207,14 @@ impl ManifestError {
         Self { summary, problems }
     }
 
+    /// The manifest could not be read at all (missing file, unreadable directory).
+    pub(crate) fn unreadable(problems: Vec<Problem>) -> Self {
+        Self {
+            summary: "the manifest cannot be read".to_owned(),
+            problems,
+        }
+    }
+
     /// The errors only.
     pub fn errors(&self) -> impl Iterator<Item = &Problem> {
         self.problems.iter().filter(|p| p.is_error())

@@ -73,7 +73,7 @@ pub(crate) struct Origins {
 
 /// Reads and validates the manifest at `path` (a file or a directory of fragments).
 pub fn load(path: &Path) -> Result<Loaded, ManifestError> {
-    let files = list_files(path).map_err(|p| ManifestError::new(vec![*p]))?;
+    let files = list_files(path).map_err(|p| ManifestError::unreadable(vec![*p]))?;
     let mut sources = Vec::new();
     let mut problems = Vec::new();
     for (display, file) in files {
@@ -89,7 +89,7 @@ pub fn load(path: &Path) -> Result<Loaded, ManifestError> {
         }
     }
     if !problems.is_empty() {
-        return Err(ManifestError::new(problems));
+        return Err(ManifestError::unreadable(problems));
     }
     load_sources(&sources)
 }
@@ -203,13 +203,12 @@ fn read_fragment(name: &str, bytes: &[u8], problems: &mut Vec<Problem>) -> Optio
             let valid = String::from_utf8_lossy(&bytes[..err.valid_up_to()]).into_owned();
             let file = SourceFile::new(name, valid);
             problems.push(
-                Problem::error(
-                    "orgform::not_utf8",
+                Problem::error("orgform::not_utf8", {
+                    let (line, column) = file.line_col(err.valid_up_to());
                     format!(
-                        "`{name}` is not UTF-8 text: invalid byte at {}",
-                        file.place(err.valid_up_to())
-                    ),
-                )
+                        "`{name}` is not UTF-8 text (invalid byte at line {line}, column {column})"
+                    )
+                })
                 .help("save the file as UTF-8"),
             );
             return None;
@@ -272,13 +271,23 @@ fn read_fragment(name: &str, bytes: &[u8], problems: &mut Vec<Problem>) -> Optio
     Some(Fragment { file, doc, raw })
 }
 
-/// serde-saphyr messages end with the place; diagnostics show it themselves.
+/// serde-saphyr messages carry the place (`error: line 1 column 10: ...` or `... at line 1
+/// column 10`); diagnostics show it themselves.
 fn strip_location(message: &str) -> String {
-    let message = message.lines().next().unwrap_or(message);
-    let trimmed = message
-        .rfind(" at line ")
-        .map_or(message, |i| &message[..i]);
-    trimmed.trim_end_matches('.').to_owned()
+    let mut message = message.lines().next().unwrap_or(message).trim();
+    message = message.strip_prefix("error: ").unwrap_or(message);
+    if let Some(rest) = message.strip_prefix("line ")
+        && let Some((place, text)) = rest.split_once(": ")
+        && place
+            .split(" column ")
+            .all(|n| n.chars().all(|c| c.is_ascii_digit()))
+    {
+        message = text;
+    }
+    if let Some(index) = message.rfind(" at line ") {
+        message = &message[..index];
+    }
+    message.trim_end_matches('.').to_owned()
 }
 
 /// The reader's limits: duplicate keys refused, aliases allowed but bounded.

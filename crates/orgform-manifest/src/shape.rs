@@ -1,5 +1,6 @@
 //! The structural check of one fragment: every key known, no key repeated, every closed enum
-//! spelled right, all found in one pass with a "did you mean" hint.
+//! spelled right, all found in one pass with a "did you mean" hint. YAML merge keys (`<<`)
+//! are followed: the merged mapping's keys are checked as keys of the mapping they merge into.
 //!
 //! The table below mirrors the `deny_unknown_fields` types in [`crate::types`]; a unit test
 //! keeps the two in sync through the generated JSON Schema. Enums that keep unknown values
@@ -182,6 +183,21 @@ impl Walker<'_> {
                 self.duplicates(entries);
                 for (key, value) in entries {
                     let name = key.scalar().unwrap_or("");
+                    if name == "<<" {
+                        // A YAML merge key: the merged mappings' keys belong to this mapping.
+                        let doc = self.doc;
+                        let merged = doc.resolve(value);
+                        let sources: Vec<&Node> = match &merged.kind {
+                            Kind::Seq(items) => items.iter().map(|i| doc.resolve(i)).collect(),
+                            _ => vec![merged],
+                        };
+                        for source in sources {
+                            if !self.check(source, shape, context) {
+                                return false;
+                            }
+                        }
+                        continue;
+                    }
                     if let Some((field, field_shape)) = fields.iter().find(|(k, _)| *k == name) {
                         if !self.check(value, field_shape, &format!("`{field}`")) {
                             return false;

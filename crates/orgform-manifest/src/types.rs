@@ -306,6 +306,10 @@ pub struct DataResidencySpec {
 /// One API key, matched by `id`, or by `name` (+ `workspace`) when that is unique.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "schema",
+    schemars(extend("anyOf" = [{ "required": ["id"] }, { "required": ["name"] }]))
+)]
 #[serde(deny_unknown_fields)]
 pub struct ApiKeySpec {
     /// `apikey_...`
