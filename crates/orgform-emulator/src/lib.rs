@@ -431,3 +431,14 @@ impl Emulator {
         let _ = self.task.await;
     }
 }
+
+/// A fresh random admin key (`sk-ant-admin01-` + 48 base58 characters) for a served emulator.
+pub fn generate_admin_key() -> String {
+    use rand::Rng as _;
+    const ALPHABET: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    let mut rng = rand::rng();
+    let tail: String = (0..48)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect();
+    format!("sk-ant-admin01-{tail}")
+}

@@ -1,13 +1,213 @@
-//! `orgform emulator`.
+//! `orgform emulator`: serves the local Admin API emulator until Ctrl-C.
+//!
+//! The first stdout line is `listening on http://HOST:PORT`. The accepted key is the one in
+//! `ANTHROPIC_ADMIN_KEY` when set (never printed); otherwise a random key is generated and
+//! printed on the second line as `admin key: ...`. The key is resolved by
+//! [`resolve_admin_key`] from the environment snapshot orgform reads once at start-up
+//! ([`crate::settings::Environment`]); this command reads nothing else from the environment.
+//!
+//! The emulator has no TLS, so a listen address other than loopback is refused unless
+//! `--allow-remote` is given.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use orgform_emulator::{Emulator, EmulatorConfig, Fault, FaultConfig, Options, seeds};
 
 use crate::cli::GlobalArgs;
+use crate::commands::Refusal;
 use crate::exit::Exit;
 
 /// Arguments of `orgform emulator`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent command-line switches"
+)]
+pub struct Args {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// Initial organization: a snapshot file (JSON or YAML).
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["seed_small", "large"])]
+    pub seed: Option<PathBuf>,
+    /// Start with the built-in small sample organization.
+    #[arg(long, conflicts_with = "large")]
+    pub seed_small: bool,
+    /// Start with a generated organization of N users (N/20 workspaces up to 100 active,
+    /// 3N/2 keys).
+    #[arg(long, value_name = "N")]
+    pub large: Option<usize>,
+    /// Enable the /_emulator/* test-control routes.
+    #[arg(long)]
+    pub test_controls: bool,
+    /// Probability (0 to 1) of a random fault per request.
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    pub fault_rate: f64,
+    /// Seed of the fault sequence.
+    #[arg(long, default_value_t = 0, value_name = "SEED")]
+    pub fault_seed: u64,
+    /// Latency added to every request, in milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub latency_ms: u64,
+    /// Enforce the Admin API rate limits (counted on the emulator clock).
+    #[arg(long)]
+    pub rate_limits: bool,
+    /// Serve a stale single-member GET for this many seconds after a membership write.
+    #[arg(long, value_name = "SECONDS")]
+    pub stale_member_get: Option<u64>,
+    /// Do not require the anthropic-version header.
+    #[arg(long)]
+    pub no_version_check: bool,
+    /// Allow a non-loopback listen address (the emulator has no TLS).
+    #[arg(long)]
+    pub allow_remote: bool,
+}
+
+/// The key the emulator accepts: the configured one, or a generated one to print.
+///
+/// Returns the key and whether it was generated (and so may be printed).
+pub fn resolve_admin_key(configured: Option<&str>) -> (String, bool) {
+    match configured.map(str::trim).filter(|k| !k.is_empty()) {
+        Some(key) => (key.to_owned(), false),
+        None => (orgform_emulator::generate_admin_key(), true),
+    }
+}
 
 /// Runs `orgform emulator`.
-pub fn run(_global: &GlobalArgs, _args: &Args) -> anyhow::Result<Exit> {
-    super::not_implemented("emulator")
+pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
+    if !args.listen.ip().is_loopback() && !args.allow_remote {
+        return Err(Refusal {
+            exit: Exit::Usage,
+            message: format!(
+                "refusing to listen on {}: the emulator has no TLS and accepts an admin key; use a loopback address or pass --allow-remote",
+                args.listen
+            ),
+        }
+        .into());
+    }
+    if !(0.0..=1.0).contains(&args.fault_rate) {
+        return Err(Refusal {
+            exit: Exit::Usage,
+            message: format!(
+                "--fault-rate must be between 0 and 1, got {}",
+                args.fault_rate
+            ),
+        }
+        .into());
+    }
+    let seed = if let Some(path) = &args.seed {
+        seeds::load(path)?
+    } else if args.seed_small {
+        seeds::small()
+    } else if let Some(n) = args.large {
+        seeds::large(42, n, (n / 20).max(1), n * 3 / 2)
+    } else {
+        EmulatorConfig::default().seed
+    };
+    let (admin_key, generated) = resolve_admin_key(global.env.admin_key.as_deref());
+    let config = EmulatorConfig {
+        listen: args.listen,
+        admin_key,
+        seed,
+        options: Options {
+            require_version: !args.no_version_check,
+            ..Options::default()
+        },
+        faults: FaultConfig {
+            seed: args.fault_seed,
+            rate: args.fault_rate,
+            kinds: if args.fault_rate > 0.0 {
+                Fault::default_kinds()
+            } else {
+                Vec::new()
+            },
+            latency: Duration::from_millis(args.latency_ms),
+            enforce_rate_limits: args.rate_limits,
+            stale_member_get: args.stale_member_get.map(Duration::from_secs),
+        },
+        test_controls: args.test_controls,
+        ..EmulatorConfig::default()
+    };
+    crate::settings::runtime()?.block_on(async move {
+        let emulator = Emulator::start(config).await?;
+        let mut lines = format!("listening on {}\n", emulator.base_url());
+        if generated {
+            lines.push_str("admin key: ");
+            lines.push_str(emulator.admin_key());
+            lines.push('\n');
+        }
+        crate::output::stdout(&lines);
+        tokio::signal::ctrl_c().await?;
+        emulator.shutdown().await;
+        anyhow::Ok(())
+    })?;
+    Ok(Exit::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configured_key_is_used_and_not_flagged_for_printing() {
+        let (key, generated) = resolve_admin_key(Some("sk-ant-admin01-from-env"));
+        assert_eq!(key, "sk-ant-admin01-from-env");
+        assert!(!generated);
+    }
+
+    #[test]
+    fn missing_or_blank_key_is_generated() {
+        let (a, gen_a) = resolve_admin_key(None);
+        let (b, gen_b) = resolve_admin_key(Some("  "));
+        assert!(gen_a && gen_b);
+        assert!(a.starts_with("sk-ant-admin01-"));
+        assert_ne!(a, b, "generated keys are random");
+    }
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use clap::Parser as _;
+
+    use crate::cli::{Cli, Command};
+    use crate::commands::Refusal;
+    use crate::exit::Exit;
+
+    fn refusal(command_line: &[&str]) -> Option<Exit> {
+        let cli = Cli::try_parse_from(command_line).expect("arguments parse");
+        let Command::Emulator(args) = &cli.command else {
+            panic!("not the emulator command");
+        };
+        let err = super::run(&cli.global, args).expect_err("refused");
+        err.downcast_ref::<Refusal>().map(|r| r.exit)
+    }
+
+    #[test]
+    fn non_loopback_listen_is_refused_without_allow_remote() {
+        assert_eq!(
+            refusal(&["orgform", "emulator", "--listen", "192.0.2.10:8080"]),
+            Some(Exit::Usage)
+        );
+        assert_eq!(
+            refusal(&["orgform", "emulator", "--listen", "[::]:0"]),
+            Some(Exit::Usage)
+        );
+    }
+
+    #[test]
+    fn fault_rate_outside_zero_to_one_is_refused() {
+        assert_eq!(
+            refusal(&[
+                "orgform",
+                "emulator",
+                "--listen",
+                "127.0.0.1:0",
+                "--fault-rate",
+                "1.5"
+            ]),
+            Some(Exit::Usage)
+        );
+    }
 }
