@@ -16,6 +16,9 @@ use serde_json::{Value, json};
 #[path = "support/spec.rs"]
 mod spec;
 
+#[path = "support/log_capture.rs"]
+mod log_capture;
+
 const KEY: &str = "sk-ant-admin01-scripted-CANARY-0000";
 
 #[derive(Clone, Debug)]
@@ -663,27 +666,7 @@ async fn every_request_matches_the_official_spec() {
 /// A canary key never shows in logs (every target, trace level), errors or Debug output.
 #[tokio::test]
 async fn canary_key_never_leaks() {
-    use std::io::Write;
-
-    #[derive(Clone, Default)]
-    struct Buf(Arc<Mutex<Vec<u8>>>);
-    impl Write for Buf {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let buf = Buf::default();
-    let writer = buf.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let buf = log_capture::install();
 
     let mut calls = 0;
     let server = Server::start(move |seen| {
@@ -708,7 +691,7 @@ async fn canary_key_never_leaks() {
     outputs.push(format!("{err} {err:?}"));
     let key = AdminKey::new(KEY).unwrap();
     outputs.push(format!("{key} {key:?} {key:#?}"));
-    let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    let logs = buf.text();
     assert!(
         logs.contains("admin_api_request"),
         "request spans are logged: {logs}"
