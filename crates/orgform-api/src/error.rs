@@ -114,9 +114,11 @@ impl ApiError {
         }
     }
 
-    /// Whether the error is a 404 `not_found_error`.
+    /// Whether the error is a 404 whose body is the API's `not_found_error`. A 404 without
+    /// that body (a proxy's page, a wrong base path) does not count: reading it as "the
+    /// object is gone" could turn a misconfiguration into a confirmed delete.
     pub fn is_not_found(&self) -> bool {
-        self.status() == Some(404)
+        matches!(self, Self::Api { status: 404, error_type, .. } if error_type == "not_found_error")
     }
 
     /// Whether trying the same request again could succeed, by the official SDKs' rules
@@ -150,6 +152,7 @@ mod tests {
         assert!(text.contains("invalid_request_error"), "{text}");
         assert!(text.contains("400"), "{text}");
         assert!(!err.is_retryable());
+        assert!(!err.is_not_found());
         assert_eq!(err.request_id(), Some("req_123"));
     }
 
@@ -169,6 +172,15 @@ mod tests {
         for s in [400, 401, 403, 404, 413, 422] {
             assert!(!api(s).is_retryable(), "{s}");
         }
+        assert!(
+            !api(404).is_not_found(),
+            "a 404 without not_found_error is not an absence"
+        );
+        let mut not_found = api(404);
+        if let ApiError::Api { error_type, .. } = &mut not_found {
+            *error_type = "not_found_error".into();
+        }
+        assert!(not_found.is_not_found());
         assert!(
             ApiError::Transport {
                 method: "GET".into(),

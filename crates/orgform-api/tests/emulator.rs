@@ -486,3 +486,58 @@ async fn canary_key_never_leaks_against_the_emulator() {
         assert!(!text.contains("CANARY"), "key leaked: {text}");
     }
 }
+
+/// With the member GET serving stale values, a member write whose response was lost is
+/// still confirmed (through the list) and not sent twice.
+#[tokio::test]
+async fn member_write_confirmed_through_list_despite_stale_get() {
+    let emu = emulator(seeds::small()).await;
+    let c = client(&emu, 2);
+    let state = emu.state();
+    let member = state
+        .workspace_members
+        .iter()
+        .find(|m| {
+            m.workspace_role == WorkspaceRole::WorkspaceUser
+                && state
+                    .user(&m.user_id)
+                    .is_some_and(|u| !u.role.is_administrative() && u.role != OrgRole::Billing)
+                && state
+                    .workspace(&m.workspace_id)
+                    .is_some_and(|w| !w.is_archived())
+        })
+        .expect("the small seed has a plain workspace_user member")
+        .clone();
+    emu.set_faults(FaultConfig {
+        stale_member_get: Some(Duration::from_secs(120)),
+        ..FaultConfig::default()
+    });
+    let path = format!(
+        "/v1/organizations/workspaces/{}/members/{}",
+        member.workspace_id, member.user_id
+    );
+    emu.clear_request_log();
+    emu.push_fault(FaultMatcher::new("POST", &path), Fault::DropAfterApply);
+    let w = c
+        .update_workspace_member(
+            &member.workspace_id,
+            &member.user_id,
+            &WorkspaceRole::WorkspaceDeveloper,
+        )
+        .await
+        .unwrap();
+    assert!(w.confirmed_by_read);
+    let posts = emu
+        .request_log()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == path)
+        .count();
+    assert_eq!(posts, 1);
+    // The GET really is stale: it still shows the old role.
+    let cached = c
+        .get_workspace_member(&member.workspace_id, &member.user_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cached.workspace_role, WorkspaceRole::WorkspaceUser);
+}
