@@ -78,18 +78,14 @@ mod generate {
         })
     }
 
-    /// A workspace role that may be assigned (`workspace_billing` is inherited only).
+    /// Workspace members. `workspace_billing` stays in the enum: a member declared
+    /// `role: billing` may state it (a no-op); the validator refuses it for everyone else.
     pub(crate) fn workspace_members(_: &mut SchemaGenerator) -> Schema {
-        let roles: Vec<&str> = WorkspaceRole::KNOWN
-            .iter()
-            .copied()
-            .filter(|r| *r != WorkspaceRole::WorkspaceBilling.as_str())
-            .collect();
         json_schema!({
-            "description": "Email -> workspace role. Omitted: members not managed; `{}`: managed, nobody explicit.",
+            "description": "Email -> workspace role. Omitted: members not managed; `{}`: managed, nobody explicit. `workspace_billing` is inherited only (allowed solely for members with `role: billing`).",
             "type": "object",
             "propertyNames": { "pattern": EMAIL_PATTERN },
-            "additionalProperties": { "type": "string", "enum": roles }
+            "additionalProperties": { "type": "string", "enum": WorkspaceRole::KNOWN }
         })
     }
 
