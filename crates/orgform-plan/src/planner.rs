@@ -1296,10 +1296,16 @@ impl<'a> Engine<'a> {
         }
         let Some(user) = user else {
             let waits_for = self.invite_key.get(&norm).cloned();
-            let reason = if waits_for.is_some() {
-                "waits for the invite this plan sends to be accepted".to_owned()
-            } else {
-                "waits for the person to accept their invite".to_owned()
+            let pending = self
+                .invites_by_email
+                .get(&norm)
+                .and_then(|list| list.iter().find(|i| self.invite_pending(i)));
+            let reason = match (&waits_for, pending) {
+                (Some(_), _) => "waits for the invite this plan sends to be accepted".to_owned(),
+                (None, Some(invite)) => {
+                    format!("waits for the person to accept invite {}", invite.id)
+                }
+                (None, None) => "waits for the person to join; no invite is outstanding".to_owned(),
             };
             self.deferred.push(DraftDeferred {
                 item: Deferred {

@@ -355,6 +355,10 @@ fn duplicate_entries_are_plan_errors_not_double_actions() {
     );
     let p = plan(&m, &seed(""), &opts());
     assert_eq!(p.errors.len(), 2, "{:?}", p.errors);
-    assert!(p.errors.iter().all(|e| e.kind == PlanErrorKind::DuplicateMatch));
+    assert!(
+        p.errors
+            .iter()
+            .all(|e| e.kind == PlanErrorKind::DuplicateMatch)
+    );
     assert!(p.actions.is_empty());
 }
