@@ -565,6 +565,18 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_id_stays_one_segment(id in "\\PC{1,40}") {
+            if let Ok(seg) = segment(&id) {
+                let url = Url::parse(&format!("https://h.invalid/v1/users/{seg}")).unwrap();
+                let segments: Vec<&str> = url.path_segments().unwrap().collect();
+                proptest::prop_assert_eq!(segments.len(), 3);
+                proptest::prop_assert!(url.query().is_none() && url.fragment().is_none());
+            }
+        }
+    }
+
     #[test]
     fn new_refuses_plain_http_before_connecting() {
         let err = Client::new(

@@ -177,6 +177,17 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn plain_http_to_an_ipv4_is_allowed_iff_loopback(ip: [u8; 4], port in 1u16..) {
+            let addr = std::net::Ipv4Addr::from(ip);
+            let result = check_base_url(&format!("http://{addr}:{port}"));
+            proptest::prop_assert_eq!(result.is_ok(), addr.is_loopback());
+            let https = check_base_url(&format!("https://{addr}:{port}"));
+            proptest::prop_assert!(https.is_ok());
+        }
+    }
+
     #[test]
     fn trailing_slash_trimmed() {
         let url = check_base_url("http://127.0.0.1:1/prefix/").unwrap();

@@ -697,6 +697,10 @@ async fn canary_key_never_leaks() {
         "request spans are logged: {logs}"
     );
     assert!(logs.contains("retrying"), "{logs}");
+    assert!(
+        logs.contains("status=529") && logs.contains("request_id=\"req_scripted\""),
+        "spans record status and request id: {logs}"
+    );
     for text in outputs.iter().chain([&logs]) {
         assert!(!text.contains("CANARY"), "key leaked: {text}");
     }
