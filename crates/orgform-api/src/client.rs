@@ -12,7 +12,8 @@
 //! is refused with a 4xx (the "already exists" or "not found" answers a repeated write gets),
 //! the read decides too. A server could still apply a request after the read-back has
 //! looked; that window cannot be closed without idempotency keys, which the Admin API does
-//! not offer.
+//! not offer. A success whose body cannot be decoded is never resent either: the object is
+//! taken from the read-back, or the decode error is returned.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -466,13 +467,28 @@ impl Client {
         };
         loop {
             let failure = match self.attempt(req, n).await {
-                Ok(resp) => {
-                    return Ok(Written {
-                        value: decode_ok(&resp)?,
-                        request_id: resp.request_id,
-                        confirmed_by_read: false,
-                    });
-                }
+                Ok(resp) => match decode_ok(&resp) {
+                    Ok(value) => {
+                        return Ok(Written {
+                            value,
+                            request_id: resp.request_id,
+                            confirmed_by_read: false,
+                        });
+                    }
+                    // The write succeeded but its answer is unreadable: the object comes
+                    // from reading back, and the write is never repeated.
+                    Err(decode_error) => {
+                        tracing::debug!(error = %decode_error, operation, "reading back an unreadable success");
+                        return match verify().await {
+                            Ok(Some(value)) => Ok(Written {
+                                value,
+                                request_id: resp.request_id,
+                                confirmed_by_read: true,
+                            }),
+                            Ok(None) | Err(_) => Err(decode_error),
+                        };
+                    }
+                },
                 Err(f) => f,
             };
             let refused = matches!(failure.error, ApiError::Api { status, .. } if (400..500).contains(&status));

@@ -885,3 +885,31 @@ async fn snapshot_concurrency_is_bounded() {
     let peak = server.shared.peak.load(SeqCst);
     assert!((2..=3).contains(&peak), "peak {peak}");
 }
+
+/// A 2xx whose body cannot be decoded: the write happened, so it is not resent; the object
+/// comes from reading back.
+#[tokio::test]
+async fn unreadable_success_is_resolved_by_reading_back_not_resending() {
+    let server = Server::start(|seen| {
+        if seen.method == Method::POST {
+            Action::Json(200, vec![], json!({"unexpected": true}))
+        } else {
+            page(vec![invite("invite_9", "u@x.example")], false)
+        }
+    })
+    .await;
+    let written = server
+        .client(2)
+        .create_invite("u@x.example", &OrgRole::Developer)
+        .await
+        .unwrap();
+    assert!(written.confirmed_by_read);
+    assert_eq!(written.value.id, "invite_9");
+    assert_eq!(written.request_id.as_deref(), Some("req_scripted"));
+    let posts = server
+        .log()
+        .iter()
+        .filter(|s| s.method == Method::POST)
+        .count();
+    assert_eq!(posts, 1);
+}
