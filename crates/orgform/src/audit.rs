@@ -86,34 +86,7 @@ pub fn render(snapshot: &Snapshot) -> String {
         if let Some(at) = ws.archived_at {
             w.field(2, "archived_at", &at.to_string());
         }
-        if let Some(dr) = &ws.data_residency {
-            w.key(2, "data_residency");
-            w.field(3, "workspace_geo", &dr.workspace_geo);
-            match &dr.allowed_inference_geos {
-                orgform_model::AllowedGeos::List(list) => {
-                    let mut list = list.clone();
-                    list.sort();
-                    let inline: Vec<String> = list.iter().map(|g| crate::yaml::scalar(g)).collect();
-                    w.raw_field(
-                        3,
-                        "allowed_inference_geos",
-                        &format!("[{}]", inline.join(", ")),
-                    );
-                }
-                orgform_model::AllowedGeos::Unrestricted(_) => {
-                    w.field(3, "allowed_inference_geos", "unrestricted");
-                }
-            }
-            w.field(3, "default_inference_geo", &dr.default_inference_geo);
-        }
-        if ws.tags.is_empty() {
-            w.raw_field(2, "tags", "{}");
-        } else {
-            w.key(2, "tags");
-            for (k, v) in &ws.tags {
-                w.field(3, k, v);
-            }
-        }
+        write_residency_and_tags(&mut w, 2, ws);
         let mut members: Vec<(String, &str, &str)> = snapshot
             .workspace_members
             .iter()
@@ -176,6 +149,41 @@ pub fn render(snapshot: &Snapshot) -> String {
         }
     }
     w.finish()
+}
+
+/// `data_residency:` (when the API returned it) and `tags:` of a workspace, at `indent`.
+/// Shared by the snapshot and the export, whose manifests use the same spelling.
+pub(crate) fn write_residency_and_tags(w: &mut YamlWriter, indent: usize, ws: &Workspace) {
+    if let Some(dr) = &ws.data_residency {
+        w.key(indent, "data_residency");
+        w.field(indent + 1, "workspace_geo", &dr.workspace_geo);
+        match &dr.allowed_inference_geos {
+            orgform_model::AllowedGeos::List(list) => {
+                let inline: Vec<String> = list.iter().map(|g| crate::yaml::scalar(g)).collect();
+                w.raw_field(
+                    indent + 1,
+                    "allowed_inference_geos",
+                    &format!("[{}]", inline.join(", ")),
+                );
+            }
+            orgform_model::AllowedGeos::Unrestricted(_) => {
+                w.field(indent + 1, "allowed_inference_geos", "unrestricted");
+            }
+        }
+        w.field(
+            indent + 1,
+            "default_inference_geo",
+            &dr.default_inference_geo,
+        );
+    }
+    if ws.tags.is_empty() {
+        w.raw_field(indent, "tags", "{}");
+    } else {
+        w.key(indent, "tags");
+        for (k, v) in &ws.tags {
+            w.field(indent + 1, k, v);
+        }
+    }
 }
 
 fn list_key(w: &mut YamlWriter, key: &str, empty: bool) {

@@ -202,32 +202,7 @@ fn write_workspaces(
         w.item_field(1, "name", &ws.name);
         w.field(2, "id", &ws.id);
         w.field(2, "display_color", &ws.display_color);
-        if let Some(dr) = &ws.data_residency {
-            w.key(2, "data_residency");
-            w.field(3, "workspace_geo", &dr.workspace_geo);
-            match &dr.allowed_inference_geos {
-                orgform_model::AllowedGeos::List(list) => {
-                    let inline: Vec<String> = list.iter().map(|g| crate::yaml::scalar(g)).collect();
-                    w.raw_field(
-                        3,
-                        "allowed_inference_geos",
-                        &format!("[{}]", inline.join(", ")),
-                    );
-                }
-                orgform_model::AllowedGeos::Unrestricted(_) => {
-                    w.field(3, "allowed_inference_geos", "unrestricted");
-                }
-            }
-            w.field(3, "default_inference_geo", &dr.default_inference_geo);
-        }
-        if ws.tags.is_empty() {
-            w.raw_field(2, "tags", "{}");
-        } else {
-            w.key(2, "tags");
-            for (k, v) in &ws.tags {
-                w.field(3, k, v);
-            }
-        }
+        crate::audit::write_residency_and_tags(w, 2, ws);
         let mut members: Vec<(&str, &str)> = snapshot
             .workspace_members
             .iter()

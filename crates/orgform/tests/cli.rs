@@ -12,18 +12,39 @@ fn plan_then_apply_then_plan_reports_exit_codes() {
     demo_manifest(dir.path());
     let plan = org.run(dir.path(), &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 2, "changes pending: {plan:?}");
-    assert!(plan.stdout.contains("Plan: 5 to add, 5 to change, 1 to remove"), "{}", plan.stdout);
-    assert!(org.writes().is_empty(), "plan writes nothing: {:?}", org.writes());
+    assert!(
+        plan.stdout
+            .contains("Plan: 5 to add, 5 to change, 1 to remove"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        org.writes().is_empty(),
+        "plan writes nothing: {:?}",
+        org.writes()
+    );
 
-    let plain = org.run(dir.path(), &["plan"]);
-    assert_eq!(plain.code, 0, "without --detailed-exitcode changes are success");
+    let without_flag = org.run(dir.path(), &["plan"]);
+    assert_eq!(
+        without_flag.code, 0,
+        "without --detailed-exitcode changes are success"
+    );
 
     let apply = org.run(dir.path(), &["apply", "--auto-approve"]);
     assert_eq!(apply.code, 0, "{apply:?}");
-    assert!(apply.stdout.contains("Apply: 11 done, 0 already done, 0 failed"), "{}", apply.stdout);
+    assert!(
+        apply
+            .stdout
+            .contains("Apply: 11 done, 0 already done, 0 failed"),
+        "{}",
+        apply.stdout
+    );
 
     let again = org.run(dir.path(), &["plan", "--detailed-exitcode"]);
-    assert_eq!(again.code, 0, "converged (deferred and pending are not changes): {again:?}");
+    assert_eq!(
+        again.code, 0,
+        "converged (deferred and pending are not changes): {again:?}"
+    );
     assert!(again.stdout.contains("No changes."));
 }
 
@@ -34,9 +55,17 @@ fn apply_refuses_without_a_terminal_or_auto_approve() {
     demo_manifest(dir.path());
     let run = org.run(dir.path(), &["apply"]);
     assert_eq!(run.code, 64, "{run:?}");
-    assert!(run.stderr.contains("stdin is not a terminal"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("stdin is not a terminal"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("--auto-approve"), "{}", run.stderr);
-    assert!(org.writes().is_empty(), "nothing written: {:?}", org.writes());
+    assert!(
+        org.writes().is_empty(),
+        "nothing written: {:?}",
+        org.writes()
+    );
 }
 
 #[test]
@@ -50,23 +79,47 @@ fn a_saved_plan_applies_when_fresh_and_is_refused_when_stale() {
     assert_eq!(saved.code, 0, "{saved:?}");
     assert!(dir.path().join("plan.json").exists());
     org.emulator.modify(|state| {
-        let user = state.users.iter_mut().find(|u| u.email == "dev.two@acme.example").unwrap();
+        let user = state
+            .users
+            .iter_mut()
+            .find(|u| u.email == "dev.two@acme.example")
+            .unwrap();
         user.role = orgform_model::OrgRole::User;
     });
     let stale = org.run(dir.path(), &["apply", "plan.json", "--auto-approve"]);
     assert_eq!(stale.code, 3, "{stale:?}");
-    assert!(stale.stderr.contains("the live organization changed"), "{}", stale.stderr);
-    assert!(org.writes().is_empty(), "nothing written: {:?}", org.writes());
+    assert!(
+        stale.stderr.contains("the live organization changed"),
+        "{}",
+        stale.stderr
+    );
+    assert!(
+        org.writes().is_empty(),
+        "nothing written: {:?}",
+        org.writes()
+    );
 
     // Stale manifest.
     let saved = org.run(dir.path(), &["plan", "--out", "plan.json"]);
     assert_eq!(saved.code, 0);
     let text = std::fs::read_to_string(&manifest).unwrap();
-    std::fs::write(&manifest, text.replace("role: user                 # new", "role: developer")).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace("role: user                 # new", "role: developer"),
+    )
+    .unwrap();
     let stale = org.run(dir.path(), &["apply", "plan.json", "--auto-approve"]);
     assert_eq!(stale.code, 3, "{stale:?}");
-    assert!(stale.stderr.contains("the manifest changed"), "{}", stale.stderr);
-    assert!(org.writes().is_empty(), "nothing written: {:?}", org.writes());
+    assert!(
+        stale.stderr.contains("the manifest changed"),
+        "{}",
+        stale.stderr
+    );
+    assert!(
+        org.writes().is_empty(),
+        "nothing written: {:?}",
+        org.writes()
+    );
 
     // Fresh: applies, then nothing is left.
     let saved = org.run(dir.path(), &["plan", "--out", "plan.json"]);
@@ -86,16 +139,32 @@ fn organization_mismatch_is_refused_before_reading_the_org() {
     let text = std::fs::read_to_string(&manifest).unwrap();
     std::fs::write(
         &manifest,
-        text.replace("4f6b2a1e-8c3d-4e5f-9a7b-1c2d3e4f5a6b", "11111111-2222-4333-8444-555555555555"),
+        text.replace(
+            "4f6b2a1e-8c3d-4e5f-9a7b-1c2d3e4f5a6b",
+            "11111111-2222-4333-8444-555555555555",
+        ),
     )
     .unwrap();
     for command in [&["plan"][..], &["apply", "--auto-approve"], &["drift"]] {
         org.emulator.clear_request_log();
         let run = org.run(dir.path(), command);
         assert_eq!(run.code, 3, "{command:?}: {run:?}");
-        assert!(run.stderr.contains("organization mismatch"), "{}", run.stderr);
-        let paths: Vec<String> = org.emulator.request_log().into_iter().map(|r| r.path).collect();
-        assert_eq!(paths, vec!["/v1/organizations/me".to_owned()], "only /me was read");
+        assert!(
+            run.stderr.contains("organization mismatch"),
+            "{}",
+            run.stderr
+        );
+        let paths: Vec<String> = org
+            .emulator
+            .request_log()
+            .into_iter()
+            .map(|r| r.path)
+            .collect();
+        assert_eq!(
+            paths,
+            vec!["/v1/organizations/me".to_owned()],
+            "only /me was read"
+        );
     }
 }
 
@@ -103,13 +172,20 @@ fn organization_mismatch_is_refused_before_reading_the_org() {
 fn an_invalid_manifest_exits_4_and_touches_nothing() {
     let org = Org::small();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("org.yaml"), "version: 1\norganization: {id: nope}\nmembrs: []\n").unwrap();
+    std::fs::write(
+        dir.path().join("org.yaml"),
+        "version: 1\norganization: {id: nope}\nmembrs: []\n",
+    )
+    .unwrap();
     for command in [&["plan"][..], &["apply", "--auto-approve"], &["drift"]] {
         let run = org.run(dir.path(), command);
         assert_eq!(run.code, 4, "{command:?}: {run:?}");
         assert!(run.stderr.contains("org.yaml"), "{}", run.stderr);
     }
-    assert!(org.emulator.request_log().is_empty(), "no request before the manifest is valid");
+    assert!(
+        org.emulator.request_log().is_empty(),
+        "no request before the manifest is valid"
+    );
 }
 
 #[test]
@@ -130,8 +206,14 @@ fn drift_exit_codes() {
     let text = std::fs::read_to_string(dir.path().join("org.yaml")).unwrap();
     std::fs::write(
         dir.path().join("org.yaml"),
-        text.replace("unmanaged: report          # Research", "unmanaged: archive          # Research")
-            .replace("  api_keys:\n    unmanaged: report", "  api_keys:\n    unmanaged: ignore"),
+        text.replace(
+            "unmanaged: report          # Research",
+            "unmanaged: archive          # Research",
+        )
+        .replace(
+            "  api_keys:\n    unmanaged: report",
+            "  api_keys:\n    unmanaged: ignore",
+        ),
     )
     .unwrap();
     let apply = org.run(dir.path(), &["apply", "--auto-approve"]);
@@ -154,31 +236,59 @@ fn credentials_and_endpoint_errors_are_clear() {
         .unwrap();
     assert_eq!(missing.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&missing.stderr);
-    assert!(stderr.contains("ANTHROPIC_ADMIN_KEY") && stderr.contains("--admin-key-file"), "{stderr}");
+    assert!(
+        stderr.contains("ANTHROPIC_ADMIN_KEY") && stderr.contains("--admin-key-file"),
+        "{stderr}"
+    );
 
-    let plain_http = org.run(dir.path(), &["plan", "--endpoint", "http://orgform.invalid"]);
+    let plain_http = org.run(
+        dir.path(),
+        &["plan", "--endpoint", "http://orgform.invalid"],
+    );
     assert_eq!(plain_http.code, 1, "{plain_http:?}");
-    assert!(plain_http.stderr.contains("loopback"), "{}", plain_http.stderr);
+    assert!(
+        plain_http.stderr.contains("loopback"),
+        "{}",
+        plain_http.stderr
+    );
 
     let wrong_key = org.run_with_key(dir.path(), &["plan"], "sk-ant-admin01-wrong");
     assert_eq!(wrong_key.code, 1, "{wrong_key:?}");
-    assert!(wrong_key.stderr.contains("authentication_error"), "{}", wrong_key.stderr);
+    assert!(
+        wrong_key.stderr.contains("authentication_error"),
+        "{}",
+        wrong_key.stderr
+    );
 
     let usage = org.run(dir.path(), &["plan", "--no-such-flag"]);
-    assert_eq!(usage.code, 64, "bad flags are usage errors, not 2: {usage:?}");
+    assert_eq!(
+        usage.code, 64,
+        "bad flags are usage errors, not 2: {usage:?}"
+    );
 
     let key_file = dir.path().join("key");
     std::fs::write(&key_file, format!("  {}\n", org.emulator.admin_key())).unwrap();
     let from_file = assert_cmd::Command::cargo_bin("orgform")
         .unwrap()
         .current_dir(dir.path())
-        .args(["plan", "--rate-limit", "0", "--endpoint", &org.emulator.base_url()])
+        .args([
+            "plan",
+            "--rate-limit",
+            "0",
+            "--endpoint",
+            &org.emulator.base_url(),
+        ])
         .arg("--admin-key-file")
         .arg(&key_file)
         .env_remove("ANTHROPIC_ADMIN_KEY")
         .output()
         .unwrap();
-    assert_eq!(from_file.status.code(), Some(0), "{}", String::from_utf8_lossy(&from_file.stderr));
+    assert_eq!(
+        from_file.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&from_file.stderr)
+    );
 }
 
 /// Runs `orgform apply` with a terminal on stdin (through `script`, which gives the child a
@@ -201,11 +311,18 @@ fn apply_on_a_terminal(org: &Org, dir: &std::path::Path, answer: &str) -> (i32, 
         .spawn()
         .and_then(|mut child| {
             use std::io::Write as _;
-            child.stdin.take().unwrap().write_all(format!("{answer}\n").as_bytes())?;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(format!("{answer}\n").as_bytes())?;
             child.wait_with_output()
         })
         .expect("`script` (util-linux) runs the binary on a pseudo-terminal");
-    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned())
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
 }
 
 #[test]
@@ -217,7 +334,10 @@ fn apply_on_a_terminal_needs_yes_typed_in_full() {
         let (code, out) = apply_on_a_terminal(&org, dir.path(), answer);
         assert_eq!(code, 1, "{answer:?}: {out}");
         assert!(out.contains("Only 'yes' will be accepted"), "{out}");
-        assert!(out.contains("apply cancelled; nothing was changed"), "{out}");
+        assert!(
+            out.contains("apply cancelled; nothing was changed"),
+            "{out}"
+        );
         assert!(org.writes().is_empty(), "{answer:?} changed nothing");
     }
     let (code, out) = apply_on_a_terminal(&org, dir.path(), "yes");

@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use common::Org;
@@ -50,10 +51,11 @@ fn drift_scenarios() {
                     run.code, run.stdout, run.stderr
                 ));
             }
-            record.push_str(&format!(
-                "--- {format} (exit {}) ---\n{}\n",
+            let _ = writeln!(
+                record,
+                "--- {format} (exit {}) ---\n{}",
                 run.code, run.stdout
-            ));
+            );
         }
         assert!(org.writes().is_empty(), "{case}: drift never writes");
         insta::assert_snapshot!(format!("drift__{case}"), record);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use orgform_apply::{ActionOutcome, ApplyOptions, Cancel};
-use orgform_plan::{Plan, PlanOptions};
+use orgform_plan::Plan;
 
 use super::{ManifestArg, Refusal};
 use crate::cli::GlobalArgs;
@@ -57,15 +57,13 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
         }
         None => None,
     };
-    let loaded = super::prepare::manifest(global, &args.manifest.path)?;
-    let client = crate::settings::client(global)?;
-    let runtime = crate::settings::runtime()?;
-    let live = runtime.block_on(super::prepare::live(global, &client, &loaded))?;
-    let options = PlanOptions {
-        allow_destructive: args.allow_destructive,
-        now: super::prepare::now(global),
-        manifest_digest: loaded.digest.clone(),
-    };
+    let super::prepare::Inputs {
+        loaded,
+        client,
+        runtime,
+        live,
+        options,
+    } = super::prepare::inputs(global, &args.manifest.path, args.allow_destructive)?;
     let fresh = orgform_plan::plan(&loaded.manifest, &live, &options);
     let plan = match saved {
         Some(saved) => {

@@ -1,7 +1,5 @@
 //! `orgform drift`: report-only comparison of the live organization with the manifest.
 
-use orgform_plan::PlanOptions;
-
 use super::ManifestArg;
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::exit::Exit;
@@ -19,16 +17,8 @@ pub struct Args {
 
 /// Runs `orgform drift`.
 pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
-    let loaded = super::prepare::manifest(global, &args.manifest.path)?;
-    let client = crate::settings::client(global)?;
-    let live =
-        crate::settings::runtime()?.block_on(super::prepare::live(global, &client, &loaded))?;
-    let options = PlanOptions {
-        allow_destructive: None,
-        now: super::prepare::now(global),
-        manifest_digest: loaded.digest.clone(),
-    };
-    let report = orgform_plan::drift(&loaded.manifest, &live, &options);
+    let inputs = super::prepare::inputs(global, &args.manifest.path, None)?;
+    let report = orgform_plan::drift(&inputs.loaded.manifest, &inputs.live, &inputs.options);
     let color = crate::output::stdout_color(global.color, global.env.no_color);
     let text = match args.format {
         OutputFormat::Text => orgform_plan::render::drift_text(&report, color),

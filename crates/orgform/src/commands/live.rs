@@ -24,6 +24,22 @@ pub async fn fetch(global: &GlobalArgs, client: &Client) -> anyhow::Result<Snaps
     )
 }
 
+/// Reads the whole organization and writes `render` of it to `out`, or stdout.
+pub fn render_live(
+    global: &GlobalArgs,
+    out: Option<&std::path::Path>,
+    render: fn(&Snapshot) -> String,
+) -> anyhow::Result<crate::exit::Exit> {
+    let client = crate::settings::client(global)?;
+    let live = crate::settings::runtime()?.block_on(fetch(global, &client))?;
+    let text = render(&live);
+    match out {
+        Some(path) => write_file(path, &text)?,
+        None => crate::output::stdout(&text),
+    }
+    Ok(crate::exit::Exit::Success)
+}
+
 /// A spinner on stderr, or `None` when stderr is not a terminal or output is quiet.
 pub fn progress(global: &GlobalArgs, message: &str) -> Option<indicatif::ProgressBar> {
     if global.quiet || !std::io::stderr().is_terminal() {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use orgform_plan::{PlanOptions, PlanOutcome};
+use orgform_plan::PlanOutcome;
 
 use super::ManifestArg;
 use crate::cli::{GlobalArgs, OutputFormat};
@@ -31,16 +31,8 @@ pub struct Args {
 
 /// Runs `orgform plan`.
 pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
-    let loaded = super::prepare::manifest(global, &args.manifest.path)?;
-    let client = crate::settings::client(global)?;
-    let live =
-        crate::settings::runtime()?.block_on(super::prepare::live(global, &client, &loaded))?;
-    let options = PlanOptions {
-        allow_destructive: args.allow_destructive,
-        now: super::prepare::now(global),
-        manifest_digest: loaded.digest.clone(),
-    };
-    let plan = orgform_plan::plan(&loaded.manifest, &live, &options);
+    let inputs = super::prepare::inputs(global, &args.manifest.path, args.allow_destructive)?;
+    let plan = orgform_plan::plan(&inputs.loaded.manifest, &inputs.live, &inputs.options);
     let color = crate::output::stdout_color(global.color, global.env.no_color);
     let text = match args.format {
         OutputFormat::Text => orgform_plan::render::text(&plan, color),

@@ -60,6 +60,44 @@ pub async fn live(
     super::live::fetch(global, client).await
 }
 
+/// Everything a plan or a drift report is computed from.
+pub struct Inputs {
+    /// The validated manifest.
+    pub loaded: Loaded,
+    /// The client, for commands that go on to write.
+    pub client: Client,
+    /// The runtime the client runs on.
+    pub runtime: tokio::runtime::Runtime,
+    /// The complete live organization.
+    pub live: Snapshot,
+    /// Planning options.
+    pub options: orgform_plan::PlanOptions,
+}
+
+/// Loads the manifest, checks the organization and reads it completely.
+pub fn inputs(
+    global: &GlobalArgs,
+    path: &Path,
+    allow_destructive: Option<u32>,
+) -> anyhow::Result<Inputs> {
+    let loaded = manifest(global, path)?;
+    let client = crate::settings::client(global)?;
+    let runtime = crate::settings::runtime()?;
+    let live = runtime.block_on(live(global, &client, &loaded))?;
+    let options = orgform_plan::PlanOptions {
+        allow_destructive,
+        now: now(global),
+        manifest_digest: loaded.digest.clone(),
+    };
+    Ok(Inputs {
+        loaded,
+        client,
+        runtime,
+        live,
+        options,
+    })
+}
+
 /// The instant plans are computed at: `--now` when given (reproducible output), else the
 /// clock.
 pub fn now(global: &GlobalArgs) -> jiff::Timestamp {

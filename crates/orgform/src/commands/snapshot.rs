@@ -15,12 +15,5 @@ pub struct Args {
 
 /// Runs `orgform snapshot`.
 pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
-    let client = crate::settings::client(global)?;
-    let live = crate::settings::runtime()?.block_on(super::live::fetch(global, &client))?;
-    let text = crate::audit::render(&live);
-    match &args.out {
-        Some(path) => super::live::write_file(path, &text)?,
-        None => crate::output::stdout(&text),
-    }
-    Ok(Exit::Success)
+    super::live::render_live(global, args.out.as_deref(), crate::audit::render)
 }
