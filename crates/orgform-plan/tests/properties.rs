@@ -21,6 +21,9 @@ use orgform_model::{
 use orgform_plan::{Op, Plan, PlanOptions, plan, render};
 use proptest::prelude::*;
 
+#[path = "support/conformance.rs"]
+mod conformance;
+
 const ORG: &str = "6f0c2a4e-0000-4000-8000-000000000001";
 const PEOPLE: usize = 8;
 const WORKSPACES: usize = 4;
@@ -516,6 +519,11 @@ proptest! {
         }
         for (i, a) in p.actions.iter().enumerate() {
             prop_assert_eq!(a.id as usize, i + 1);
+        }
+        for a in &p.actions {
+            if let Err(e) = conformance::check(a) {
+                prop_assert!(false, "action {} does not conform: {}", a.id, e);
+            }
         }
         if let Some(v) = destructive_violation(&m, &live, &p) {
             prop_assert!(false, "{}\n{}", v, render::text(&p, false));

@@ -19,6 +19,9 @@ use orgform_model::{InviteStatus, Snapshot, sha256_hex};
 use orgform_plan::{Plan, PlanOptions, PlanOutcome, drift, plan, render};
 use serde::Deserialize;
 
+#[path = "support/conformance.rs"]
+mod conformance;
+
 /// `scenario.yaml`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -266,6 +269,11 @@ fn scenarios() {
             Ok(back) if back == p => {}
             Ok(_) => failures.push(format!("{name}: JSON round trip changed the plan")),
             Err(e) => failures.push(format!("{name}: JSON plan does not parse back: {e}")),
+        }
+        for action in &p.actions {
+            if let Err(e) = conformance::check(action) {
+                failures.push(format!("{name}: action {}: {e}", action.id));
+            }
         }
         if let Err(e) = check_order(&p) {
             failures.push(format!("{name}: {e}"));
