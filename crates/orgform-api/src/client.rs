@@ -6,7 +6,7 @@
 //! a request waiting to retry never blocks the others.
 //!
 //! Writes are never blindly resent. An attempt whose outcome is unknown (a timeout or a
-//! broken connection after the request may have been sent, or a 5xx other than 529) is
+//! broken connection after the request may have been sent, a 408, or a 5xx other than 529) is
 //! followed by a read that tells whether the write took effect; only if it did not is the
 //! write sent again, within the same retry budget. When an attempt after an unknown outcome
 //! is refused with a 4xx (the "already exists" or "not found" answers a repeated write gets),
@@ -375,7 +375,9 @@ impl Client {
                 },
                 retry: retry::should_retry(status, &headers),
                 wait: retry::retry_after(&headers, jiff::Timestamp::now()),
-                unknown_outcome: status >= 500 && status != 529,
+                // A 408 may come from a proxy that already forwarded the request, and a
+                // 5xx may follow a partial apply; 529 (overloaded) is refused up front.
+                unknown_outcome: status == 408 || (status >= 500 && status != 529),
             })
         }
         .instrument(span)

@@ -913,3 +913,43 @@ async fn unreadable_success_is_resolved_by_reading_back_not_resending() {
         .count();
     assert_eq!(posts, 1);
 }
+
+/// A 408 or 500 on a write may hide an applied request: read back before resending; a 529
+/// or 429 was refused up front and is resent directly.
+#[tokio::test]
+async fn which_write_failures_trigger_a_read_back() {
+    for (status, kind, reads_back) in [
+        (408, "timeout_error", true),
+        (500, "api_error", true),
+        (529, "overloaded_error", false),
+        (429, "rate_limit_error", false),
+    ] {
+        let mut posts = 0;
+        let server = Server::start(move |seen| {
+            if seen.method == Method::POST {
+                posts += 1;
+                if posts == 1 {
+                    error(status, kind)
+                } else {
+                    Action::Json(200, vec![], invite("invite_5", "r@x.example"))
+                }
+            } else {
+                page(vec![], false)
+            }
+        })
+        .await;
+        let written = server
+            .client(2)
+            .create_invite("r@x.example", &OrgRole::Developer)
+            .await
+            .unwrap();
+        assert!(!written.confirmed_by_read);
+        let methods: Vec<String> = server.log().iter().map(|s| s.method.to_string()).collect();
+        let expected: &[&str] = if reads_back {
+            &["POST", "GET", "POST"]
+        } else {
+            &["POST", "POST"]
+        };
+        assert_eq!(methods, expected, "{status}");
+    }
+}
