@@ -1294,6 +1294,18 @@ impl<'a> Engine<'a> {
                 return user.map(|u| u.id.as_str());
             }
         }
+        if *role == WorkspaceRole::WorkspaceBilling || !role.is_known() {
+            self.block(
+                BlockedKind::ImplicitWorkspaceRole,
+                target,
+                Some("workspace_role"),
+                None,
+                Some(s(role.as_str())),
+                "workspace_billing is only inherited from the org billing role, and unknown roles cannot be granted",
+                "declare workspace_user, workspace_restricted_developer, workspace_developer or workspace_admin",
+            );
+            return user.map(|u| u.id.as_str());
+        }
         let Some(user) = user else {
             let waits_for = self.invite_key.get(&norm).cloned();
             let pending = self

@@ -281,7 +281,8 @@ pub enum Op {
         /// New residency: the stated inference fields (never `workspace_geo`, which is
         /// immutable).
         data_residency: Option<DataResidencySpec>,
-        /// The complete wanted tag map.
+        /// The complete wanted tag map: live tags missing from it are to be removed (the
+        /// API removes a tag sent as `null`; the plan does not carry the live tags).
         tags: Option<BTreeMap<String, String>>,
     },
     /// `POST /v1/organizations/workspaces/{workspace_id}/archive` (irreversible).

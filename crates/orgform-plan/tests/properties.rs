@@ -60,6 +60,7 @@ fn org_role() -> impl Strategy<Value = OrgRole> {
 fn ws_role() -> impl Strategy<Value = WorkspaceRole> {
     prop_oneof![
         Just(WorkspaceRole::WorkspaceUser),
+        Just(WorkspaceRole::WorkspaceBilling),
         Just(WorkspaceRole::WorkspaceRestrictedDeveloper),
         Just(WorkspaceRole::WorkspaceDeveloper),
         Just(WorkspaceRole::WorkspaceAdmin),
