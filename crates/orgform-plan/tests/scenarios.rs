@@ -2,7 +2,7 @@
 //!
 //! A folder holds `manifest.yaml`, `seed.yaml` (an `orgform_model::Snapshot`, consistent
 //! enough to seed the Admin API emulator), an optional `scenario.yaml` and the expected
-//! renderings `plan.txt`, `plan.json`, `plan.md` and `drift.txt`. Set
+//! renderings `plan.txt`, `plan.json`, `plan.md`, `drift.txt` and `drift.json`. Set
 //! `ORGFORM_UPDATE_SCENARIOS=1` to rewrite the renderings, then review the diff.
 //!
 //! Besides comparing renderings, every scenario checks the seed's consistency, the
@@ -348,6 +348,10 @@ fn scenarios() {
             &render::drift_text(&d, false),
             update,
         ));
+        failures.extend(compare(dir, "drift.json", &render::drift_json(&d), update));
+        if render::drift_markdown(&d).chars().count() >= render::MARKDOWN_LIMIT {
+            failures.push(format!("{name}: drift markdown too long"));
+        }
     }
     for op in [
         "create_invite",
