@@ -86,9 +86,15 @@ fn section(out: &mut String, budget: &mut usize, title: &str, lang: &str, items:
         shown += 1;
     }
     let fence = fence_for(&body);
+    // Errors and blocked items need a person: they are shown expanded.
+    let open = if matches!(title, "Plan errors" | "Blocked") {
+        " open"
+    } else {
+        ""
+    };
     let _ = write!(
         out,
-        "\n<details><summary>{title} ({})</summary>\n\n",
+        "\n<details{open}><summary>{title} ({})</summary>\n\n",
         thousands(items.len())
     );
     if shown > 0 {
