@@ -22,6 +22,7 @@ pub struct SourceFile {
     /// The whole text.
     pub text: Arc<str>,
     named: Arc<NamedSource<Arc<str>>>,
+    line_starts: Arc<[usize]>,
 }
 
 impl SourceFile {
@@ -30,15 +31,23 @@ impl SourceFile {
         let name = name.into();
         let text = text.into();
         let named = Arc::new(NamedSource::new(name.clone(), Arc::clone(&text)));
-        Self { name, text, named }
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Self {
+            name,
+            text,
+            named,
+            line_starts,
+        }
     }
 
     /// 1-based line and column of a byte offset (columns count characters).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..floor_char_boundary(&self.text, offset)];
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let start = self.line_starts[line - 1];
+        let column = self.text[start..offset].chars().count() + 1;
         (line, column)
     }
 

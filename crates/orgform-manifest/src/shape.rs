@@ -6,6 +6,8 @@
 //! keeps the two in sync through the generated JSON Schema. Enums that keep unknown values
 //! (`OrgRole`, `WorkspaceRole`, `ApiKeyStatus`) are checked later, with the platform in mind.
 
+use std::collections::HashMap;
+
 use crate::diag::{Problem, SourceFile};
 use crate::suggest::did_you_mean;
 use crate::yaml::{Doc, Kind, NODE_BUDGET, Node};
@@ -163,7 +165,8 @@ impl Walker<'_> {
                     self.type_error(place, context, "a list");
                     return true;
                 };
-                items.iter().all(|i| self.check(i, item, context))
+                let context = format!("an entry of {context}");
+                items.iter().all(|i| self.check(i, item, &context))
             }
             Shape::MapOf(value_shape) => {
                 let Kind::Map(entries) = &node.kind else {
@@ -243,15 +246,18 @@ impl Walker<'_> {
     }
 
     fn duplicates(&mut self, entries: &[(Node, Node)]) {
-        for (i, (key, _)) in entries.iter().enumerate() {
+        let mut seen: HashMap<&str, &Node> = HashMap::with_capacity(entries.len());
+        for (key, _) in entries {
             let Some(name) = key.scalar() else { continue };
-            if let Some((first, _)) = entries[..i].iter().find(|(k, _)| k.scalar() == Some(name)) {
+            if let Some(first) = seen.get(name) {
                 self.problems.push(
                     Problem::error("orgform::duplicate_key", format!("duplicate key `{name}`"))
                         .at(self.file, key.span.clone(), "repeated here")
                         .at(self.file, first.span.clone(), "first here")
                         .help("a YAML mapping holds each key once; merge the two entries"),
                 );
+            } else {
+                seen.insert(name, key);
             }
         }
     }
