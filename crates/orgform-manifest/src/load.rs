@@ -317,9 +317,17 @@ fn merge(fragments: &mut [Fragment], problems: &mut Vec<Problem>) -> Option<(Man
             let here = key_span(fragment, "organization").or_else(|| key_span(fragment, "version"));
             let there = key_span(&fragments[first], "organization")
                 .or_else(|| key_span(&fragments[first], "version"));
+            let first_raw = &fragments[first].raw;
+            let split = (first_raw.version.is_some() != first_raw.organization.is_some())
+                && (fragment.raw.version.is_some() != fragment.raw.organization.is_some())
+                && first_raw.version.is_some() != fragment.raw.version.is_some();
             let mut problem = Problem::error(
                 "orgform::duplicate_head",
-                "`version`/`organization` declared in more than one fragment",
+                if split {
+                    "`version` and `organization` are split across fragments"
+                } else {
+                    "`version`/`organization` declared in more than one fragment"
+                },
             );
             if let Some(span) = here {
                 problem = problem.at(&fragment.file, span, "declared again here");

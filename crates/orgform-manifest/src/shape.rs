@@ -262,3 +262,134 @@ impl Walker<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+    use crate::yaml::Doc;
+
+    fn resolve<'a>(node: &'a Value, defs: &'a Value) -> &'a Value {
+        if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
+            let name = reference.trim_start_matches("#/$defs/");
+            return resolve(&defs[name], defs);
+        }
+        if let Some(any) = node.get("anyOf").and_then(Value::as_array)
+            && let Some(inner) = any.iter().find(|s| s.get("$ref").is_some())
+        {
+            return resolve(inner, defs);
+        }
+        node
+    }
+
+    fn enum_values(node: &Value) -> Vec<String> {
+        if let Some(values) = node.get("enum").and_then(Value::as_array) {
+            return values
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect();
+        }
+        node.get("oneOf")
+            .and_then(Value::as_array)
+            .map(|variants| {
+                variants
+                    .iter()
+                    .filter_map(|v| v.get("const").and_then(Value::as_str).map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn compare(shape: &Shape, node: &Value, defs: &Value, path: &str) {
+        let node = resolve(node, defs);
+        match shape {
+            Shape::Any | Shape::MapOf(_) => {}
+            Shape::Enum(values) => {
+                assert_eq!(enum_values(node), values.to_vec(), "{path}: enum values");
+            }
+            Shape::Seq(item) => compare(item, &node["items"], defs, &format!("{path}[]")),
+            Shape::Map(fields) => {
+                let properties = node["properties"].as_object().expect(path);
+                let schema_keys: Vec<&str> = properties.keys().map(String::as_str).collect();
+                let shape_keys: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+                assert_eq!(shape_keys, schema_keys, "{path}: keys");
+                assert_eq!(node["additionalProperties"], Value::Bool(false), "{path}");
+                for (key, field) in *fields {
+                    compare(field, &properties[*key], defs, &format!("{path}.{key}"));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_table_matches_the_types_through_the_schema() {
+        let schema: Value = serde_json::from_str(crate::SCHEMA_JSON).unwrap();
+        compare(&FRAGMENT, &schema, &schema["$defs"], "manifest");
+    }
+
+    fn problems(text: &str) -> Vec<(&'static str, String)> {
+        let doc = Doc::parse(text).unwrap();
+        let file = SourceFile::new("t.yaml", text);
+        let mut problems = Vec::new();
+        check_shape(&doc, doc.root.as_ref().unwrap(), &file, &mut problems);
+        problems.into_iter().map(|p| (p.code, p.message)).collect()
+    }
+
+    #[test]
+    fn every_unknown_and_repeated_key_is_found_in_one_pass() {
+        let found = problems(
+            "organisation: {}\nmembers:\n  - {email: a, rol: b, email: c}\nsettings: {limits: {max: 1}}\n",
+        );
+        assert_eq!(
+            found,
+            vec![
+                (
+                    "orgform::unknown_key",
+                    "unknown key `organisation` in the top level".to_owned()
+                ),
+                ("orgform::duplicate_key", "duplicate key `email`".to_owned()),
+                (
+                    "orgform::unknown_key",
+                    "unknown key `rol` in an entry of `members`".to_owned()
+                ),
+                (
+                    "orgform::unknown_key",
+                    "unknown key `max` in `limits`".to_owned()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn wrong_shapes_and_enum_values_are_reported() {
+        let found = problems("members: {a: b}\nworkspaces: [x]\norganization: {platform: cloud}\n");
+        let codes: Vec<_> = found.iter().map(|(c, _)| *c).collect();
+        assert_eq!(
+            codes,
+            [
+                "orgform::wrong_type",
+                "orgform::wrong_type",
+                "orgform::unknown_value"
+            ]
+        );
+    }
+
+    #[test]
+    fn merge_keys_are_checked_as_part_of_their_mapping() {
+        assert!(
+            problems("members:\n  - &m {email: a, role: user}\n  - <<: *m\n    email: b\n")
+                .is_empty()
+        );
+        let found = problems("base: &b {colour: x}\n");
+        assert_eq!(found.len(), 1);
+        let found = problems("workspaces:\n  - <<: {colour: x}\n    name: a\n");
+        assert_eq!(
+            found,
+            vec![(
+                "orgform::unknown_key",
+                "unknown key `colour` in an entry of `workspaces`".to_owned()
+            )]
+        );
+    }
+}

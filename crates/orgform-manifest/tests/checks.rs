@@ -508,6 +508,20 @@ fn directories_need_exactly_one_head_and_one_settings() {
         p.help
     );
 
+    let split = tempfile::tempdir().unwrap();
+    std::fs::write(split.path().join("a.yaml"), "version: 1\n").unwrap();
+    std::fs::write(
+        split.path().join("b.yaml"),
+        "organization:\n  id: 6f0c2a4e-0000-4000-8000-000000000001\n",
+    )
+    .unwrap();
+    let err = load(split.path()).unwrap_err();
+    let p = err.errors().next().unwrap();
+    assert_eq!(
+        p.message,
+        "`version` and `organization` are split across fragments"
+    );
+
     let empty = tempfile::tempdir().unwrap();
     assert_eq!(
         load(empty.path())
