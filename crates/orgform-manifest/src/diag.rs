@@ -30,7 +30,23 @@ impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
         let name = name.into();
         let text = text.into();
-        let named = Arc::new(NamedSource::new(name.clone(), Arc::clone(&text)));
+        // What is shown is cleaned of control characters (a manifest could carry terminal
+        // escapes); the byte length is kept so spans stay valid.
+        let shown: Arc<str> = if text.chars().any(is_unsafe) {
+            text.chars()
+                .map(|c| {
+                    if is_unsafe(c) {
+                        "?".repeat(c.len_utf8())
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect::<String>()
+                .into()
+        } else {
+            Arc::clone(&text)
+        };
+        let named = Arc::new(NamedSource::new(clean(&name), shown));
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
@@ -56,6 +72,18 @@ impl SourceFile {
         let (line, column) = self.line_col(offset);
         format!("{}:{line}:{column}", self.name)
     }
+}
+
+/// Control characters other than line breaks and tabs.
+fn is_unsafe(c: char) -> bool {
+    c.is_control() && !matches!(c, '\n' | '\t' | '\r')
+}
+
+/// `text` with control characters replaced, for messages that quote manifest values.
+pub(crate) fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| if is_unsafe(c) || c == '\n' { '?' } else { c })
+        .collect()
 }
 
 fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
@@ -99,7 +127,7 @@ impl Problem {
         Self {
             severity: Severity::Error,
             code,
-            message: message.into(),
+            message: clean(&message.into()),
             help: None,
             location: None,
             labels: Vec::new(),
@@ -129,7 +157,7 @@ impl Problem {
             });
             self.source = Some(file.clone());
         }
-        let label = label.into();
+        let label = clean(&label.into());
         self.labels
             .push((span, if label.is_empty() { None } else { Some(label) }));
         self
@@ -137,7 +165,7 @@ impl Problem {
 
     /// Adds a hint.
     pub(crate) fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(clean(&help.into()));
         self
     }
 
@@ -167,7 +195,7 @@ impl Diagnostic for Problem {
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.help
             .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display + 'a>)
+            .map(|h| Box::new(clean(h)) as Box<dyn fmt::Display + 'a>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -289,6 +317,21 @@ mod tests {
         assert!(text.contains("only 1 exists"), "{text}");
         assert!(text.contains("write `version: 1`"), "{text}");
         assert!(!text.contains('\u{1b}'), "no colour codes: {text}");
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        let text = "role: \u{1b}[31mred\u{9b}x\n";
+        let file = SourceFile::new("f\u{1b}.yaml", text);
+        let problem = Problem::error("c", "unknown role `\u{1b}[31mred`")
+            .at(&file, 6..text.len() - 1, "here \u{7}")
+            .help("hint \u{1b}");
+        let rendered = render(&problem, false);
+        assert!(!rendered.chars().any(is_unsafe), "{rendered:?}");
+        assert!(
+            rendered.contains("?[31mred??x"),
+            "byte length kept: {rendered}"
+        );
     }
 
     #[test]

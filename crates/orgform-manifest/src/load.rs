@@ -128,7 +128,7 @@ fn list_files(path: &Path) -> Result<Vec<(String, PathBuf)>, Box<Problem>> {
     })?;
     let mut files: Vec<(String, PathBuf)> = entries
         .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()))
+        .filter(|e| e.path().is_file()) // follows symlinks; sub-directories are skipped
         .filter_map(|e| {
             let name = e.file_name().into_string().ok()?;
             let is_yaml = Path::new(&name)
