@@ -104,6 +104,7 @@ const EXPRESSIBLE: &[(&str, &str)] = &[
 const NOT_EXPRESSIBLE: &[&str] = &[
     "alias-bomb.yaml",
     "aws-with-members.yaml",
+    "duplicate-api-key-name.yaml",
     "duplicate-email-case.yaml",
     "duplicate-workspace.yaml",
     "duplicate-yaml-key.yaml",
@@ -114,9 +115,11 @@ const NOT_EXPRESSIBLE: &[&str] = &[
     "residency-default-not-allowed.yaml",
     "syntax-error.yaml",
     "several-structural-problems.yaml",
+    "two-documents.yaml",
     "two-organizations",
     "undeclared-workspace-member.yaml",
     "workspace-billing.yaml",
+    "workspace-named-default.yaml",
 ];
 
 #[test]
