@@ -569,3 +569,37 @@ proptest! {
         prop_assert_eq!(load_str("t.yaml", &text).is_ok(), len <= 40);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Whatever the text, loading returns (never panics), and every located problem points
+    /// inside the text.
+    #[test]
+    fn arbitrary_text_never_panics(
+        pieces in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "version: 1\n", "organization:\n", "  id: x\n", "members:\n", "  - email: a@b.c\n",
+                "    role: ", "user\n", "workspaces:\n", "  - name: w\n", "    members:\n",
+                "      a@b.c: workspace_user\n", "    tags: {a: b}\n", "&a ", "*a\n", "<<: *a\n",
+                "- ", ": ", "[", "]", "{", "}", "\"", "'", "\n", "  ", "é", "\t", "#c\n", "---\n",
+            ]),
+            0..40,
+        )
+    ) {
+        let text: String = pieces.concat();
+        match load_str("p.yaml", &text) {
+            Ok(loaded) => prop_assert_eq!(loaded.manifest.version, 1),
+            Err(err) => {
+                prop_assert!(err.errors().count() > 0);
+                let lines = text.lines().count().max(1) + 1;
+                for p in &err.problems {
+                    if let Some(l) = &p.location {
+                        prop_assert!(l.line <= lines, "{:?} in {:?}", l, text);
+                    }
+                }
+                let _ = orgform_manifest::render(&err, false);
+            }
+        }
+    }
+}
