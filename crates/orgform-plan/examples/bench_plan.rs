@@ -7,10 +7,12 @@
 //! ```text
 //! cargo run --release -p orgform-plan --example bench_plan
 //! ```
+//!
+//! `BENCH_PLAN_ONLY=N` only plans, N times (for a profiler).
 
 #![expect(clippy::print_stdout, reason = "a benchmark prints its figures")]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
@@ -172,15 +174,19 @@ fn manifest(live: &Snapshot) -> Manifest {
             role: OrgRole::User, // invites
         });
     }
+    let users: HashMap<&str, &User> = live.users.iter().map(|u| (u.id.as_str(), u)).collect();
+    let mut by_workspace: HashMap<&str, Vec<&WorkspaceMember>> = HashMap::new();
+    for m in &live.workspace_members {
+        by_workspace
+            .entry(m.workspace_id.as_str())
+            .or_default()
+            .push(m);
+    }
     let mut workspaces = Vec::new();
     for w in &live.workspaces {
         let mut map: IndexMap<String, WorkspaceRole> = IndexMap::new();
-        for m in live
-            .workspace_members
-            .iter()
-            .filter(|m| m.workspace_id == w.id)
-        {
-            let user = live.user(&m.user_id).expect("member");
+        for m in by_workspace.get(w.id.as_str()).into_iter().flatten() {
+            let user = users[m.user_id.as_str()];
             if unlisted(user) {
                 continue;
             }
@@ -273,6 +279,16 @@ fn main() {
         live.workspace_members.len(),
         live.api_keys.len()
     );
+    if let Some(n) = std::env::var("BENCH_PLAN_ONLY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        // For profilers: only planning, `n` times.
+        for _ in 0..n {
+            std::hint::black_box(plan(&manifest, &live, &options));
+        }
+        return;
+    }
     let runs = 15;
     let (min, median, p) = time(runs, || plan(&manifest, &live, &options));
     assert!(

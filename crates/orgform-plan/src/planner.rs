@@ -137,7 +137,7 @@ struct Engine<'a> {
     live: &'a Snapshot,
     now: Timestamp,
     aws: bool,
-    users_by_email: BTreeMap<String, &'a User>,
+    users_by_email: HashMap<String, &'a User>,
     users_by_id: HashMap<&'a str, &'a User>,
     invites_by_email: BTreeMap<String, Vec<&'a Invite>>,
     ws_by_id: HashMap<&'a str, &'a Workspace>,
@@ -149,7 +149,7 @@ struct Engine<'a> {
     keys_by_creator: HashMap<&'a str, usize>,
     wm_by_user: HashMap<&'a str, usize>,
     protected: BTreeSet<String>,
-    listed: BTreeMap<String, &'a MemberSpec>,
+    listed: HashMap<String, &'a MemberSpec>,
     /// Org role of each live user after this plan.
     effective_role: HashMap<&'a str, OrgRole>,
     /// Key of the role update draft per user id.
@@ -290,7 +290,7 @@ fn key_label(key: &ApiKey) -> String {
 
 impl<'a> Engine<'a> {
     fn new(m: &'a Manifest, live: &'a Snapshot, now: Timestamp) -> Self {
-        let mut users_by_email = BTreeMap::new();
+        let mut users_by_email = HashMap::new();
         let mut users_by_id = HashMap::new();
         for user in &live.users {
             users_by_id.insert(user.id.as_str(), user);
@@ -999,7 +999,8 @@ impl<'a> Engine<'a> {
 
     fn plan_unlisted_users(&mut self) {
         let policy = self.m.settings.members.unmanaged;
-        let users: Vec<&'a User> = self.users_by_email.values().copied().collect();
+        let mut users: Vec<&'a User> = self.users_by_email.values().copied().collect();
+        users.sort_by(|a, b| a.id.cmp(&b.id));
         for user in users {
             let email = normalize_email(&user.email);
             if self.listed.contains_key(&email) {
@@ -1702,8 +1703,10 @@ impl<'a> Engine<'a> {
     // ----- finishing --------------------------------------------------------------------
 
     fn finish(mut self, mut plan: Plan, options: &PlanOptions) -> Outcome {
+        // Sort keys carry ids, so they are unique; the draft key breaks any tie all the same,
+        // so that no input order can leak into the plan.
         self.drafts
-            .sort_by(|a, b| (a.class, &a.sort_key).cmp(&(b.class, &b.sort_key)));
+            .sort_by(|a, b| (a.class, &a.sort_key, &a.key).cmp(&(b.class, &b.sort_key, &b.key)));
         let ids: HashMap<&str, u32> = self
             .drafts
             .iter()
