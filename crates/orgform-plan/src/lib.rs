@@ -9,6 +9,34 @@
 //!
 //! The rules are those of `docs/manifest.md` ("Meaning"); decisions the contract leaves open
 //! are written down in the `planner` and `limits` modules.
+//!
+//! ```
+//! # use orgform_manifest::Manifest;
+//! # use orgform_model::Snapshot;
+//! # use orgform_plan::{plan, render, Op, PlanOptions, PlanOutcome};
+//! let manifest: Manifest = serde_saphyr::from_str(
+//!     "version: 1
+//! organization: {id: 6f0c2a4e-0000-4000-8000-000000000001}
+//! members:
+//!   - {email: alice@acme.example, role: developer}
+//! ",
+//! )?;
+//! let live: Snapshot = serde_saphyr::from_str(
+//!     "organization: {id: 6f0c2a4e-0000-4000-8000-000000000001, name: Acme}",
+//! )?;
+//! let options = PlanOptions {
+//!     allow_destructive: None,
+//!     now: "2026-11-01T00:00:00Z".parse()?,
+//!     manifest_digest: "sha256:...".into(),
+//! };
+//! let plan = plan(&manifest, &live, &options);
+//! assert_eq!(plan.outcome(), PlanOutcome::Changes);
+//! assert!(matches!(&plan.actions[0].op, Op::CreateInvite { email, .. } if email == "alice@acme.example"));
+//! assert!(render::text(&plan, false).contains(
+//!     "Plan: 1 to add, 0 to change, 0 to remove (0 irreversible). 0 deferred, 0 blocked."
+//! ));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod drift;
 mod limits;
