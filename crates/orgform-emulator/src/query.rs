@@ -184,6 +184,77 @@ fn internal(e: &serde_json::Error) -> ApiError {
 mod tests {
     use super::*;
 
+    fn page_ids(
+        items: &[u32],
+        rendered: &Rendered,
+        page: &Page,
+        visible: &dyn Fn(&u32) -> bool,
+    ) -> (Vec<u32>, bool, Option<String>, Option<String>) {
+        let bytes = paginate(
+            items,
+            rendered,
+            page,
+            str::to_owned,
+            |i| ID_STRS[usize::try_from(*i).unwrap()].as_str(),
+            visible,
+        )
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let ids = v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| u32::try_from(x.as_u64().unwrap()).unwrap())
+            .collect();
+        (
+            ids,
+            v["has_more"].as_bool().unwrap(),
+            v["first_id"].as_str().map(str::to_owned),
+            v["last_id"].as_str().map(str::to_owned),
+        )
+    }
+
+    static ID_STRS: std::sync::LazyLock<Vec<String>> =
+        std::sync::LazyLock::new(|| (0..400).map(|i| format!("id{i}")).collect());
+
+    proptest::proptest! {
+        /// Any list, filter and limit: walking forwards, then backwards from the last item,
+        /// yields every visible item exactly once, in order.
+        #[test]
+        fn walks_see_every_visible_item_once(n in 0usize..300, limit in 1usize..40, modulo in 1u32..5) {
+            let items: Vec<u32> = (0..u32::try_from(n).unwrap()).collect();
+            let rendered = Rendered {
+                json: items.iter().map(|i| i.to_string().into_bytes().into_boxed_slice()).collect(),
+                pos: items.iter().map(|i| (format!("id{i}"), usize::try_from(*i).unwrap())).collect(),
+            };
+            let visible = move |i: &u32| i.is_multiple_of(modulo);
+            let expected: Vec<u32> = items.iter().copied().filter(|i| visible(i)).collect();
+            let mut forward = Vec::new();
+            let mut cursor = Cursor::Start;
+            loop {
+                let (ids, more, _, last) = page_ids(&items, &rendered, &Page { limit, cursor: cursor.clone() }, &visible);
+                proptest::prop_assert!(ids.len() <= limit);
+                forward.extend(ids);
+                if !more { break; }
+                cursor = Cursor::After(last.unwrap());
+            }
+            proptest::prop_assert_eq!(&forward, &expected);
+            if let Some(&last) = expected.last() {
+                let mut backward = vec![last];
+                let mut cursor = Cursor::Before(format!("id{last}"));
+                loop {
+                    let (ids, more, first, _) = page_ids(&items, &rendered, &Page { limit, cursor: cursor.clone() }, &visible);
+                    let mut page = ids;
+                    page.extend(backward);
+                    backward = page;
+                    if !more { break; }
+                    cursor = Cursor::Before(first.unwrap());
+                }
+                proptest::prop_assert_eq!(&backward, &expected);
+            }
+        }
+    }
+
     #[test]
     fn bracketed_and_plain_arrays_merge() {
         let q = Query::parse(Some(

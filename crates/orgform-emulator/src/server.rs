@@ -251,9 +251,10 @@ async fn pipeline(AxState(shared): AxState<Arc<Shared>>, req: Request, next: Nex
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().map(str::to_owned);
     let kill = parts.extensions.get::<ConnKill>().cloned();
-    let bytes = axum::body::to_bytes(body, 8 * 1024 * 1024)
-        .await
-        .unwrap_or_default();
+    let (bytes, too_large) = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => (b, false),
+        Err(_) => (Bytes::new(), true),
+    };
     let mut entry = LoggedRequest {
         method: method.to_string(),
         path: path.clone(),
@@ -286,6 +287,14 @@ async fn pipeline(AxState(shared): AxState<Arc<Shared>>, req: Request, next: Nex
                 shared.log.lock().push(entry);
                 return drop_connection(kill).await;
             }
+        }
+        if too_large {
+            break 'resp ApiError::other(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request_too_large",
+                format!("request body exceeds the maximum size of {MAX_BODY} bytes"),
+            )
+            .into_response();
         }
         if let Auth::Refused(err) = authenticate(&shared, &parts.headers) {
             break 'resp err.into_response();
@@ -321,7 +330,16 @@ async fn pipeline(AxState(shared): AxState<Arc<Shared>>, req: Request, next: Nex
         return drop_connection(kill).await;
     }
 
-    if let Some(err) = response.extensions_mut().remove::<ApiError>() {
+    let err = response.extensions_mut().remove::<ApiError>().or_else(|| {
+        // A framework rejection (plain-text body) still gets the API's error envelope.
+        let status = response.status();
+        let is_json = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+        (status.as_u16() >= 400 && !is_json).then(|| envelope_for(status))
+    });
+    if let Some(err) = err {
         let status = response.status();
         let mut fresh = (status, axum::Json(err.body(&request_id))).into_response();
         std::mem::swap(&mut response, &mut fresh);
@@ -344,6 +362,24 @@ async fn pipeline(AxState(shared): AxState<Arc<Shared>>, req: Request, next: Nex
     entry.status = Some(response.status().as_u16());
     shared.log.lock().push(entry);
     response
+}
+
+/// The largest request body accepted (the limits are only documented for other APIs).
+const MAX_BODY: usize = 2 * 1024 * 1024;
+
+/// The error a bare status stands for.
+fn envelope_for(status: StatusCode) -> ApiError {
+    let kind = match status.as_u16() {
+        401 => "authentication_error",
+        403 => "permission_error",
+        404 | 405 => "not_found_error",
+        413 => "request_too_large",
+        429 => "rate_limit_error",
+        500.. => "api_error",
+        _ => "invalid_request_error",
+    };
+    let message = status.canonical_reason().unwrap_or("error").to_owned();
+    ApiError::other(status, kind, message)
 }
 
 /// Closes the connection without a response.

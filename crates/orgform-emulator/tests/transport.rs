@@ -352,3 +352,13 @@ async fn unknown_routes_and_methods_are_404_envelopes() {
         .await
         .assert_error(404, "not_found_error", "Not found");
 }
+
+#[tokio::test]
+async fn oversized_bodies_are_413_in_the_envelope() {
+    let api = Api::small().await;
+    let huge = "x".repeat(3 * 1024 * 1024);
+    api.post("/v1/organizations/workspaces", json!({ "name": huge }))
+        .await
+        .assert_error(413, "request_too_large", "maximum size");
+    assert_eq!(api.emu.state().workspaces.len(), 4);
+}
