@@ -1146,7 +1146,17 @@ impl<'a> Engine<'a> {
                 .map(|list| list.iter().map(|wm| (wm.user_id.as_str(), *wm)).collect())
                 .unwrap_or_default();
             let mut wanted_users: BTreeSet<&str> = BTreeSet::new();
+            let mut seen = BTreeSet::new();
             for (email, role) in members {
+                if !seen.insert(normalize_email(email)) {
+                    self.error(
+                        PlanErrorKind::DuplicateMatch,
+                        format!("workspace member {email} in {}", spec.name),
+                        format!("{email} is listed twice in workspace {:?} (emails compare case-insensitively)", spec.name),
+                        "keep one entry per person",
+                    );
+                    continue;
+                }
                 if let Some(user_id) = self.plan_workspace_member(
                     spec,
                     &ws_ref,

@@ -351,10 +351,10 @@ fn markdown_fences_cannot_be_broken_by_names() {
 #[test]
 fn duplicate_entries_are_plan_errors_not_double_actions() {
     let m = manifest(
-        "members:\n  - {email: New@acme.example, role: user}\n  - {email: new@ACME.example, role: developer}\nworkspaces:\n  - name: w\n  - name: w\n",
+        "members:\n  - {email: New@acme.example, role: user}\n  - {email: new@ACME.example, role: developer}\nworkspaces:\n  - name: w\n  - name: w\n  - name: v\n    members: {new@acme.example: workspace_user, NEW@acme.example: workspace_admin}\n",
     );
     let p = plan(&m, &seed(""), &opts());
-    assert_eq!(p.errors.len(), 2, "{:?}", p.errors);
+    assert_eq!(p.errors.len(), 3, "{:?}", p.errors);
     assert!(
         p.errors
             .iter()
