@@ -362,3 +362,24 @@ fn duplicate_entries_are_plan_errors_not_double_actions() {
     );
     assert!(p.actions.is_empty());
 }
+
+#[test]
+fn drift_markdown_is_bounded_and_counts_what_it_leaves_out() {
+    let s = seed(&users(10_000, "user"));
+    let d = drift(&manifest(""), &s, &opts());
+    assert!(d.has_drift());
+    assert_eq!(d.summary.unmanaged, 10_000);
+    let md = render::drift_markdown(&d);
+    assert!(md.chars().count() < render::MARKDOWN_LIMIT);
+    assert!(
+        md.starts_with("### orgform drift\n\n**Drift: 10000 unmanaged"),
+        "summary first"
+    );
+    assert!(md.contains("more not shown"));
+    let text = render::drift_text(&d, false);
+    assert!(text.ends_with("Drift: 10000 unmanaged, 0 changed, 0 missing, 0 blocked, 0 hygiene. 0 pending (not drift).\n"));
+    // Nothing to report: "No drift." and no drift.
+    let quiet = drift(&manifest(""), &seed(""), &opts());
+    assert!(!quiet.has_drift());
+    assert!(render::drift_text(&quiet, false).contains("\nNo drift.\n"));
+}
