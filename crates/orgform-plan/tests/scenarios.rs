@@ -28,7 +28,7 @@ mod conformance;
 struct Scenario {
     /// What the scenario covers.
     description: String,
-    /// The planning instant; defaults to [`DEFAULT_NOW`].
+    /// The planning instant (and the emulator's clock for this seed); required.
     now: Option<jiff::Timestamp>,
     /// `--allow-destructive N`.
     allow_destructive: Option<u32>,
@@ -62,6 +62,7 @@ enum Outcome {
     NoChanges,
 }
 
+/// Used only to carry on after reporting a scenario without `now`.
 const DEFAULT_NOW: &str = "2026-11-01T00:00:00Z";
 
 fn scenarios_dir() -> PathBuf {
@@ -243,7 +244,10 @@ fn scenarios() {
         failures.extend(check_seed(&name, &seed));
         let options = PlanOptions {
             allow_destructive: scenario.allow_destructive,
-            now: scenario.now.unwrap_or_else(|| DEFAULT_NOW.parse().unwrap()),
+            now: scenario.now.unwrap_or_else(|| {
+                failures.push(format!("{name}: scenario.yaml needs now"));
+                DEFAULT_NOW.parse().unwrap()
+            }),
             manifest_digest: sha256_hex(manifest_text.as_bytes()),
         };
         let p = plan(&manifest, &seed, &options);
