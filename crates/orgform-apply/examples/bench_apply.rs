@@ -31,21 +31,35 @@ fn manifest(live: &Snapshot) -> Manifest {
                 (OrgRole::User, 0) => OrgRole::Developer,
                 (role, _) => role.clone(),
             };
-            MemberSpec { email: u.email.clone(), role }
+            MemberSpec {
+                email: u.email.clone(),
+                role,
+            }
         })
         .collect();
     for invite in &live.invites {
         if invite.status == orgform_model::InviteStatus::Pending {
-            members.push(MemberSpec { email: invite.email.clone(), role: invite.role.clone() });
+            members.push(MemberSpec {
+                email: invite.email.clone(),
+                role: invite.role.clone(),
+            });
         }
     }
     for i in 0..150 {
-        members.push(MemberSpec { email: format!("new{i}@bench.example"), role: OrgRole::User });
+        members.push(MemberSpec {
+            email: format!("new{i}@bench.example"),
+            role: OrgRole::User,
+        });
     }
     let grantable: Vec<&str> = live
         .users
         .iter()
-        .filter(|u| matches!(u.role, OrgRole::User | OrgRole::Developer | OrgRole::ClaudeCodeUser))
+        .filter(|u| {
+            matches!(
+                u.role,
+                OrgRole::User | OrgRole::Developer | OrgRole::ClaudeCodeUser
+            )
+        })
         .map(|u| u.email.as_str())
         .collect();
     let workspaces = live
@@ -82,7 +96,7 @@ fn manifest(live: &Snapshot) -> Manifest {
         organization: OrganizationSpec {
             id: live.organization.id.clone(),
             name: None,
-            platform: Default::default(),
+            platform: orgform_manifest::Platform::default(),
         },
         settings,
         members,
@@ -95,13 +109,20 @@ async fn run(concurrency: usize) -> (usize, usize, Duration) {
     let seed = orgform_emulator::seeds::large(42, 2000, 100, 3000);
     let emulator = Emulator::start(EmulatorConfig {
         seed,
-        faults: FaultConfig { latency: LATENCY, ..FaultConfig::default() },
+        faults: FaultConfig {
+            latency: LATENCY,
+            ..FaultConfig::default()
+        },
         ..EmulatorConfig::default()
     })
     .await
     .expect("emulator");
     let client = Client::new(
-        ClientConfig { base_url: emulator.base_url(), rate_limit: None, ..ClientConfig::default() },
+        ClientConfig {
+            base_url: emulator.base_url(),
+            rate_limit: None,
+            ..ClientConfig::default()
+        },
         AdminKey::new(emulator.admin_key()).expect("key"),
     )
     .expect("client");
@@ -116,13 +137,24 @@ async fn run(concurrency: usize) -> (usize, usize, Duration) {
     assert!(!plan.is_refused(), "{:?}", plan.refusals);
     emulator.clear_request_log();
     let started = Instant::now();
-    let report = apply(&plan, &client, &ApplyOptions { concurrency, ..Default::default() }, &|_| {})
-        .await;
+    let report = apply(
+        &plan,
+        &client,
+        &ApplyOptions {
+            concurrency,
+            ..Default::default()
+        },
+        &|_| {},
+    )
+    .await;
     let elapsed = started.elapsed();
     assert!(!report.has_failures(), "{}", report.to_text());
     let requests = emulator.request_log().len();
     let after = client.fetch_snapshot().await.expect("fetch");
-    assert!(!orgform_plan::plan(&manifest, &after, &options).has_changes(), "converged");
+    assert!(
+        !orgform_plan::plan(&manifest, &after, &options).has_changes(),
+        "converged"
+    );
     emulator.shutdown().await;
     (plan.actions.len(), requests, elapsed)
 }
@@ -136,7 +168,8 @@ async fn main() {
         println!(
             "concurrency {concurrency}: {actions} actions, {requests} requests ({:.2} per action), \
              {:.2} s wall, serial floor {:.2} s, {:.1}x faster than serial",
-            requests as f64 / actions as f64,
+            f64::from(u32::try_from(requests).unwrap_or(u32::MAX))
+                / f64::from(u32::try_from(actions).unwrap_or(u32::MAX)),
             elapsed.as_secs_f64(),
             floor.as_secs_f64(),
             floor.as_secs_f64() / elapsed.as_secs_f64()

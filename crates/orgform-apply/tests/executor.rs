@@ -115,7 +115,7 @@ fn sample() -> Plan {
                 name: "prod".into(),
                 display_color: None,
                 data_residency: None,
-                tags: Default::default(),
+                tags: std::collections::BTreeMap::default(),
             },
             vec![],
         ),

@@ -20,8 +20,12 @@ use orgform_plan::PlanOptions;
 use proptest::prelude::*;
 
 const ORG: &str = "6f0c2a4e-0000-4000-8000-000000000001";
-const ROLES: [OrgRole; 4] =
-    [OrgRole::User, OrgRole::Developer, OrgRole::ClaudeCodeUser, OrgRole::Billing];
+const ROLES: [OrgRole; 4] = [
+    OrgRole::User,
+    OrgRole::Developer,
+    OrgRole::ClaudeCodeUser,
+    OrgRole::Billing,
+];
 const WS_ROLES: [WorkspaceRole; 3] = [
     WorkspaceRole::WorkspaceUser,
     WorkspaceRole::WorkspaceDeveloper,
@@ -44,7 +48,7 @@ struct Case {
     new_people: Vec<usize>,
     workspaces: Vec<(Vec<(usize, usize)>, bool)>, // (live members (user, role), manage members)
     wanted_members: Vec<Vec<(usize, usize)>>,     // per workspace: (person index, role)
-    keys: Vec<(usize, bool, bool)>,               // (workspace index or default, live active, want active)
+    keys: Vec<(usize, bool, bool)>, // (workspace index or default, live active, want active)
     new_workspace: bool,
     remove_unlisted: bool,
     revoke_unlisted: bool,
@@ -57,7 +61,10 @@ fn case() -> impl Strategy<Value = Case> {
         0..3usize,
         prop::collection::vec(0..4usize, 0..3),
         prop::collection::vec(
-            (prop::collection::vec((0..6usize, 0..3usize), 0..4), any::<bool>()),
+            (
+                prop::collection::vec((0..6usize, 0..3usize), 0..4),
+                any::<bool>(),
+            ),
             0..3,
         ),
         prop::collection::vec(prop::collection::vec((0..9usize, 0..3usize), 0..4), 3),
@@ -68,7 +75,18 @@ fn case() -> impl Strategy<Value = Case> {
         any::<u64>(),
     )
         .prop_map(
-            |(users, invites, new_people, workspaces, wanted_members, keys, new_workspace, remove_unlisted, revoke_unlisted, fault_seed)| Case {
+            |(
+                users,
+                invites,
+                new_people,
+                workspaces,
+                wanted_members,
+                keys,
+                new_workspace,
+                remove_unlisted,
+                revoke_unlisted,
+                fault_seed,
+            )| Case {
                 users,
                 invites,
                 new_people,
@@ -86,10 +104,16 @@ fn case() -> impl Strategy<Value = Case> {
 fn build(case: &Case) -> (Snapshot, Manifest) {
     let t0 = ts("2026-01-01T00:00:00Z");
     let mut seed = Snapshot {
-        organization: Organization { id: ORG.into(), name: "Acme".into() },
+        organization: Organization {
+            id: ORG.into(),
+            name: "Acme".into(),
+        },
         ..Snapshot::default()
     };
-    let mut members = vec![MemberSpec { email: "root@acme.example".into(), role: OrgRole::Admin }];
+    let mut members = vec![MemberSpec {
+        email: "root@acme.example".into(),
+        role: OrgRole::Admin,
+    }];
     seed.users.push(User {
         id: id("user", 999),
         email: "root@acme.example".into(),
@@ -110,7 +134,10 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
             added_at: t0,
         });
         if *listed {
-            members.push(MemberSpec { email: email.clone(), role: ROLES[*wanted].clone() });
+            members.push(MemberSpec {
+                email: email.clone(),
+                role: ROLES[*wanted].clone(),
+            });
             if ROLES[*wanted] != OrgRole::Billing && ROLES[*live] != OrgRole::Billing {
                 grantable.push((email, Some(user_id)));
             }
@@ -127,12 +154,18 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
             accepted_at: None,
         });
         if i == 0 {
-            members.push(MemberSpec { email: format!("inv{i}@acme.example"), role: OrgRole::Developer });
+            members.push(MemberSpec {
+                email: format!("inv{i}@acme.example"),
+                role: OrgRole::Developer,
+            });
         }
     }
     for (i, role) in case.new_people.iter().enumerate() {
         let email = format!("new{i}@acme.example");
-        members.push(MemberSpec { email: email.clone(), role: ROLES[*role % 3].clone() });
+        members.push(MemberSpec {
+            email: email.clone(),
+            role: ROLES[*role % 3].clone(),
+        });
         grantable.push((email, None));
     }
     let mut workspaces = Vec::new();
@@ -147,11 +180,11 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
             data_residency: None,
             tags: BTreeMap::new(),
         });
-        let mut seen = std::collections::BTreeSet::new();
+        let mut added = std::collections::BTreeSet::new();
         for (u, role) in live_members {
             if let Some((live, _, _)) = case.users.get(*u)
                 && ROLES[*live] != OrgRole::Billing
-                && seen.insert(*u)
+                && added.insert(*u)
             {
                 seed.workspace_members.push(WorkspaceMember {
                     workspace_id: ws_id.clone(),
@@ -197,7 +230,13 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
     let mut api_keys = Vec::new();
     for (k, (ws, live_active, want_active)) in case.keys.iter().enumerate() {
         let workspace_id = (*ws < case.workspaces.len()).then(|| id("wrkspc", *ws));
-        let status = |active: bool| if active { ApiKeyStatus::Active } else { ApiKeyStatus::Inactive };
+        let status = |active: bool| {
+            if active {
+                ApiKeyStatus::Active
+            } else {
+                ApiKeyStatus::Inactive
+            }
+        };
         seed.api_keys.push(ApiKey {
             id: id("apikey", k),
             name: format!("key{k}"),
@@ -216,13 +255,25 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
         });
     }
     let mut settings = Settings::default();
-    settings.members.unmanaged = if case.remove_unlisted { MemberPolicy::Remove } else { MemberPolicy::Report };
-    settings.invites.unmanaged = if case.revoke_unlisted { InvitePolicy::Revoke } else { InvitePolicy::Report };
+    settings.members.unmanaged = if case.remove_unlisted {
+        MemberPolicy::Remove
+    } else {
+        MemberPolicy::Report
+    };
+    settings.invites.unmanaged = if case.revoke_unlisted {
+        InvitePolicy::Revoke
+    } else {
+        InvitePolicy::Report
+    };
     settings.limits.max_destructive = 100;
     settings.limits.max_destructive_percent = 100;
     let manifest = Manifest {
         version: 1,
-        organization: OrganizationSpec { id: ORG.into(), name: None, platform: Default::default() },
+        organization: OrganizationSpec {
+            id: ORG.into(),
+            name: None,
+            platform: orgform_manifest::Platform::default(),
+        },
         settings,
         members,
         workspaces,
