@@ -19,8 +19,9 @@
 //! - A body that references an unknown user (`user_id` on member create) is 404.
 //! - Unknown routes and unsupported methods (e.g. `POST /api_keys`, `DELETE /api_keys/{id}`)
 //!   are 404 `not_found_error`.
-//! - The organization is a Console organization: assignable roles are `user`, `developer`,
-//!   `billing`, `claude_code_user`; `managed` and the administrative roles are 400.
+//! - Assignable roles follow the organization kind ([`crate::OrganizationKind`]): Console
+//!   `user`, `developer`, `billing`, `claude_code_user`; Claude Enterprise `user`, `managed`.
+//!   Administrative roles (`admin`, `owner`, `primary_owner`, `membership_admin`) are always 400.
 
 use std::sync::Arc;
 
@@ -48,6 +49,8 @@ type ApiResult = Result<Response, ApiError>;
 
 /// Roles the API can assign in a Console organization.
 const ASSIGNABLE: &[&str] = &["user", "developer", "billing", "claude_code_user"];
+/// Roles the API can assign in a Claude Enterprise organization.
+const ASSIGNABLE_ENTERPRISE: &[&str] = &["user", "managed"];
 /// Geographies accepted for inference.
 const GEOS: &[&str] = &["global", "us"];
 /// Palette for server-assigned workspace colours.
@@ -95,15 +98,25 @@ fn string_field<'a>(map: &'a Map<String, Value>, name: &str) -> Result<Option<&'
     }
 }
 
-fn assignable_role(raw: &str) -> Result<OrgRole, ApiError> {
-    if ASSIGNABLE.contains(&raw) {
+fn assignable_role(raw: &str, enterprise: bool) -> Result<OrgRole, ApiError> {
+    let allowed = if enterprise {
+        ASSIGNABLE_ENTERPRISE
+    } else {
+        ASSIGNABLE
+    };
+    if allowed.contains(&raw) {
         return Ok(OrgRole::parse(raw));
     }
     let message = match raw {
-        "admin" => "role: the admin role cannot be assigned through the API".to_owned(),
+        "admin" | "owner" | "primary_owner" | "membership_admin" => {
+            format!("role: the {raw} role cannot be assigned through the API")
+        }
         "managed" => {
             "role: managed is only available in Claude Enterprise organizations".to_owned()
         }
+        "developer" | "billing" | "claude_code_user" if enterprise => format!(
+            "role: {raw} is not available in Claude Enterprise organizations, which accept user and managed"
+        ),
         other => format!(
             "role: Input should be 'billing', 'claude_code_user', 'developer', 'managed' or 'user' (got \"{other}\")"
         ),
@@ -201,7 +214,7 @@ pub(crate) async fn update_user(AxState(s): Shd, Path(id): Path<String>, body: B
     let map = body_object(&body, &["role"], &["role"])?;
     let raw =
         string_field(&map, "role")?.ok_or_else(|| ApiError::invalid("role: Field required"))?;
-    let role = assignable_role(raw)?;
+    let role = assignable_role(raw, s.core.read().enterprise)?;
     let mut core = s.core.write();
     let user = core
         .state
@@ -254,7 +267,7 @@ pub(crate) async fn create_invite(AxState(s): Shd, body: Bytes) -> ApiResult {
     }
     let raw_role =
         string_field(&map, "role")?.ok_or_else(|| ApiError::invalid("role: Field required"))?;
-    let role = assignable_role(raw_role)?;
+    let role = assignable_role(raw_role, s.core.read().enterprise)?;
     match map.get("rbac_group_ids") {
         None | Some(Value::Null) => {}
         Some(Value::Array(ids)) if ids.len() > 100 => {

@@ -109,6 +109,20 @@ pub enum DeletedInviteGet {
     ShowDeleted,
 }
 
+/// Which kind of organization is emulated; it decides the roles the API can assign.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OrganizationKind {
+    /// Claude Enterprise when the seed holds an Enterprise-only role (`managed`, `owner`,
+    /// `primary_owner`, `membership_admin`), else Console (default).
+    #[default]
+    Auto,
+    /// A Console / API organization: assignable `user`, `developer`, `billing`,
+    /// `claude_code_user`.
+    Console,
+    /// A Claude Enterprise organization: assignable `user`, `managed`.
+    Enterprise,
+}
+
 /// Fidelity switches. `Default` is the faithful (and, where undocumented, conservative) mode.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[expect(
@@ -138,6 +152,8 @@ pub struct Options {
     pub seat_limit: Option<usize>,
     /// Seed of generated ids.
     pub id_seed: u64,
+    /// Console or Claude Enterprise.
+    pub organization_kind: OrganizationKind,
 }
 
 impl Default for Options {
@@ -154,6 +170,7 @@ impl Default for Options {
             cmek_enabled: false,
             seat_limit: None,
             id_seed: 0x0A11_CE5E_ED00_0001,
+            organization_kind: OrganizationKind::default(),
         }
     }
 }
@@ -243,7 +260,7 @@ impl Shared {
         state.validate().map_err(EmulatorError::InvalidSeed)?;
         let mut core = self.core.write();
         let now = core.now;
-        *core = Core::new(state, now);
+        *core = Core::new(state, now, self.options.organization_kind);
         Ok(())
     }
 
@@ -313,7 +330,11 @@ impl Emulator {
         let shared = Arc::new(Shared {
             admin_key: config.admin_key,
             test_controls: config.test_controls,
-            core: RwLock::new(Core::new(state, config.clock_start)),
+            core: RwLock::new(Core::new(
+                state,
+                config.clock_start,
+                config.options.organization_kind,
+            )),
             req_ids: IdGen::new(config.options.id_seed ^ 0x005E_ED0F_4E51),
             ids,
             options: config.options,

@@ -17,8 +17,8 @@ use std::sync::{Arc, OnceLock};
 
 use jiff::Timestamp;
 use orgform_model::{
-    AllowedGeos, ApiKey, ApiKeyStatus, DataResidency, Invite, InviteStatus, Organization, Snapshot,
-    User, Workspace, WorkspaceMember,
+    AllowedGeos, ApiKey, ApiKeyStatus, DataResidency, Invite, InviteStatus, OrgRole, Organization,
+    Snapshot, User, Workspace, WorkspaceMember,
 };
 use serde_json::{Value, json};
 
@@ -381,15 +381,36 @@ pub(crate) struct Core {
     pub(crate) caches: Caches,
     /// Stale single-member GET cache: (workspace, user) -> (cached at, value then).
     pub(crate) stale_members: HashMap<(String, String), (Timestamp, Option<WorkspaceMember>)>,
+    /// A Claude Enterprise organization (assignable roles `user` and `managed`).
+    pub(crate) enterprise: bool,
 }
 
 impl Core {
-    pub(crate) fn new(state: State, now: Timestamp) -> Self {
+    pub(crate) fn new(state: State, now: Timestamp, kind: crate::OrganizationKind) -> Self {
+        let enterprise = match kind {
+            crate::OrganizationKind::Console => false,
+            crate::OrganizationKind::Enterprise => true,
+            crate::OrganizationKind::Auto => state
+                .users
+                .iter()
+                .map(|u| &u.role)
+                .chain(state.invites.iter().map(|i| &i.role))
+                .any(|r| {
+                    matches!(
+                        r,
+                        OrgRole::Managed
+                            | OrgRole::Owner
+                            | OrgRole::PrimaryOwner
+                            | OrgRole::MembershipAdmin
+                    )
+                }),
+        };
         Self {
             state,
             now: to_micros(now),
             caches: Caches::default(),
             stale_members: HashMap::new(),
+            enterprise,
         }
     }
 

@@ -412,3 +412,68 @@ async fn invite_creation_budget_is_1200_per_hour() {
     // Other endpoints still have their own budget.
     api.get("/v1/organizations/me").await.ok();
 }
+
+#[tokio::test]
+async fn enterprise_organizations_assign_user_and_managed_only() {
+    let mut seed = seeds::small();
+    seed.users[0].role = OrgRole::PrimaryOwner;
+    seed.users.retain(|u| u.role != OrgRole::Admin);
+    let api = Api::start(EmulatorConfig {
+        seed,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let snap = api.emu.state();
+    let owner = user_with(&snap, &OrgRole::PrimaryOwner);
+    let dev = user_with(&snap, &OrgRole::Developer);
+    let updated = api
+        .post(
+            &format!("/v1/organizations/users/{dev}"),
+            json!({"role": "managed"}),
+        )
+        .await;
+    assert_eq!(updated.ok()["role"], "managed");
+    api.post(
+        &format!("/v1/organizations/users/{dev}"),
+        json!({"role": "developer"}),
+    )
+    .await
+    .assert_error(
+        400,
+        "invalid_request_error",
+        "not available in Claude Enterprise",
+    );
+    api.post(
+        &format!("/v1/organizations/users/{owner}"),
+        json!({"role": "user"}),
+    )
+    .await
+    .assert_error(400, "invalid_request_error", "cannot change the role");
+    api.post(
+        "/v1/organizations/invites",
+        json!({"email": "ent@acme.example", "role": "managed"}),
+    )
+    .await
+    .ok();
+    // Forced Console: managed is refused even with Enterprise roles in the seed.
+    let console = Api::start(EmulatorConfig {
+        seed: api.emu.state(),
+        options: Options {
+            organization_kind: orgform_emulator::OrganizationKind::Console,
+            ..Options::default()
+        },
+        ..EmulatorConfig::default()
+    })
+    .await;
+    console
+        .post(
+            "/v1/organizations/invites",
+            json!({"email": "ent2@acme.example", "role": "managed"}),
+        )
+        .await
+        .assert_error(
+            400,
+            "invalid_request_error",
+            "only available in Claude Enterprise",
+        );
+}
