@@ -6,8 +6,28 @@
 //! error envelope, validation, pagination and business rules as documented in
 //! `docs/reference/admin-api.md`. Where that document marks behaviour **uncertain**, the
 //! emulator picks the conservative reading and, where the document suggests it, an
-//! [`Options`] switch; each choice is written down in the module that implements it
-//! ([`api`](crate) handlers, pagination, faults, server pipeline).
+//! [`Options`] switch. The choices:
+//!
+//! | Uncertain point | Choice |
+//! |---|---|
+//! | Workspace key on admin routes | 401 `invalid x-api-key`; 403 with [`WorkspaceKeyRefusal::Forbidden`] |
+//! | Order of checks | authentication, then `anthropic-version`, then rate limits, then routing (so an unknown path without the version header is a 400) |
+//! | Unknown routes, unsupported methods (`POST /api_keys`, `DELETE /api_keys/{id}`) | 404 `not_found_error` envelope |
+//! | Business-rule refusals (101st workspace, admins, archived workspaces, default workspace, implicit members, duplicates) | 400 `invalid_request_error` naming the object |
+//! | Unknown body fields, bad `limit`, both cursors, unknown cursor | 400; a cursor whose object is gone (deleted meanwhile) is unknown |
+//! | `GET` of a deleted invite | 404 ([`DeletedInviteGet`]) |
+//! | Implicit members (org admins/owners: `workspace_admin`; billing: `workspace_billing`) | not listed; single GET 404 unless an explicit membership exists; add/change/remove 400, except billing → `workspace_admin` |
+//! | Default workspace | real `wrkspc_` id, `GET` returns `"Default"`, not listed; rename and archive 400; member routes 400; other updates allowed |
+//! | Archiving a workspace | one-way; re-archive returns the original `archived_at`; keys become `archived` ([`ArchiveCascade`]); later writes 400 |
+//! | API key status | `expired` never settable; an expired key accepts only `archived`; `archived` terminal ([`Options::allow_unarchive_keys`]) |
+//! | Workspace name uniqueness | not enforced ([`Options::unique_workspace_names`]) |
+//! | Workspace `tags` on update | merged; a `null` value removes the key |
+//! | `external_key_id` | refused unless [`Options::cmek_enabled`]; write-once |
+//! | Organization kind | Console unless the seed has Enterprise-only roles ([`OrganizationKind`]) |
+//! | API key shape | the newest spec shape: `scope` with the real workspace id (default workspace too), `principal: null` |
+//! | Rate limits | emulator clock plus wall time since start (see the faults module) |
+//! | Stale single-member GET | window measured on the emulator clock |
+//! | Request bodies over 2 MiB | 413 `request_too_large` |
 //!
 //! # Rust API
 //!
