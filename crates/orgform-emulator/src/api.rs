@@ -323,7 +323,7 @@ pub(crate) async fn create_invite(AxState(s): Shd, body: Bytes) -> ApiResult {
         }
     }
     let invite = Invite {
-        id: s.ids.next("invite"),
+        id: core.fresh_id(&s.ids, "invite"),
         email: email.to_owned(),
         role,
         status: InviteStatus::Pending,
@@ -655,7 +655,7 @@ pub(crate) async fn create_workspace(AxState(s): Shd, body: Bytes) -> ApiResult 
     let n = core.state.workspaces.len();
     let record = WorkspaceRecord {
         workspace: orgform_model::Workspace {
-            id: s.ids.next("wrkspc"),
+            id: core.fresh_id(&s.ids, "wrkspc"),
             name: name.to_owned(),
             created_at: core.now,
             archived_at: None,

@@ -296,6 +296,7 @@ impl Shared {
         {
             return Err(EmulatorError::AlreadyMember(email.to_owned()));
         }
+        let new_id = core.fresh_id(&self.ids, "user");
         let invite = core
             .state
             .invites
@@ -314,7 +315,7 @@ impl Shared {
             .unwrap_or_default()
             .replace(['.', '_'], " ");
         let user = User {
-            id: self.ids.next("user"),
+            id: new_id,
             email: invite.email.clone(),
             name,
             role: invite.role.clone(),

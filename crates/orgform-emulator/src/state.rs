@@ -414,6 +414,21 @@ impl Core {
         }
     }
 
+    /// A generated id no object of the state already has (seeds bring their own ids).
+    pub(crate) fn fresh_id(&self, ids: &IdGen, prefix: &str) -> String {
+        loop {
+            let id = ids.next(prefix);
+            let s = &self.state;
+            let taken = s.users.iter().any(|u| u.id == id)
+                || s.invites.iter().any(|i| i.id == id)
+                || s.workspaces.iter().any(|w| w.workspace.id == id)
+                || s.default_workspace.workspace.id == id;
+            if !taken {
+                return id;
+            }
+        }
+    }
+
     /// Re-sorts and drops every cache; call after any change.
     pub(crate) fn touch(&mut self) {
         self.state.sort();

@@ -477,3 +477,78 @@ async fn enterprise_organizations_assign_user_and_managed_only() {
             "only available in Claude Enterprise",
         );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_are_atomic() {
+    let api = std::sync::Arc::new(Api::small().await);
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let api = api.clone();
+        tasks.push(tokio::spawn(async move {
+            // Half the requests race on the same email.
+            let email = if i % 2 == 0 {
+                format!("racer{i}@acme.example")
+            } else {
+                "same@acme.example".to_owned()
+            };
+            api.post(
+                "/v1/organizations/invites",
+                json!({"email": email, "role": "user"}),
+            )
+            .await
+            .status
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        21,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 400).count(), 19);
+    let snap = api.emu.state();
+    let ids: std::collections::HashSet<&str> = snap.invites.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(ids.len(), snap.invites.len());
+    assert_eq!(
+        snap.invites
+            .iter()
+            .filter(|i| i.email == "same@acme.example")
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn generated_ids_are_reproducible_and_skip_ids_the_seed_already_uses() {
+    let first = Api::start(EmulatorConfig::default()).await;
+    let body = json!({"email": "ids@acme.example", "role": "user"});
+    let id = first
+        .post("/v1/organizations/invites", body.clone())
+        .await
+        .ok()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let again = Api::start(EmulatorConfig::default()).await;
+    assert_eq!(
+        again
+            .post("/v1/organizations/invites", body.clone())
+            .await
+            .ok()["id"],
+        id.as_str()
+    );
+    let mut seed = EmulatorConfig::default().seed;
+    let mut taken = first.emu.state().invites[0].clone();
+    taken.email = "someone.else@acme.example".to_owned();
+    seed.invites.push(taken);
+    let clash = Api::start(EmulatorConfig {
+        seed,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let fresh = clash.post("/v1/organizations/invites", body).await;
+    assert_ne!(fresh.ok()["id"], id.as_str());
+}
