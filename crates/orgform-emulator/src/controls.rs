@@ -123,7 +123,8 @@ async fn advance(AxState(s): Shd, h: HeaderMap, body: Bytes) -> Response {
 
 async fn requests(AxState(s): Shd, h: HeaderMap) -> Response {
     guard!(s, h);
-    axum::Json(s.log.lock().clone()).into_response()
+    let log: Vec<_> = s.log.lock().iter().cloned().collect();
+    axum::Json(log).into_response()
 }
 
 async fn clear_requests(AxState(s): Shd, h: HeaderMap) -> Response {

@@ -271,10 +271,22 @@ pub(crate) struct Shared {
     pub(crate) ids: IdGen,
     pub(crate) req_ids: IdGen,
     pub(crate) faults: Mutex<FaultEngine>,
-    pub(crate) log: Mutex<Vec<LoggedRequest>>,
+    pub(crate) log: Mutex<std::collections::VecDeque<LoggedRequest>>,
 }
 
+/// The request log keeps at most this many entries (the oldest are dropped), so that a
+/// long-running `orgform emulator` does not grow without bound.
+pub const REQUEST_LOG_CAPACITY: usize = 100_000;
+
 impl Shared {
+    pub(crate) fn record(&self, entry: LoggedRequest) {
+        let mut log = self.log.lock();
+        if log.len() >= REQUEST_LOG_CAPACITY {
+            log.pop_front();
+        }
+        log.push_back(entry);
+    }
+
     pub(crate) fn replace_state(&self, seed: Snapshot) -> Result<(), EmulatorError> {
         let state = State::from_snapshot(seed, &self.ids);
         state.validate().map_err(EmulatorError::InvalidSeed)?;
@@ -360,7 +372,7 @@ impl Emulator {
             ids,
             options: config.options,
             faults: Mutex::new(FaultEngine::new(config.faults)),
-            log: Mutex::new(Vec::new()),
+            log: Mutex::new(std::collections::VecDeque::new()),
         });
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
@@ -447,9 +459,9 @@ impl Emulator {
         self.shared.advance_clock(by);
     }
 
-    /// Every Admin API request served so far.
+    /// Every Admin API request served so far (the latest [`REQUEST_LOG_CAPACITY`]).
     pub fn request_log(&self) -> Vec<LoggedRequest> {
-        self.shared.log.lock().clone()
+        self.shared.log.lock().iter().cloned().collect()
     }
 
     /// Empties the request log.
@@ -483,4 +495,31 @@ pub fn generate_admin_key() -> String {
         .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
         .collect();
     format!("sk-ant-admin01-{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_request_log_keeps_the_latest_entries_only() {
+        let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+        let entry = |n: usize| LoggedRequest {
+            method: "GET".to_owned(),
+            path: format!("/{n}"),
+            query: None,
+            body: None,
+            status: Some(200),
+            request_id: String::new(),
+            fault: None,
+        };
+        for n in 0..=REQUEST_LOG_CAPACITY {
+            emu.shared.record(entry(n));
+        }
+        let log = emu.request_log();
+        assert_eq!(log.len(), REQUEST_LOG_CAPACITY);
+        assert_eq!(log[0].path, "/1");
+        assert_eq!(log.last().unwrap().path, format!("/{REQUEST_LOG_CAPACITY}"));
+        emu.shutdown().await;
+    }
 }

@@ -284,7 +284,7 @@ async fn pipeline(AxState(shared): AxState<Arc<Shared>>, req: Request, next: Nex
                 break 'resp err.into_response();
             }
             if *f == Fault::DropBeforeApply {
-                shared.log.lock().push(entry);
+                shared.record(entry);
                 return drop_connection(kill).await;
             }
         }
@@ -326,7 +326,7 @@ async fn pipeline(AxState(shared): AxState<Arc<Shared>>, req: Request, next: Nex
 
     if fault == Some(Fault::DropAfterApply) {
         entry.status = Some(response.status().as_u16());
-        shared.log.lock().push(entry);
+        shared.record(entry);
         return drop_connection(kill).await;
     }
 
@@ -360,7 +360,7 @@ async fn pipeline(AxState(shared): AxState<Arc<Shared>>, req: Request, next: Nex
         }
     }
     entry.status = Some(response.status().as_u16());
-    shared.log.lock().push(entry);
+    shared.record(entry);
     response
 }
 
