@@ -194,6 +194,7 @@ pub(crate) async fn list_users(AxState(s): Shd, RawQuery(raw): RawQuery) -> ApiR
         &page,
         str::to_owned,
         |u| u.id.as_str(),
+        |_| true,
         |u| {
             email.as_ref().is_none_or(|e| filter_email(&u.email) == *e)
                 && (roles.is_empty() || roles.contains(&u.role))
@@ -364,6 +365,7 @@ pub(crate) async fn list_invites(AxState(s): Shd, RawQuery(raw): RawQuery) -> Ap
         &page,
         str::to_owned,
         |i| i.id.as_str(),
+        |i| i.status != InviteStatus::Deleted,
         |i| {
             let status = invite_status(i, now);
             status != InviteStatus::Deleted
@@ -688,6 +690,7 @@ pub(crate) async fn list_workspaces(AxState(s): Shd, RawQuery(raw): RawQuery) ->
         &page,
         str::to_owned,
         |w| w.workspace.id.as_str(),
+        |_| true,
         |w| include_archived || !w.workspace.is_archived(),
     )?;
     Ok(json_bytes(body))
@@ -954,6 +957,7 @@ pub(crate) async fn list_members(
         |user| member_key(&ws, user),
         |m| m.user_id.as_str(),
         |m| m.workspace_id == ws,
+        |m| m.workspace_id == ws,
     )?;
     Ok(json_bytes(body))
 }
@@ -1117,6 +1121,7 @@ pub(crate) async fn list_keys(AxState(s): Shd, RawQuery(raw): RawQuery) -> ApiRe
         &page,
         str::to_owned,
         |k| k.id.as_str(),
+        |_| true,
         |k| {
             status.as_ref().is_none_or(|st| key_status(k, now) == *st)
                 && workspace

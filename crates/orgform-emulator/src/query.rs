@@ -5,8 +5,9 @@
 //! repeats is undocumented. Unknown parameters (such as `beta=true`) are ignored.
 //!
 //! Pagination: `limit` 1..=1000 (default 20); at most one of `before_id` / `after_id`, both
-//! exclusive; a cursor that names no listed object is a 400 (the conservative reading: a
-//! cursor whose object was deleted meanwhile is also refused, rather than guessing a position).
+//! exclusive. A cursor must name an object of the collection (deleted invites excluded),
+//! whether or not it matches the current filters; otherwise it is a 400 (the conservative
+//! reading: a cursor whose object was deleted meanwhile is refused rather than guessed).
 //! `has_more` refers to the requested direction. The page is built from cached wire JSON.
 
 use std::collections::HashMap;
@@ -112,13 +113,15 @@ pub(crate) struct Page {
 ///
 /// `items` is the collection in list order, `rendered` its cached JSON, `key` maps a cursor
 /// value to the key of `rendered.pos` (members are keyed by workspace and user), `id` gives
-/// an item's id for `first_id`/`last_id`, and `visible` decides which items this list shows.
+/// an item's id for `first_id`/`last_id`, `cursor_ok` decides which items may serve as a
+/// cursor, and `visible` decides which items this list shows.
 pub(crate) fn paginate<T>(
     items: &[T],
     rendered: &Rendered,
     page: &Page,
     cursor_key: impl Fn(&str) -> String,
     id: impl Fn(&T) -> &str,
+    cursor_ok: impl Fn(&T) -> bool,
     visible: impl Fn(&T) -> bool,
 ) -> Result<Vec<u8>, ApiError> {
     let find = |raw: &str, name: &str| -> Result<usize, ApiError> {
@@ -126,7 +129,7 @@ pub(crate) fn paginate<T>(
             .pos
             .get(&cursor_key(raw))
             .copied()
-            .filter(|&i| visible(&items[i]))
+            .filter(|&i| cursor_ok(&items[i]))
             .ok_or_else(|| ApiError::invalid(format!("{name}: no object found with id \"{raw}\"")))
     };
     let mut picked: Vec<usize> = Vec::with_capacity(page.limit.min(items.len()));
@@ -196,6 +199,7 @@ mod tests {
             page,
             str::to_owned,
             |i| ID_STRS[usize::try_from(*i).unwrap()].as_str(),
+            |_| true,
             visible,
         )
         .unwrap();

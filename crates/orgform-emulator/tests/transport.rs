@@ -5,7 +5,7 @@ mod common;
 use common::{Api, VERSION};
 use orgform_emulator::{EmulatorConfig, Options, WorkspaceKeyRefusal, seeds};
 use orgform_model::OrgRole;
-use serde_json::json;
+use serde_json::{Value, json};
 
 const USERS: &str = "/v1/organizations/users";
 
@@ -361,4 +361,24 @@ async fn oversized_bodies_are_413_in_the_envelope() {
         .await
         .assert_error(413, "request_too_large", "maximum size");
     assert_eq!(api.emu.state().workspaces.len(), 4);
+}
+
+#[tokio::test]
+async fn a_cursor_outside_the_current_filter_still_pages() {
+    let api = Api::small().await;
+    let all = api.get(&format!("{USERS}?limit=100")).await;
+    let data = all.ok()["data"].as_array().unwrap().clone();
+    let admin_pos = data.iter().position(|u| u["role"] == "admin").unwrap();
+    let cursor = data[0]["id"].as_str().unwrap();
+    assert_ne!(data[0]["role"], "admin");
+    let page = api
+        .get(&format!("{USERS}?roles[]=admin&after_id={cursor}"))
+        .await;
+    let ids: Vec<&Value> = page.ok()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| &u["id"])
+        .collect();
+    assert_eq!(ids, vec![&data[admin_pos]["id"]]);
 }
