@@ -24,7 +24,9 @@
 //! - A key entry's `workspace:` names a manifest workspace (which may pin an id), or else a
 //!   live workspace by exact name (a unique non-archived one wins over archived namesakes).
 //! - An `expired` key already satisfies a wanted `inactive` (it cannot be used); `archived` on
-//!   an expired key is planned; `active` is blocked.
+//!   an expired key is planned; `active` is blocked. An `archived` key in an archived
+//!   workspace satisfies a wanted `inactive` too (the archive did it; the next plan after an
+//!   archive with `status: inactive` keys must be empty, not blocked).
 //! - Data residency is compared only when the live workspace reports it; inference geo lists
 //!   compare as sets; colours compare case-insensitively.
 //! - Keys of a workspace this plan archives are consequences of the archive and do not count
@@ -1424,9 +1426,10 @@ impl<'a> Engine<'a> {
             Some(WsRes::Live { id, .. } | WsRes::Held { id }) => {
                 return KeyWs::In(Some(id.clone()));
             }
-            Some(WsRes::Create { .. } | WsRes::Absent) => return KeyWs::Nowhere,
+            Some(WsRes::Create { .. }) => return KeyWs::Nowhere,
             Some(WsRes::Error) => return KeyWs::Error,
-            None => {}
+            // `archived: true` with no active namesake: its keys live in the archived one.
+            Some(WsRes::Absent) | None => {}
         }
         let all: Vec<&Workspace> = self
             .ws_by_name
@@ -1549,7 +1552,14 @@ impl<'a> Engine<'a> {
             .as_deref()
             .and_then(|w| self.ws_by_id.get(w))
             .is_some_and(|w| w.is_archived());
-        let wanted_status = spec.status.as_ref().filter(|s| **s != key.status);
+        // An archived key in an archived workspace already is as "off" as `inactive` asks:
+        // archiving the workspace is what archived it, and re-planning must not block on it.
+        let wanted_status = spec.status.as_ref().filter(|s| {
+            **s != key.status
+                && !(ws_archived
+                    && key.status == ApiKeyStatus::Archived
+                    && **s == ApiKeyStatus::Inactive)
+        });
         if in_archiving {
             if spec.status == Some(ApiKeyStatus::Active) {
                 self.block(

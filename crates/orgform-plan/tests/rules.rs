@@ -383,3 +383,30 @@ fn drift_markdown_is_bounded_and_counts_what_it_leaves_out() {
     assert!(!quiet.has_drift());
     assert!(render::drift_text(&quiet, false).contains("\nNo drift.\n"));
 }
+
+#[test]
+fn after_an_archive_the_next_plan_finds_the_keys_and_is_quiet() {
+    // The state after archiving `old` (its keys archived with it).
+    let s = seed(
+        "workspaces:\n  - {id: wrkspc_01O00000000000000000001, name: old, created_at: '2026-01-01T00:00:00Z', archived_at: '2026-10-01T00:00:00Z', display_color: '#111111'}\napi_keys:\n  - {id: apikey_01A00000000000000000001, name: runner, created_at: '2026-01-01T00:00:00Z', status: archived, workspace_id: wrkspc_01O00000000000000000001}\n",
+    );
+    let quiet = manifest(
+        "workspaces:\n  - {name: old, archived: true}\napi_keys:\n  - {name: runner, workspace: old, status: inactive}\n",
+    );
+    let p = plan(&quiet, &s, &opts());
+    assert!(
+        p.actions.is_empty() && p.blocked.is_empty() && p.missing.is_empty() && p.errors.is_empty(),
+        "{}",
+        render::text(&p, false)
+    );
+    let wants_active = manifest(
+        "workspaces:\n  - {name: old, archived: true}\napi_keys:\n  - {name: runner, workspace: old, status: active}\n",
+    );
+    let p = plan(&wants_active, &s, &opts());
+    assert!(
+        p.missing.is_empty(),
+        "the key is found in the archived workspace"
+    );
+    assert_eq!(p.blocked.len(), 1);
+    assert_eq!(p.blocked[0].kind, BlockedKind::ArchivedKey);
+}
