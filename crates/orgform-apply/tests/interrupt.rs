@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{AfterApply, client, duplicated_writes, emulator, plan, scenarios};
+use common::{AfterApply, client, duplicated_writes, plan, scenario_emulator, scenarios};
 use orgform_apply::{ApplyOptions, Cancel};
 use orgform_emulator::FaultConfig;
 
@@ -20,7 +20,7 @@ async fn an_interrupted_apply_converges_on_the_next_run_without_repeating_writes
     let mut checked = 0;
     let mut failures = Vec::new();
     for scenario in chosen {
-        let emu = emulator(scenario.seed.clone(), scenario.now(), FaultConfig::default()).await;
+        let emu = scenario_emulator(scenario, FaultConfig::default()).await;
         let probe = client(&emu, 0);
         let actions = plan(&probe, scenario).await.unwrap().actions.len();
         emu.shutdown().await;
@@ -29,8 +29,7 @@ async fn an_interrupted_apply_converges_on_the_next_run_without_repeating_writes
         }
         for stop_after in 1..actions {
             for concurrency in [1, 3] {
-                let emu =
-                    emulator(scenario.seed.clone(), scenario.now(), FaultConfig::default()).await;
+                let emu = scenario_emulator(scenario, FaultConfig::default()).await;
                 let client = client(&emu, 0);
                 let first = plan(&client, scenario).await.unwrap();
                 let cancel = Cancel::new();
@@ -40,17 +39,27 @@ async fn an_interrupted_apply_converges_on_the_next_run_without_repeating_writes
                         cancel.cancel();
                     }
                 };
-                let options = ApplyOptions { concurrency, cancel: cancel.clone() };
+                let options = ApplyOptions {
+                    concurrency,
+                    cancel: cancel.clone(),
+                };
                 let report = orgform_apply::apply(&first, &client, &options, &progress).await;
-                let label = format!("{} stop after {stop_after} (concurrency {concurrency})", scenario.name);
+                let label = format!(
+                    "{} stop after {stop_after} (concurrency {concurrency})",
+                    scenario.name
+                );
                 if !report.interrupted {
                     failures.push(format!("{label}: not marked interrupted"));
                 }
                 if report.summary.done > stop_after + concurrency {
-                    failures.push(format!("{label}: {} actions ran after the stop", report.summary.done));
+                    failures.push(format!(
+                        "{label}: {} actions ran after the stop",
+                        report.summary.done
+                    ));
                 }
                 let second = plan(&client, scenario).await.unwrap();
-                let finish = orgform_apply::apply(&second, &client, &ApplyOptions::default(), &|_| {}).await;
+                let finish =
+                    orgform_apply::apply(&second, &client, &ApplyOptions::default(), &|_| {}).await;
                 let last = plan(&client, scenario).await.unwrap();
                 if finish.has_failures() || last.has_changes() {
                     failures.push(format!(
@@ -68,6 +77,9 @@ async fn an_interrupted_apply_converges_on_the_next_run_without_repeating_writes
             }
         }
     }
-    assert!(checked >= 20, "enough interruption points were exercised ({checked})");
+    assert!(
+        checked >= 20,
+        "enough interruption points were exercised ({checked})"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

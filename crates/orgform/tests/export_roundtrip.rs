@@ -25,8 +25,12 @@ fn as_read(seed: &orgform_model::Snapshot) -> orgform_model::Snapshot {
 fn round_trip(seed: &orgform_model::Snapshot) -> Result<(), String> {
     let live = &as_read(seed);
     let text = orgform::export::render(live);
-    let loaded = orgform_manifest::load_str("export.yaml", &text)
-        .map_err(|e| format!("{}\n{text}", orgform_manifest::render_problems(&e.problems, false)))?;
+    let loaded = orgform_manifest::load_str("export.yaml", &text).map_err(|e| {
+        format!(
+            "{}\n{text}",
+            orgform_manifest::render_problems(&e.problems, false)
+        )
+    })?;
     let options = PlanOptions {
         allow_destructive: None,
         now: "2026-06-01T00:00:00Z".parse().unwrap(),
@@ -34,7 +38,10 @@ fn round_trip(seed: &orgform_model::Snapshot) -> Result<(), String> {
     };
     let plan = orgform_plan::plan(&loaded.manifest, live, &options);
     if plan.has_changes() || plan.is_refused() || plan.has_blocked() {
-        return Err(format!("{}\n{text}", orgform_plan::render::text(&plan, false)));
+        return Err(format!(
+            "{}\n{text}",
+            orgform_plan::render::text(&plan, false)
+        ));
     }
     Ok(())
 }
@@ -51,7 +58,10 @@ fn export_is_deterministic() {
     shuffled.users.reverse();
     shuffled.api_keys.reverse();
     shuffled.workspace_members.reverse();
-    assert_eq!(orgform::export::render(&live), orgform::export::render(&shuffled));
+    assert_eq!(
+        orgform::export::render(&live),
+        orgform::export::render(&shuffled)
+    );
 }
 
 proptest! {

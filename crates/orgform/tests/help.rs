@@ -22,7 +22,14 @@ fn plan_help() {
 fn every_command_has_help() {
     insta::assert_snapshot!("orgform_help", help(&["--help"]));
     for command in [
-        "validate", "apply", "drift", "snapshot", "export", "schema", "emulator", "demo",
+        "validate",
+        "apply",
+        "drift",
+        "snapshot",
+        "export",
+        "schema",
+        "emulator",
+        "demo",
         "completions",
     ] {
         insta::assert_snapshot!(format!("{command}_help"), help(&[command, "--help"]));

@@ -10,8 +10,10 @@ use std::time::Duration;
 
 use orgform_api::{AdminKey, Backoff, Client, ClientConfig};
 use orgform_apply::{ApplyOptions, ApplyReport};
-use orgform_emulator::{Emulator, EmulatorConfig, FaultConfig, LoggedRequest};
-use orgform_manifest::Manifest;
+use orgform_emulator::{
+    Emulator, EmulatorConfig, FaultConfig, LoggedRequest, Options, OrganizationKind,
+};
+use orgform_manifest::{Manifest, Platform};
 use orgform_model::Snapshot;
 use orgform_plan::{Plan, PlanOptions};
 use serde::Deserialize;
@@ -45,7 +47,9 @@ pub struct Scenario {
 
 impl Scenario {
     pub fn now(&self) -> jiff::Timestamp {
-        self.file.now.unwrap_or_else(|| "2026-11-01T00:00:00Z".parse().unwrap())
+        self.file
+            .now
+            .unwrap_or_else(|| "2026-11-01T00:00:00Z".parse().unwrap())
     }
 
     pub fn options(&self) -> PlanOptions {
@@ -85,18 +89,50 @@ pub fn scenarios() -> Vec<Scenario> {
             Ok(text) => serde_saphyr::from_str(&text).unwrap(),
             Err(_) => ScenarioFile::default(),
         };
-        out.push(Scenario { name, manifest: loaded.manifest, digest: loaded.digest, seed, file });
+        out.push(Scenario {
+            name,
+            manifest: loaded.manifest,
+            digest: loaded.digest,
+            seed,
+            file,
+        });
     }
-    assert!(out.len() >= 30, "expected the scenario folders, found {}", out.len());
+    assert!(
+        out.len() >= 30,
+        "expected the scenario folders, found {}",
+        out.len()
+    );
     out
 }
 
 pub async fn emulator(seed: Snapshot, now: jiff::Timestamp, faults: FaultConfig) -> Emulator {
+    emulator_of_kind(seed, now, faults, OrganizationKind::Auto).await
+}
+
+/// An emulator of the kind of organization the manifest describes.
+pub async fn scenario_emulator(scenario: &Scenario, faults: FaultConfig) -> Emulator {
+    let kind = match scenario.manifest.organization.platform {
+        Platform::Enterprise => OrganizationKind::Enterprise,
+        Platform::Console | Platform::Aws => OrganizationKind::Console,
+    };
+    emulator_of_kind(scenario.seed.clone(), scenario.now(), faults, kind).await
+}
+
+async fn emulator_of_kind(
+    seed: Snapshot,
+    now: jiff::Timestamp,
+    faults: FaultConfig,
+    organization_kind: OrganizationKind,
+) -> Emulator {
     Emulator::start(EmulatorConfig {
         seed,
         clock_start: now,
         faults,
         test_controls: true,
+        options: Options {
+            organization_kind,
+            ..Options::default()
+        },
         ..EmulatorConfig::default()
     })
     .await
@@ -110,7 +146,10 @@ pub fn client(emulator: &Emulator, max_retries: u32) -> Client {
             rate_limit: None,
             max_retries,
             timeout: Duration::from_secs(10),
-            backoff: Backoff { initial: Duration::from_millis(1), max: Duration::from_millis(5) },
+            backoff: Backoff {
+                initial: Duration::from_millis(1),
+                max: Duration::from_millis(5),
+            },
             ..ClientConfig::default()
         },
         AdminKey::new(emulator.admin_key()).unwrap(),
@@ -121,11 +160,18 @@ pub fn client(emulator: &Emulator, max_retries: u32) -> Client {
 /// Reads the organization and plans.
 pub async fn plan(client: &Client, scenario: &Scenario) -> Result<Plan, orgform_api::ApiError> {
     let live = client.fetch_snapshot().await?;
-    Ok(orgform_plan::plan(&scenario.manifest, &live, &scenario.options()))
+    Ok(orgform_plan::plan(
+        &scenario.manifest,
+        &live,
+        &scenario.options(),
+    ))
 }
 
 pub async fn apply(client: &Client, plan: &Plan, concurrency: usize) -> ApplyReport {
-    let options = ApplyOptions { concurrency, ..ApplyOptions::default() };
+    let options = ApplyOptions {
+        concurrency,
+        ..ApplyOptions::default()
+    };
     orgform_apply::apply(plan, client, &options, &|_| {}).await
 }
 
@@ -140,9 +186,16 @@ pub fn duplicated_writes(log: &[LoggedRequest]) -> Vec<String> {
             "{} {} {}",
             entry.method,
             entry.path,
-            entry.body.as_ref().map(ToString::to_string).unwrap_or_default()
+            entry
+                .body
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
         );
         *seen.entry(key).or_default() += 1;
     }
-    seen.into_iter().filter(|(_, n)| *n > 1).map(|(k, n)| format!("{n}x {k}")).collect()
+    seen.into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(k, n)| format!("{n}x {k}"))
+        .collect()
 }

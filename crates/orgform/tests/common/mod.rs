@@ -25,7 +25,11 @@ pub struct Run {
 
 impl Org {
     pub fn start(seed: Snapshot) -> Self {
-        Self::start_with(EmulatorConfig { seed, test_controls: true, ..EmulatorConfig::default() })
+        Self::start_with(EmulatorConfig {
+            seed,
+            test_controls: true,
+            ..EmulatorConfig::default()
+        })
     }
 
     pub fn start_with(config: EmulatorConfig) -> Self {
@@ -34,7 +38,9 @@ impl Org {
             .enable_all()
             .build()
             .unwrap();
-        let emulator = runtime.block_on(Emulator::start(config)).expect("emulator starts");
+        let emulator = runtime
+            .block_on(Emulator::start(config))
+            .expect("emulator starts");
         Self { emulator, runtime }
     }
 
@@ -52,7 +58,12 @@ impl Org {
             .unwrap()
             .current_dir(dir)
             .args(args)
-            .args(["--rate-limit", "0", "--now", &self.emulator.now().to_string()])
+            .args([
+                "--rate-limit",
+                "0",
+                "--now",
+                &self.emulator.now().to_string(),
+            ])
             .env("ANTHROPIC_BASE_URL", self.emulator.base_url())
             .env("ANTHROPIC_ADMIN_KEY", key)
             .env("NO_COLOR", "1")
