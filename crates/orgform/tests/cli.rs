@@ -344,3 +344,28 @@ fn apply_on_a_terminal_needs_yes_typed_in_full() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("Apply: 11 done"), "{out}");
 }
+
+#[test]
+fn a_refused_plan_says_why_on_stderr_in_every_format() {
+    let org = Org::small();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = demo_manifest(dir.path());
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    // Removing every unlisted member of 8 with a limit of 0 is refused.
+    std::fs::write(
+        &manifest,
+        text.replace("max_destructive: 5", "max_destructive: 0"),
+    )
+    .unwrap();
+    for format in ["text", "json", "markdown"] {
+        let run = org.run(dir.path(), &["plan", "--format", format]);
+        assert_eq!(run.code, 3, "{run:?}");
+        assert!(run.stderr.contains("refused:"), "{}", run.stderr);
+        assert!(run.stderr.contains("--allow-destructive"), "{}", run.stderr);
+    }
+    let allowed = org.run(dir.path(), &["plan", "--allow-destructive", "5"]);
+    assert_eq!(allowed.code, 0, "{allowed:?}");
+    let apply = org.run(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 3, "{apply:?}");
+    assert!(org.writes().is_empty(), "a refused plan writes nothing");
+}

@@ -77,6 +77,9 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
     if text_mode {
         crate::output::stdout(&orgform_plan::render::text(&plan, color));
     }
+    for line in super::prepare::refusal_lines(&plan) {
+        crate::output::stderr(&line);
+    }
     if plan.is_refused() {
         return Err(Refusal {
             exit: Exit::Refused,

@@ -40,6 +40,9 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
         OutputFormat::Markdown => orgform_plan::render::markdown(&plan),
     };
     crate::output::stdout(&text);
+    for line in super::prepare::refusal_lines(&plan) {
+        crate::output::stderr(&line);
+    }
     if let Some(path) = &args.out {
         if plan.is_refused() {
             crate::output::stderr(&format!(

@@ -103,3 +103,31 @@ pub fn inputs(
 pub fn now(global: &GlobalArgs) -> jiff::Timestamp {
     global.now.unwrap_or_else(jiff::Timestamp::now)
 }
+
+/// Why a plan is refused or incomplete, one line each, for stderr: so a pipeline that reads
+/// only the exit code and the logs (JSON or Markdown on stdout) still sees the reason.
+pub fn refusal_lines(plan: &orgform_plan::Plan) -> Vec<String> {
+    let mut lines: Vec<String> = plan
+        .refusals
+        .iter()
+        .map(|r| format!("refused: {}", r.message()))
+        .collect();
+    for error in &plan.errors {
+        let hint = error
+            .hint
+            .as_deref()
+            .map(|h| format!(" (hint: {h})"))
+            .unwrap_or_default();
+        lines.push(format!(
+            "plan error: {}: {}{hint}",
+            error.target, error.message
+        ));
+    }
+    if !plan.blocked.is_empty() {
+        lines.push(format!(
+            "blocked: {} wanted change(s) the API cannot make; see the plan for what a person must do",
+            plan.blocked.len()
+        ));
+    }
+    lines
+}
