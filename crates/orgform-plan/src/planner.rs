@@ -24,9 +24,10 @@
 //! - A key entry's `workspace:` names a manifest workspace (which may pin an id), or else a
 //!   live workspace by exact name (a unique non-archived one wins over archived namesakes).
 //! - An `expired` key already satisfies a wanted `inactive` (it cannot be used); `archived` on
-//!   an expired key is planned; `active` is blocked. An `archived` key in an archived
-//!   workspace satisfies a wanted `inactive` too (the archive did it; the next plan after an
-//!   archive with `status: inactive` keys must be empty, not blocked).
+//!   an expired key is planned; `active` is blocked. In a workspace that is archived, or that
+//!   this plan archives, any key that is (or the archive makes) inactive, archived or expired
+//!   satisfies a wanted `inactive` or `archived`: the archive did it, and the plan after an
+//!   archive must be empty, not blocked.
 //! - Data residency is compared only when the live workspace reports it; inference geo lists
 //!   compare as sets; colours compare case-insensitively.
 //! - Keys of a workspace this plan archives are consequences of the archive and do not count
@@ -1552,28 +1553,33 @@ impl<'a> Engine<'a> {
             .as_deref()
             .and_then(|w| self.ws_by_id.get(w))
             .is_some_and(|w| w.is_archived());
-        // An archived key in an archived workspace already is as "off" as `inactive` asks:
-        // archiving the workspace is what archived it, and re-planning must not block on it.
-        let wanted_status = spec.status.as_ref().filter(|s| {
-            **s != key.status
-                && !(ws_archived
-                    && key.status == ApiKeyStatus::Archived
-                    && **s == ApiKeyStatus::Inactive)
-        });
-        if in_archiving {
-            if spec.status == Some(ApiKeyStatus::Active) {
-                self.block(
-                    BlockedKind::KeyInArchivedWorkspace,
-                    target,
-                    Some("status"),
-                    Some(s(key.status.as_str())),
-                    Some(s("active")),
-                    "this plan archives the key's workspace, which archives every key in it",
-                    "keep the workspace, or drop `status: active` from the key entry",
-                );
-            }
+        if in_archiving && spec.status == Some(ApiKeyStatus::Active) {
+            self.block(
+                BlockedKind::KeyInArchivedWorkspace,
+                target,
+                Some("status"),
+                Some(s(key.status.as_str())),
+                Some(s("active")),
+                "this plan archives the key's workspace, which archives every key in it",
+                "keep the workspace, or drop `status: active` from the key entry",
+            );
             return;
         }
+        // In a workspace that is archived (or that this plan archives), a key that is off, or
+        // that the archive switches off, already is what `inactive` or `archived` asks for:
+        // the archive did it, and the plan after an archive must not plan or block on it.
+        let off = |status: &ApiKeyStatus| {
+            matches!(
+                status,
+                ApiKeyStatus::Inactive | ApiKeyStatus::Archived | ApiKeyStatus::Expired
+            )
+        };
+        let wanted_status = spec.status.as_ref().filter(|wanted| {
+            let settled = (ws_archived || in_archiving)
+                && matches!(wanted, ApiKeyStatus::Inactive | ApiKeyStatus::Archived)
+                && (in_archiving || off(&key.status));
+            **wanted != key.status && !settled
+        });
         let mut changes = Vec::new();
         let mut new_name = None;
         let mut new_status = None;

@@ -18,7 +18,7 @@ use orgform_model::{
     ActorRef, ApiKey, ApiKeyStatus, Invite, InviteStatus, OrgRole, Organization, Snapshot,
     Timestamp, User, Workspace, WorkspaceMember, WorkspaceRole, normalize_email,
 };
-use orgform_plan::{Op, Plan, PlanOptions, plan, render};
+use orgform_plan::{Op, Plan, PlanOptions, WorkspaceRef, plan, render};
 use proptest::prelude::*;
 
 #[path = "support/conformance.rs"]
@@ -603,4 +603,169 @@ fn generators_reach_every_kind_of_outcome() {
         12,
         "operations reached: {kinds:?} ({destructive} {errors} {blocked} {deferred} {refused})"
     );
+}
+
+/// Applies a plan's actions to a snapshot the way the Admin API would (ids made up, the
+/// clock at `now`): a model of the executor, to check that plans converge.
+fn simulate(live: &Snapshot, p: &Plan) -> Snapshot {
+    let mut s = live.clone();
+    let now = now();
+    let mut created: BTreeMap<String, String> = BTreeMap::new();
+    for (n, a) in p.actions.iter().enumerate() {
+        match &a.op {
+            Op::CreateInvite { email, role } | Op::ReplaceInvite { email, role, .. } => {
+                if let Op::ReplaceInvite { invite_id, .. } = &a.op {
+                    s.invites.retain(|i| &i.id != invite_id);
+                }
+                s.invites.push(Invite {
+                    id: format!("invite_01New{n:018}"),
+                    email: email.clone(),
+                    role: role.clone(),
+                    status: InviteStatus::Pending,
+                    invited_at: now,
+                    expires_at: now + jiff::SignedDuration::from_hours(21 * 24),
+                    accepted_at: None,
+                });
+            }
+            Op::RevokeInvite { invite_id, .. } => s.invites.retain(|i| &i.id != invite_id),
+            Op::UpdateUserRole { user_id, role, .. } => {
+                s.users.iter_mut().find(|u| &u.id == user_id).unwrap().role = role.clone();
+            }
+            Op::RemoveUser { user_id, .. } => {
+                s.users.retain(|u| &u.id != user_id);
+                s.workspace_members.retain(|m| &m.user_id != user_id);
+            }
+            Op::CreateWorkspace {
+                name,
+                display_color,
+                tags,
+                ..
+            } => {
+                let id = format!("wrkspc_01New{n:018}");
+                created.insert(name.clone(), id.clone());
+                s.workspaces.push(Workspace {
+                    id,
+                    name: name.clone(),
+                    created_at: now,
+                    archived_at: None,
+                    display_color: display_color.clone().unwrap_or_else(|| "#777777".into()),
+                    data_residency: None,
+                    tags: tags.clone(),
+                });
+            }
+            Op::UpdateWorkspace {
+                workspace_id,
+                name,
+                display_color,
+                tags,
+                ..
+            } => {
+                let w = s
+                    .workspaces
+                    .iter_mut()
+                    .find(|w| &w.id == workspace_id)
+                    .unwrap();
+                if let Some(name) = name {
+                    w.name.clone_from(name);
+                }
+                if let Some(color) = display_color {
+                    w.display_color.clone_from(color);
+                }
+                if let Some(tags) = tags {
+                    w.tags.clone_from(tags);
+                }
+            }
+            Op::ArchiveWorkspace { workspace_id, .. } => {
+                s.workspaces
+                    .iter_mut()
+                    .find(|w| &w.id == workspace_id)
+                    .unwrap()
+                    .archived_at = Some(now);
+                for k in &mut s.api_keys {
+                    if k.workspace_id.as_ref() == Some(workspace_id)
+                        && matches!(k.status, ApiKeyStatus::Active | ApiKeyStatus::Inactive)
+                    {
+                        k.status = ApiKeyStatus::Archived;
+                    }
+                }
+            }
+            Op::AddWorkspaceMember {
+                workspace,
+                user_id,
+                role,
+                ..
+            } => {
+                let workspace_id = match workspace {
+                    WorkspaceRef::Id(id) => id.clone(),
+                    WorkspaceRef::Created { name } => created[name].clone(),
+                };
+                s.workspace_members.push(WorkspaceMember {
+                    workspace_id,
+                    user_id: user_id.clone(),
+                    workspace_role: role.clone(),
+                });
+            }
+            Op::UpdateWorkspaceMember {
+                workspace_id,
+                user_id,
+                role,
+                ..
+            } => {
+                s.workspace_members
+                    .iter_mut()
+                    .find(|m| &m.workspace_id == workspace_id && &m.user_id == user_id)
+                    .unwrap()
+                    .workspace_role = role.clone();
+            }
+            Op::RemoveWorkspaceMember {
+                workspace_id,
+                user_id,
+                ..
+            } => s
+                .workspace_members
+                .retain(|m| !(&m.workspace_id == workspace_id && &m.user_id == user_id)),
+            Op::UpdateApiKey {
+                key_id,
+                name,
+                status,
+            } => {
+                let k = s.api_keys.iter_mut().find(|k| &k.id == key_id).unwrap();
+                if let Some(name) = name {
+                    k.name.clone_from(name);
+                }
+                if let Some(status) = status {
+                    k.status = status.clone();
+                }
+            }
+        }
+    }
+    s
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// Applying a plan and planning again leaves nothing to do: the plan converges in one
+    /// apply (deferred and blocked items may remain, but no new ones appear).
+    #[test]
+    fn applying_a_plan_converges(live in live_org(), m in manifest()) {
+        let opts = options(Some(1000));
+        let first = plan(&m, &live, &opts);
+        if first.is_refused() {
+            // Refused plans are not applied (about a third of the cases: plan errors).
+            return Ok(());
+        }
+        let after = simulate(&live, &first);
+        let second = plan(&m, &after, &opts);
+        // Nothing new may turn up: no more blocked or missing items than before.
+        prop_assert!(
+            second.actions.is_empty()
+                && second.errors.is_empty()
+                && second.blocked.len() <= first.blocked.len()
+                && second.missing.len() <= first.missing.len(),
+            "first:\n{}\nsecond:\n{}",
+            render::text(&first, false),
+            render::text(&second, false)
+        );
+    }
 }
