@@ -757,6 +757,44 @@ proptest! {
         }
         let after = simulate(&live, &first);
         let second = plan(&m, &after, &opts);
+        // Everyone invited accepts; the deferred grants then happen, and that converges too.
+        let mut accepted = after.clone();
+        for (n, invite) in after.invites.iter().enumerate() {
+            if invite.status == InviteStatus::Pending && invite.expires_at > now() {
+                accepted.users.push(User {
+                    id: format!("user_01Acc{n:019}"),
+                    email: invite.email.clone(),
+                    name: format!("Accepted {n}"),
+                    role: invite.role.clone(),
+                    added_at: now(),
+                });
+                let i = accepted.invites.iter_mut().find(|i| i.id == invite.id).unwrap();
+                i.status = InviteStatus::Accepted;
+                i.accepted_at = Some(now());
+            }
+        }
+        let third = plan(&m, &accepted, &opts);
+        // Only people without an outstanding invite (expired and not re-issued, or blocked
+        // admin invites) can still have deferred grants.
+        for d in &third.deferred {
+            prop_assert!(
+                accepted.invites.iter().all(|i| {
+                    normalize_email(&i.email) != normalize_email(&d.email)
+                        || i.status != InviteStatus::Pending
+                }),
+                "deferred although accepted: {:?}",
+                d
+            );
+        }
+        if !third.is_refused() {
+            let fourth = plan(&m, &simulate(&accepted, &third), &opts);
+            prop_assert!(
+                fourth.actions.is_empty(),
+                "after acceptance:\n{}\nthen:\n{}",
+                render::text(&third, false),
+                render::text(&fourth, false)
+            );
+        }
         // Nothing new may turn up: no more blocked or missing items than before.
         prop_assert!(
             second.actions.is_empty()
