@@ -11,12 +11,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use indexmap::IndexMap;
 use orgform_manifest::{
-    ApiKeyPolicy, ApiKeySpec, InvitePolicy, Manifest, MemberPolicy, MemberSpec, OrganizationSpec,
-    Platform, Settings, WorkspaceMemberPolicy, WorkspacePolicy, WorkspaceSpec,
+    ApiKeyPolicy, ApiKeySpec, DataResidencySpec, InvitePolicy, Manifest, MemberPolicy, MemberSpec,
+    OrganizationSpec, Platform, Settings, WorkspaceMemberPolicy, WorkspacePolicy, WorkspaceSpec,
 };
 use orgform_model::{
-    ActorRef, ApiKey, ApiKeyStatus, Invite, InviteStatus, OrgRole, Organization, Snapshot,
-    Timestamp, User, Workspace, WorkspaceMember, WorkspaceRole, normalize_email,
+    ActorRef, AllowedGeos, ApiKey, ApiKeyStatus, DataResidency, Invite, InviteStatus, OrgRole,
+    Organization, Snapshot, Timestamp, User, Workspace, WorkspaceMember, WorkspaceRole,
+    normalize_email,
 };
 use orgform_plan::{Op, Plan, PlanOptions, WorkspaceRef, plan, render};
 use proptest::prelude::*;
@@ -43,6 +44,16 @@ fn email(i: usize) -> String {
         format!("Person{i}@Acme.example")
     } else {
         format!("person{i}@acme.example")
+    }
+}
+
+/// Inference geo lists, in several spellings of the same sets.
+fn geos(i: usize) -> AllowedGeos {
+    match i {
+        0 => AllowedGeos::List(vec!["us".into()]),
+        1 => AllowedGeos::List(vec!["global".into(), "us".into()]),
+        2 => AllowedGeos::List(vec!["us".into(), "global".into()]),
+        _ => AllowedGeos::UNRESTRICTED,
     }
 }
 
@@ -147,7 +158,11 @@ prop_compose! {
                 created_at: ts("2026-01-01T00:00:00Z"),
                 archived_at: (*state == 2).then(|| ts("2026-05-01T00:00:00Z")),
                 display_color: colors[*color].into(),
-                data_residency: None,
+                data_residency: Some(DataResidency {
+                    workspace_geo: if w == 3 { "eu".into() } else { "us".into() },
+                    allowed_inference_geos: geos(*color),
+                    default_inference_geo: if *color == 1 { "global".into() } else { "us".into() },
+                }),
                 tags: BTreeMap::from([("n".to_owned(), color.to_string())]),
             });
         }
@@ -233,7 +248,7 @@ prop_compose! {
         settings in settings(),
         members in proptest::collection::btree_map(0..PEOPLE, assignable(), PEOPLE / 2..=PEOPLE),
         workspaces in proptest::collection::vec(
-            (proptest::bool::weighted(0.8), proptest::option::of(0usize..3), proptest::bool::weighted(0.3), proptest::option::weighted(0.7, proptest::collection::btree_map(0..PEOPLE, ws_role(), 0..6)), proptest::bool::weighted(0.1)),
+            (proptest::bool::weighted(0.8), proptest::option::of(0usize..3), proptest::bool::weighted(0.3), proptest::option::weighted(0.7, proptest::collection::btree_map(0..PEOPLE, ws_role(), 0..6)), proptest::bool::weighted(0.1), proptest::option::weighted(0.4, (any::<bool>(), proptest::option::of(0usize..4), proptest::option::of(any::<bool>())))),
             WORKSPACES),
         keys in proptest::collection::btree_map(0..KEYS, (proptest::option::of(prop_oneof![Just(ApiKeyStatus::Active), Just(ApiKeyStatus::Inactive), Just(ApiKeyStatus::Archived)]), any::<bool>()), 0..KEYS),
     ) -> Manifest {
@@ -243,7 +258,7 @@ prop_compose! {
             .map(|(i, role)| MemberSpec { email: email(*i), role: role.clone() })
             .collect();
         let mut ws_specs = Vec::new();
-        for (w, (listed, color, pin, ws_members, archived)) in workspaces.into_iter().enumerate() {
+        for (w, (listed, color, pin, ws_members, archived, residency)) in workspaces.into_iter().enumerate() {
             if !listed {
                 continue;
             }
@@ -251,7 +266,14 @@ prop_compose! {
                 name: format!("ws-{w}"),
                 id: pin.then(|| format!("wrkspc_01W{w:021}")),
                 display_color: color.map(|c| colors[c].to_owned()),
-                data_residency: None,
+                data_residency: residency.map(|(geo, allowed, global)| DataResidencySpec {
+                    workspace_geo: geo.then(|| "us".to_owned()),
+                    allowed_inference_geos: allowed.map(geos),
+                    // A default inside the allowed geos, as the validator requires.
+                    default_inference_geo: global.map(|g| {
+                        if g && allowed.is_none_or(|a| geos(a).allows("global")) { "global" } else { "us" }.to_owned()
+                    }),
+                }),
                 tags: None,
                 // Workspace members only among listed people (as the validator requires).
                 members: ws_members.map(|m| {
@@ -308,7 +330,11 @@ fn exported(live: &Snapshot, settings: Settings) -> Manifest {
             name: w.name.clone(),
             id: Some(w.id.clone()),
             display_color: Some(w.display_color.clone()),
-            data_residency: None,
+            data_residency: w.data_residency.as_ref().map(|d| DataResidencySpec {
+                workspace_geo: Some(d.workspace_geo.clone()),
+                allowed_inference_geos: Some(d.allowed_inference_geos.clone()),
+                default_inference_geo: Some(d.default_inference_geo.clone()),
+            }),
             tags: Some(w.tags.clone()),
             members: (!w.is_archived()).then(|| {
                 live.workspace_members
@@ -639,7 +665,7 @@ fn simulate(live: &Snapshot, p: &Plan) -> Snapshot {
                 name,
                 display_color,
                 tags,
-                ..
+                data_residency,
             } => {
                 let id = format!("wrkspc_01New{n:018}");
                 created.insert(name.clone(), id.clone());
@@ -649,7 +675,21 @@ fn simulate(live: &Snapshot, p: &Plan) -> Snapshot {
                     created_at: now,
                     archived_at: None,
                     display_color: display_color.clone().unwrap_or_else(|| "#777777".into()),
-                    data_residency: None,
+                    // The API's defaults for what the request leaves out.
+                    data_residency: Some(DataResidency {
+                        workspace_geo: data_residency
+                            .as_ref()
+                            .and_then(|d| d.workspace_geo.clone())
+                            .unwrap_or_else(|| "us".into()),
+                        allowed_inference_geos: data_residency
+                            .as_ref()
+                            .and_then(|d| d.allowed_inference_geos.clone())
+                            .unwrap_or(AllowedGeos::UNRESTRICTED),
+                        default_inference_geo: data_residency
+                            .as_ref()
+                            .and_then(|d| d.default_inference_geo.clone())
+                            .unwrap_or_else(|| "global".into()),
+                    }),
                     tags: tags.clone(),
                 });
             }
@@ -658,7 +698,7 @@ fn simulate(live: &Snapshot, p: &Plan) -> Snapshot {
                 name,
                 display_color,
                 tags,
-                ..
+                data_residency,
             } => {
                 let w = s
                     .workspaces
@@ -673,6 +713,15 @@ fn simulate(live: &Snapshot, p: &Plan) -> Snapshot {
                 }
                 if let Some(tags) = tags {
                     w.tags.clone_from(tags);
+                }
+                if let (Some(wanted), Some(live)) = (data_residency, w.data_residency.as_mut()) {
+                    assert!(wanted.workspace_geo.is_none(), "workspace_geo is immutable");
+                    if let Some(allowed) = &wanted.allowed_inference_geos {
+                        live.allowed_inference_geos = allowed.clone();
+                    }
+                    if let Some(default) = &wanted.default_inference_geo {
+                        live.default_inference_geo.clone_from(default);
+                    }
                 }
             }
             Op::ArchiveWorkspace { workspace_id, .. } => {
