@@ -39,6 +39,17 @@
 //!   reported under `settings.workspaces.unmanaged: archive`.
 //! - The validator rejects duplicate emails and workspace names; should a merged manifest
 //!   still carry one, it is a plan error here rather than two conflicting actions.
+//! - A pending invite with the wanted role waits, even an `admin` invite sent from the
+//!   Console; only a new or changed invite with an administrative role is blocked.
+//! - `workspace_billing` (inherited only) and workspace roles orgform does not know are never
+//!   granted: blocked, unless an explicit live membership already has that role.
+//!
+//! Order and determinism: each draft action gets its class (the documented order) and a sort
+//! key that always contains an id; actions are sorted by (class, sort key) and numbered from
+//! 1, so reordering the manifest or the live lists never changes the plan. `depends_on` holds
+//! what must succeed first: a grant in a workspace this plan creates depends on the creation,
+//! a grant to a person whose org role this plan changes depends on that change. Dependencies
+//! always point to earlier classes, so the numbering respects them.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
