@@ -338,7 +338,9 @@ impl Client {
             .map(WorkspaceMember::from))
     }
 
-    async fn listed_member(
+    /// A member as the member list shows it. Use this, not [`Client::get_workspace_member`],
+    /// to check a write: the single-member read may be served stale for a while.
+    pub async fn listed_member(
         &self,
         workspace_id: &str,
         user_id: &str,

@@ -165,7 +165,9 @@ impl Backend for Client {
                 match result {
                     Ok(written) => Ok(applied(&written, None)),
                     Err(err) => {
-                        let current = member_role(self, workspace_id, user_id).await?;
+                        let current = listed_role(self, workspace_id, user_id)
+                            .await
+                            .map_err(|e| fail(&e))?;
                         match current {
                             Some(have) if have == *role => Ok(Effect::AlreadyDone {
                                 note: format!("already {role} in the workspace"),
@@ -269,21 +271,10 @@ async fn listed_role(
     workspace_id: &str,
     user_id: &str,
 ) -> Result<Option<WorkspaceRole>, ApiError> {
-    let members = client.list_workspace_members(workspace_id).await?;
-    Ok(members
-        .into_iter()
-        .find(|m| m.user_id == user_id)
+    Ok(client
+        .listed_member(workspace_id, user_id)
+        .await?
         .map(|m| m.workspace_role))
-}
-
-async fn member_role(
-    client: &Client,
-    workspace_id: &str,
-    user_id: &str,
-) -> Result<Option<WorkspaceRole>, StepError> {
-    listed_role(client, workspace_id, user_id)
-        .await
-        .map_err(|e| fail(&e))
 }
 
 /// The tag update that turns `live` into `wanted`: every wanted tag set, every other live

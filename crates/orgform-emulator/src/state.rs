@@ -395,15 +395,7 @@ impl Core {
                 .iter()
                 .map(|u| &u.role)
                 .chain(state.invites.iter().map(|i| &i.role))
-                .any(|r| {
-                    matches!(
-                        r,
-                        OrgRole::Managed
-                            | OrgRole::Owner
-                            | OrgRole::PrimaryOwner
-                            | OrgRole::MembershipAdmin
-                    )
-                }),
+                .any(OrgRole::is_enterprise_only),
         };
         Self {
             state,

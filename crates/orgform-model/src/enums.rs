@@ -102,6 +102,14 @@ impl OrgRole {
         )
     }
 
+    /// Roles that exist only in Claude Enterprise organizations.
+    pub fn is_enterprise_only(&self) -> bool {
+        matches!(
+            self,
+            Self::Managed | Self::Owner | Self::PrimaryOwner | Self::MembershipAdmin
+        )
+    }
+
     /// The workspace role this organization role holds implicitly in every workspace.
     pub fn implicit_workspace_role(&self) -> Option<WorkspaceRole> {
         match self {
@@ -184,6 +192,7 @@ mod tests {
         assert_eq!(ApiKeyStatus::parse("expired"), ApiKeyStatus::Expired);
         assert_eq!(InviteStatus::parse("deleted").as_str(), "deleted");
         assert!(!OrgRole::Developer.is_administrative());
+        assert!(OrgRole::Managed.is_enterprise_only() && !OrgRole::Admin.is_enterprise_only());
         assert_eq!(
             OrgRole::Billing.implicit_workspace_role(),
             Some(WorkspaceRole::WorkspaceBilling)

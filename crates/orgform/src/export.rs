@@ -41,15 +41,7 @@ pub fn render(snapshot: &Snapshot) -> String {
         .iter()
         .map(|u| &u.role)
         .chain(snapshot.invites.iter().map(|i| &i.role))
-        .any(|r| {
-            matches!(
-                r,
-                OrgRole::Managed
-                    | OrgRole::Owner
-                    | OrgRole::PrimaryOwner
-                    | OrgRole::MembershipAdmin
-            )
-        });
+        .any(OrgRole::is_enterprise_only);
     w.field(
         1,
         "platform",
