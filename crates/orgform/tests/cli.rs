@@ -369,3 +369,81 @@ fn a_refused_plan_says_why_on_stderr_in_every_format() {
     assert_eq!(apply.code, 3, "{apply:?}");
     assert!(org.writes().is_empty(), "a refused plan writes nothing");
 }
+
+#[test]
+fn ctrl_c_during_apply_stops_cleanly_and_the_next_run_converges() {
+    let org = Org::start_with(orgform_emulator::EmulatorConfig {
+        seed: orgform_emulator::seeds::small(),
+        test_controls: true,
+        faults: orgform_emulator::FaultConfig {
+            latency: std::time::Duration::from_millis(150),
+            ..orgform_emulator::FaultConfig::default()
+        },
+        ..orgform_emulator::EmulatorConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    demo_manifest(dir.path());
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("orgform"))
+        .args([
+            "apply",
+            "--auto-approve",
+            "--concurrency",
+            "1",
+            "--rate-limit",
+            "0",
+        ])
+        .args(["--now", &org.emulator.now().to_string()])
+        .current_dir(dir.path())
+        .env("ANTHROPIC_BASE_URL", org.emulator.base_url())
+        .env("ANTHROPIC_ADMIN_KEY", org.emulator.admin_key())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the apply has made a few writes, then interrupt it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while org.writes().len() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the apply never started writing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("interrupt: finishing the requests in flight"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("Interrupted: actions marked \"not done\" were not started"),
+        "{stdout}"
+    );
+    let done_first = org.writes().len();
+    assert!(
+        done_first < 11,
+        "the apply stopped early ({done_first} writes)"
+    );
+
+    org.emulator
+        .set_faults(orgform_emulator::FaultConfig::default());
+    let again = org.run(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    let last = org.run(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(last.code, 0, "converged: {last:?}");
+    let mut writes = org.emulator.request_log();
+    writes.retain(|r| r.method != "GET" && r.status == Some(200));
+    assert_eq!(
+        writes.len(),
+        11,
+        "every action done exactly once across both runs"
+    );
+}
