@@ -531,7 +531,7 @@ impl<'a> Engine<'a> {
                     ObjectKind::Workspace,
                     &ws.id,
                     format!("workspace {}", ws.name),
-                    "not declared (settings.workspaces.unmanaged: report)",
+                    "not declared; settings.workspaces.unmanaged: report",
                     false,
                 ),
                 WorkspacePolicy::Archive if self.holds_protected_keys(ws) => self.unmanaged(
@@ -1036,7 +1036,7 @@ impl<'a> Engine<'a> {
                     ObjectKind::Member,
                     &user.id,
                     target,
-                    "not declared (settings.members.unmanaged: report)",
+                    "not declared; settings.members.unmanaged: report",
                     false,
                 ),
                 MemberPolicy::Remove if user.role.is_administrative() => self.block(
@@ -1107,7 +1107,7 @@ impl<'a> Engine<'a> {
                     ObjectKind::Invite,
                     &invite.id,
                     target,
-                    "not declared (settings.invites.unmanaged: report)",
+                    "not declared; settings.invites.unmanaged: report",
                     false,
                 ),
                 InvitePolicy::Revoke => self.drafts.push(Draft {
@@ -1218,7 +1218,7 @@ impl<'a> Engine<'a> {
                         ObjectKind::WorkspaceMember,
                         &id,
                         target,
-                        "not declared (settings.workspace_members.unmanaged: report)",
+                        "not declared; settings.workspace_members.unmanaged: report",
                         false,
                     ),
                     WorkspaceMemberPolicy::Remove => self.drafts.push(Draft {
@@ -1710,7 +1710,7 @@ impl<'a> Engine<'a> {
                 let reason = if protected {
                     "not declared; created by a protected email (settings.protected): kept"
                 } else if policy == ApiKeyPolicy::Report {
-                    "not declared (settings.api_keys.unmanaged: report)"
+                    "not declared; settings.api_keys.unmanaged: report"
                 } else {
                     "not declared; already inactive"
                 };

@@ -193,13 +193,13 @@ pub(super) fn plan(plan: &Plan, color: bool) -> String {
             plan.unmanaged.len()
         );
         for u in &plan.unmanaged {
-            let _ = writeln!(
-                out,
-                "  * {} [{}]: {}",
-                clean(&u.target),
-                clean(&u.id),
-                clean(&u.reason)
-            );
+            // The id is shown once: some targets already name it.
+            let id = if u.target.contains(&u.id) {
+                String::new()
+            } else {
+                format!(" [{}]", clean(&u.id))
+            };
+            let _ = writeln!(out, "  * {}{id}: {}", clean(&u.target), clean(&u.reason));
         }
     }
     if !plan.warnings.is_empty() {
