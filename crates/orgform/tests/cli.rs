@@ -74,51 +74,42 @@ fn a_saved_plan_applies_when_fresh_and_is_refused_when_stale() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = demo_manifest(dir.path());
 
+    // Saves a plan, lets `change` happen, and expects apply to refuse naming `reason`.
+    let refused_after = |change: &dyn Fn(), reason: &str| {
+        let saved = org.run(dir.path(), &["plan", "--out", "plan.json"]);
+        assert_eq!(saved.code, 0, "{saved:?}");
+        change();
+        let stale = org.run(dir.path(), &["apply", "plan.json", "--auto-approve"]);
+        assert_eq!(stale.code, 3, "{stale:?}");
+        assert!(stale.stderr.contains(reason), "{}", stale.stderr);
+        assert!(
+            org.writes().is_empty(),
+            "nothing written: {:?}",
+            org.writes()
+        );
+    };
     // Stale live state: an out-of-band change after the plan was saved.
-    let saved = org.run(dir.path(), &["plan", "--out", "plan.json"]);
-    assert_eq!(saved.code, 0, "{saved:?}");
-    assert!(dir.path().join("plan.json").exists());
-    org.emulator.modify(|state| {
-        let user = state
-            .users
-            .iter_mut()
-            .find(|u| u.email == "dev.two@acme.example")
-            .unwrap();
-        user.role = orgform_model::OrgRole::User;
-    });
-    let stale = org.run(dir.path(), &["apply", "plan.json", "--auto-approve"]);
-    assert_eq!(stale.code, 3, "{stale:?}");
-    assert!(
-        stale.stderr.contains("the live organization changed"),
-        "{}",
-        stale.stderr
+    refused_after(
+        &|| {
+            org.emulator.modify(|state| {
+                let user = state
+                    .users
+                    .iter_mut()
+                    .find(|u| u.email == "dev.two@acme.example")
+                    .unwrap();
+                user.role = orgform_model::OrgRole::User;
+            });
+        },
+        "the live organization changed",
     );
-    assert!(
-        org.writes().is_empty(),
-        "nothing written: {:?}",
-        org.writes()
-    );
-
     // Stale manifest.
-    let saved = org.run(dir.path(), &["plan", "--out", "plan.json"]);
-    assert_eq!(saved.code, 0);
-    let text = std::fs::read_to_string(&manifest).unwrap();
-    std::fs::write(
-        &manifest,
-        text.replace("role: user                 # new", "role: developer"),
-    )
-    .unwrap();
-    let stale = org.run(dir.path(), &["apply", "plan.json", "--auto-approve"]);
-    assert_eq!(stale.code, 3, "{stale:?}");
-    assert!(
-        stale.stderr.contains("the manifest changed"),
-        "{}",
-        stale.stderr
-    );
-    assert!(
-        org.writes().is_empty(),
-        "nothing written: {:?}",
-        org.writes()
+    refused_after(
+        &|| {
+            let text = std::fs::read_to_string(&manifest).unwrap();
+            let edited = text.replace("role: user                 # new", "role: developer");
+            std::fs::write(&manifest, edited).unwrap();
+        },
+        "the manifest changed",
     );
 
     // Fresh: applies, then nothing is left.
