@@ -438,3 +438,37 @@ fn ctrl_c_during_apply_stops_cleanly_and_the_next_run_converges() {
         "every action done exactly once across both runs"
     );
 }
+
+#[test]
+fn a_deferred_grant_happens_on_the_first_run_after_the_invite_is_accepted() {
+    let org = Org::small();
+    let dir = tempfile::tempdir().unwrap();
+    demo_manifest(dir.path());
+    let first = org.run(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(first.code, 0, "{first:?}");
+    assert!(first.stdout.contains("1 deferred"), "{}", first.stdout);
+
+    org.emulator.accept_invite("grace@acme.example").unwrap();
+    let plan = org.run(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{plan:?}");
+    assert!(
+        plan.stdout
+            .contains("add workspace member grace@acme.example in Data Science"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("0 deferred"), "{}", plan.stdout);
+    let second = org.run(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(second.code, 0, "{second:?}");
+    let grace = org.emulator.state();
+    let grace_id = &grace.user_by_email("grace@acme.example").unwrap().id;
+    assert!(
+        grace
+            .workspace_members
+            .iter()
+            .any(|m| &m.user_id == grace_id && m.workspace_role.as_str() == "workspace_developer"),
+        "grace was added to Data Science"
+    );
+    let last = org.run(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(last.code, 0, "{last:?}");
+}
