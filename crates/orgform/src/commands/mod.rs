@@ -72,6 +72,6 @@ fn report_error(err: &anyhow::Error) -> Exit {
     for cause in err.chain().skip(1) {
         let _ = write!(text, "\n  caused by: {cause}");
     }
-    anstream::eprintln!("{text}");
+    crate::output::stderr(&text);
     exit
 }
