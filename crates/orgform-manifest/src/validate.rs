@@ -131,29 +131,6 @@ impl<'a> At<'a> {
         }
     }
 
-    /// The key node of a mapping entry whose key text is `key`.
-    fn map_key(&self, key: &str) -> At<'a> {
-        At {
-            file: self.file,
-            node: self
-                .node
-                .and_then(|n| n.entries().iter().find(|(k, _)| k.scalar() == Some(key)))
-                .map(|(k, _)| k)
-                .or(self.node),
-        }
-    }
-
-    fn map_value(&self, key: &str) -> At<'a> {
-        At {
-            file: self.file,
-            node: self
-                .node
-                .and_then(|n| n.entries().iter().find(|(k, _)| k.scalar() == Some(key)))
-                .map(|(_, v)| v)
-                .or(self.node),
-        }
-    }
-
     fn item(&self, index: usize) -> At<'a> {
         At {
             file: self.file,
@@ -553,11 +530,11 @@ fn check_workspaces(
         if let Some(tags) = &ws.tags {
             for key in tags.keys() {
                 if is_reserved_tag(key) {
-                    ctx.error(at.value("tags").map_key(key), "orgform::reserved_tag", format!("tag key `{key}` starts with `anthropic`"), "reserved prefix")
+                    ctx.error(at.value("tags").key(key), "orgform::reserved_tag", format!("tag key `{key}` starts with `anthropic`"), "reserved prefix")
                         .help = Some("tag keys starting with `anthropic` are reserved by the platform; rename the tag".to_owned());
                 } else if key.trim().is_empty() {
                     ctx.error(
-                        at.value("tags").map_key(key),
+                        at.value("tags").key(key),
                         "orgform::tag",
                         "empty tag key".to_owned(),
                         "empty",
@@ -688,8 +665,8 @@ fn check_workspace_members(
         .collect();
     let mut seen: HashMap<String, &str> = HashMap::new();
     for (email, role) in ws_members {
-        let key_at = at.map_key(email);
-        let value_at = at.map_value(email);
+        let key_at = at.key(email);
+        let value_at = at.value(email);
         if !looks_like_email(email) {
             ctx.error(
                 key_at,
@@ -701,7 +678,7 @@ fn check_workspace_members(
         }
         let key = normalize_email(email);
         if let Some(first) = seen.get(&key) {
-            ctx.duplicate(key_at, at.map_key(first), "orgform::duplicate_email", format!("`{email}` is listed twice in this workspace (emails are compared case-insensitively)"));
+            ctx.duplicate(key_at, at.key(first), "orgform::duplicate_email", format!("`{email}` is listed twice in this workspace (emails are compared case-insensitively)"));
             continue;
         }
         seen.insert(key.clone(), email);
