@@ -68,6 +68,7 @@ struct Inner {
     config: ClientConfig,
     limiter: Option<DefaultDirectRateLimiter>,
     permits: Semaphore,
+    clock: crate::clock::ClockRecorder,
 }
 
 impl fmt::Debug for Client {
@@ -250,6 +251,7 @@ impl Client {
                 permits: Semaphore::new(config.concurrency),
                 config,
                 limiter,
+                clock: crate::clock::ClockRecorder::default(),
             }),
         })
     }
@@ -257,6 +259,11 @@ impl Client {
     /// The settings this client was built with.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config
+    }
+
+    /// The API's clock as the latest response with a `Date` header told it.
+    pub fn api_clock(&self) -> Option<crate::ApiClock> {
+        self.inner.clock.latest()
     }
 
     fn url(&self, req: &Req) -> Result<Url, ApiError> {
@@ -327,6 +334,7 @@ impl Client {
             })?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
+            self.inner.clock.observe(&headers);
             let request_id = headers
                 .get("request-id")
                 .and_then(|v| v.to_str().ok())

@@ -12,6 +12,7 @@
 //! `?beta=true`. The key goes only in the `x-api-key` header, marked sensitive.
 
 mod client;
+mod clock;
 mod config;
 mod endpoints;
 mod error;
@@ -21,6 +22,7 @@ mod snapshot;
 mod wire;
 
 pub use client::{API_VERSION, Client, PAGE_SIZE, Written};
+pub use clock::{ApiClock, date_header};
 pub use config::{Backoff, ClientConfig, DEFAULT_MAX_RETRIES, RateLimit, check_base_url};
 pub use endpoints::{ApiKeyFilter, InviteFilter, UserFilter};
 pub use error::ApiError;

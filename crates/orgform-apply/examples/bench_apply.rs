@@ -129,6 +129,7 @@ async fn run(concurrency: usize) -> (usize, usize, Duration) {
     let live = client.fetch_snapshot().await.expect("fetch");
     let manifest = manifest(&live);
     let options = PlanOptions {
+        clock_skew: None,
         allow_destructive: None,
         now: emulator.now(),
         manifest_digest: "sha256:bench".into(),

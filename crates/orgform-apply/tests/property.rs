@@ -305,7 +305,7 @@ proptest! {
             };
             let emu = emulator(seed, now, faults).await;
             let client = client(&emu, 4);
-            let options = PlanOptions { allow_destructive: None, now, manifest_digest: "sha256:test".into() };
+            let options = PlanOptions { clock_skew: None, allow_destructive: None, now, manifest_digest: "sha256:test".into() };
             let mut converged = false;
             for _ in 0..4 {
                 let Ok(live) = client.fetch_snapshot().await else { continue };

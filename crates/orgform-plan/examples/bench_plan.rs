@@ -267,6 +267,7 @@ fn main() {
     let live = live();
     let manifest = manifest(&live);
     let options = PlanOptions {
+        clock_skew: None,
         allow_destructive: Some(1000),
         now: ts("2026-11-01T00:00:00Z"),
         manifest_digest: "sha256:bench".into(),

@@ -8,7 +8,8 @@
 //! What counts as drift (`docs/cli.md`): unmanaged, changed, missing and blocked findings.
 //! Pending invites inside their 21 days and deferred grants do not. Hygiene findings count,
 //! except expired invites of unlisted emails, which are informational (the API cannot delete
-//! them). Hygiene: active keys older than `settings.api_keys.max_age_days` (only when set),
+//! them), and implicit workspace memberships (an org admin's `workspace_admin`, a billing
+//! member's `workspace_billing`) that the API lists and the manifest does not declare. Hygiene: active keys older than `settings.api_keys.max_age_days` (only when set),
 //! active keys whose creating user is no longer a member, active keys in archived
 //! workspaces, and expired invites of listed people when `reissue_expired` is off.
 
@@ -97,6 +98,8 @@ pub enum HygieneKind {
     ExpiredInvite,
     /// Expired invite of an unlisted email (information only).
     ExpiredUnlistedInvite,
+    /// An implicit workspace membership the manifest does not declare (information only).
+    ImplicitMembership,
 }
 
 /// A hygiene finding.
@@ -222,6 +225,15 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
         ));
     }
     for u in &plan.unmanaged {
+        if u.implicit {
+            report.hygiene.push(HygieneFinding {
+                kind: HygieneKind::ImplicitMembership,
+                object: u.target.clone(),
+                detail: u.reason.clone(),
+                is_drift: false,
+            });
+            continue;
+        }
         findings.push(finding(
             DriftCategory::Unmanaged,
             &u.target,

@@ -4,7 +4,8 @@
 //! [`orgform_model::Snapshot`] of the live organization and returns a [`Plan`]: the actions
 //! to execute in order (each with everything the executor needs, so it makes no choices),
 //! plus what is deferred, blocked, unmanaged, pending or missing, plan errors, refusals and
-//! warnings. No I/O happens here and no clock is read (the caller passes `now`); maps are
+//! warnings. No I/O happens here and no clock is read (the caller passes `now`, the API's
+//! clock); maps are
 //! sorted, so the same inputs give a byte-identical plan and renderings.
 //!
 //! The rules are those of `docs/manifest.md` ("Meaning"); decisions the contract leaves open
@@ -27,6 +28,7 @@
 //! let options = PlanOptions {
 //!     allow_destructive: None,
 //!     now: "2026-11-01T00:00:00Z".parse()?,
+//!     clock_skew: None,
 //!     manifest_digest: "sha256:...".into(),
 //! };
 //! let plan = plan(&manifest, &live, &options);
@@ -56,8 +58,12 @@ use serde::{Deserialize, Serialize};
 pub struct PlanOptions {
     /// `--allow-destructive N`: replaces both destructive limits for this run.
     pub allow_destructive: Option<u32>,
-    /// The instant the plan is computed at (invite expiry, key age).
+    /// The instant the plan is computed at (invite expiry, key age): the API's clock (the
+    /// `Date` header of the responses read), or `--now`.
     pub now: jiff::Timestamp,
+    /// How far the API's clock is ahead of the local clock (negative: behind), when `now` is
+    /// the API's clock; a difference of more than a minute is warned about.
+    pub clock_skew: Option<jiff::SignedDuration>,
     /// Digest of the manifest, recorded in the plan so a saved plan can be checked.
     pub manifest_digest: String,
 }

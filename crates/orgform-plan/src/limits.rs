@@ -2,8 +2,9 @@
 //!
 //! Each kind (member removals, invite revocations, workspace member removals, key
 //! deactivations and archivals, workspace archives) is checked on its own, against the live
-//! objects of that kind: members; pending invites; explicit workspace memberships; active and
-//! inactive keys; non-archived workspaces.
+//! objects of that kind: members; pending invites; explicit workspace memberships (an implicit
+//! one the API may list, an org admin's `workspace_admin` or a billing member's
+//! `workspace_billing`, does not count); active and inactive keys; non-archived workspaces.
 //!
 //! The limit of a kind is the smaller of `settings.limits.max_destructive` and the percent
 //! limit. Rounding of the percent limit: `floor(live * percent / 100)`, but never below 1
@@ -13,7 +14,9 @@
 //! `--allow-destructive N` replaces both limits for that run: up to N of each kind.
 
 use orgform_manifest::Manifest;
-use orgform_model::{ApiKeyStatus, InviteStatus, Snapshot};
+use std::collections::HashMap;
+
+use orgform_model::{ApiKeyStatus, InviteStatus, Snapshot, User};
 
 use crate::types::{Action, DestructiveKind, Refusal};
 
@@ -26,7 +29,18 @@ pub fn live_total(live: &Snapshot, kind: DestructiveKind) -> u32 {
             .iter()
             .filter(|i| i.status == InviteStatus::Pending)
             .count(),
-        DestructiveKind::WorkspaceMemberRemovals => live.workspace_members.len(),
+        DestructiveKind::WorkspaceMemberRemovals => {
+            let users: HashMap<&str, &User> =
+                live.users.iter().map(|u| (u.id.as_str(), u)).collect();
+            live.workspace_members
+                .iter()
+                .filter(|wm| {
+                    !users
+                        .get(wm.user_id.as_str())
+                        .is_some_and(|u| crate::planner::is_implicit(u, wm))
+                })
+                .count()
+        }
         DestructiveKind::KeyDeactivations => live
             .api_keys
             .iter()

@@ -427,6 +427,8 @@ pub enum BlockedKind {
     WorkspaceGeo,
     /// Demoting, removing or deactivating the keys of a protected email.
     Protected,
+    /// Changing or removing a live workspace membership whose role orgform does not know.
+    UnknownWorkspaceRole,
 }
 
 /// A wanted change the API can never make.
@@ -494,6 +496,10 @@ pub struct Unmanaged {
     /// The email is in `settings.protected`.
     #[serde(default)]
     pub protected: bool,
+    /// An implicit workspace membership (an org admin's `workspace_admin`, a billing
+    /// member's `workspace_billing`): shown for information, never drift.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub implicit: bool,
 }
 
 /// The state of a listed person's invite that is only reported.

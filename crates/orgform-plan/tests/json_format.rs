@@ -15,6 +15,7 @@ fn every_op_plan() -> orgform_plan::Plan {
     let seed: Snapshot =
         serde_saphyr::from_str(&std::fs::read_to_string(dir.join("seed.yaml")).unwrap()).unwrap();
     let options = PlanOptions {
+        clock_skew: None,
         allow_destructive: Some(5),
         now: "2026-11-01T00:00:00Z".parse().unwrap(),
         manifest_digest: sha256_hex(manifest_text.as_bytes()),

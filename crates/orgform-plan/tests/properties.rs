@@ -377,6 +377,7 @@ fn exported(live: &Snapshot, settings: Settings) -> Manifest {
 
 fn options(allow: Option<u32>) -> PlanOptions {
     PlanOptions {
+        clock_skew: None,
         allow_destructive: allow,
         now: now(),
         manifest_digest: "sha256:test".into(),
@@ -655,7 +656,16 @@ fn simulate(live: &Snapshot, p: &Plan) -> Snapshot {
             }
             Op::RevokeInvite { invite_id, .. } => s.invites.retain(|i| &i.id != invite_id),
             Op::UpdateUserRole { user_id, role, .. } => {
-                s.users.iter_mut().find(|u| &u.id == user_id).unwrap().role = role.clone();
+                let user = s.users.iter_mut().find(|u| &u.id == user_id).unwrap();
+                let implicit = user.role.implicit_workspace_role();
+                user.role = role.clone();
+                // Leaving billing (or admin) ends the implicit access a listed membership
+                // with that role stood for.
+                if implicit.is_some() && implicit != role.implicit_workspace_role() {
+                    s.workspace_members.retain(|m| {
+                        &m.user_id != user_id || Some(&m.workspace_role) != implicit.as_ref()
+                    });
+                }
             }
             Op::RemoveUser { user_id, .. } => {
                 s.users.retain(|u| &u.id != user_id);

@@ -25,6 +25,7 @@ fn seed(body: &str) -> Snapshot {
 
 fn opts() -> PlanOptions {
     PlanOptions {
+        clock_skew: None,
         allow_destructive: None,
         now: "2026-11-01T00:00:00Z".parse().unwrap(),
         manifest_digest: "sha256:m".into(),

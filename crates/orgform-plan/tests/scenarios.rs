@@ -243,6 +243,7 @@ fn scenarios() {
         };
         failures.extend(check_seed(&name, &seed));
         let options = PlanOptions {
+            clock_skew: None,
             allow_destructive: scenario.allow_destructive,
             now: scenario.now.unwrap_or_else(|| {
                 failures.push(format!("{name}: scenario.yaml needs now"));

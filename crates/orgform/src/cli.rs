@@ -46,7 +46,8 @@ pub struct GlobalArgs {
     /// Connection to the Admin API.
     #[command(flatten)]
     pub connection: ConnectionArgs,
-    /// Compute plans as of this instant (RFC 3339) instead of now: reproducible output.
+    /// Compute plans as of this instant (RFC 3339) instead of the API's clock: reproducible
+    /// output.
     #[arg(long, global = true, value_name = "TIMESTAMP", hide = true)]
     pub now: Option<jiff::Timestamp>,
     /// The environment, read once by [`crate::settings::Environment::from_process`].

@@ -32,6 +32,7 @@ fn round_trip(seed: &orgform_model::Snapshot) -> Result<(), String> {
         )
     })?;
     let options = PlanOptions {
+        clock_skew: None,
         allow_destructive: None,
         now: "2026-06-01T00:00:00Z".parse().unwrap(),
         manifest_digest: loaded.digest.clone(),

@@ -54,6 +54,7 @@ impl Scenario {
 
     pub fn options(&self) -> PlanOptions {
         PlanOptions {
+            clock_skew: None,
             allow_destructive: self.file.allow_destructive,
             now: self.now(),
             manifest_digest: self.digest.clone(),

@@ -196,6 +196,9 @@ pub(crate) fn run(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -
             live.organization.name
         ));
     }
+    if let Some(warning) = clock_warning(options) {
+        engine.warnings.push(warning);
+    }
     engine.plan_workspaces();
     if !engine.aws {
         engine.plan_people();
@@ -207,6 +210,39 @@ pub(crate) fn run(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -
         engine.plan_api_keys();
     }
     engine.finish(plan, options)
+}
+
+/// The warning a plan carries when the local clock and the API's differ by more than a
+/// minute: the plan is right (it runs on the API's clock), but the machine's clock is off.
+fn clock_warning(options: &PlanOptions) -> Option<String> {
+    let skew = options.clock_skew?;
+    let size = skew.unsigned_abs();
+    if size <= std::time::Duration::from_secs(60) {
+        return None;
+    }
+    let secs = size.as_secs();
+    let amount = match secs {
+        s if s >= 2 * 86_400 => format!("{} days", s / 86_400),
+        s if s >= 2 * 3_600 => format!("{} hours", s / 3_600),
+        s if s >= 2 * 60 => format!("{} minutes", s / 60),
+        s => format!("{s} seconds"),
+    };
+    let direction = if skew.is_positive() {
+        "behind"
+    } else {
+        "ahead of"
+    };
+    Some(format!(
+        "clock skew: the local clock is {amount} {direction} the API's clock; invite expiry and key age are judged by the API's clock ({})",
+        options.now
+    ))
+}
+
+/// Whether a listed membership is the one the person's live org role gives them in every
+/// workspace (an org admin's `workspace_admin`, a billing member's `workspace_billing`): the
+/// API may list it, but it is implicit, not an explicit membership.
+pub(crate) fn is_implicit(user: &User, wm: &WorkspaceMember) -> bool {
+    user.role.implicit_workspace_role().as_ref() == Some(&wm.workspace_role)
 }
 
 fn s(value: &str) -> Value {
@@ -263,7 +299,12 @@ impl<'a> Engine<'a> {
                 .entry(wm.workspace_id.as_str())
                 .or_default()
                 .push(wm);
-            *wm_by_user.entry(wm.user_id.as_str()).or_default() += 1;
+            if !users_by_id
+                .get(wm.user_id.as_str())
+                .is_some_and(|u| is_implicit(u, wm))
+            {
+                *wm_by_user.entry(wm.user_id.as_str()).or_default() += 1;
+            }
         }
         let mut keys_by_id = HashMap::new();
         let mut keys_by_name: HashMap<&str, Vec<&ApiKey>> = HashMap::new();
@@ -403,6 +444,19 @@ impl<'a> Engine<'a> {
             target,
             reason: reason.to_owned(),
             protected,
+            implicit: false,
+        });
+    }
+
+    /// Reports an implicit workspace membership the manifest does not declare.
+    fn implicit(&mut self, id: &str, target: String, reason: &str, protected: bool) {
+        self.unmanaged.push(Unmanaged {
+            kind: ObjectKind::WorkspaceMember,
+            id: id.to_owned(),
+            target,
+            reason: reason.to_owned(),
+            protected,
+            implicit: true,
         });
     }
 

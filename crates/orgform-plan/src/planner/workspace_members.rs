@@ -7,13 +7,22 @@
 //!   it while they hold that role, so they are reported instead.
 //! - `workspace_billing` (inherited only) and workspace roles orgform does not know are never
 //!   granted: blocked, unless an explicit live membership already has that role.
+//! - A listed membership whose role is the one the person's live org role gives in every
+//!   workspace (an org admin's or owner's `workspace_admin`, a billing member's
+//!   `workspace_billing`) is implicit, whether or not the API lists such memberships: when
+//!   not declared it is shown for information (never drift, never removed), and it does not
+//!   count against the workspace member removal limit (`crate::limits`).
+//!   A grant to a person whose listed membership is implicit adds an explicit membership; it
+//!   never updates the implicit one.
+//! - A live membership whose role orgform does not know is never changed or removed:
+//!   blocked, like an unknown org role.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use orgform_manifest::{WorkspaceMemberPolicy, WorkspaceSpec};
 use orgform_model::{WorkspaceMember, WorkspaceRole, normalize_email};
 
-use super::{Draft, DraftDeferred, Engine, WsRes, change, class, s};
+use super::{Draft, DraftDeferred, Engine, WsRes, change, class, is_implicit, s};
 use crate::DriftCategory;
 use crate::types::{BlockedKind, Deferred, ObjectKind, Op, PlanErrorKind, WorkspaceRef};
 
@@ -77,6 +86,28 @@ impl<'a> Engine<'a> {
                 let email = user.map_or_else(|| (*user_id).to_owned(), |u| u.email.clone());
                 let target = format!("workspace member {email} in {}", spec.name);
                 let id = format!("{ws_id}/{user_id}");
+                if let Some(u) = user
+                    && is_implicit(u, wm)
+                {
+                    let reason = format!(
+                        "implicit: the org role {} gives {} in every workspace; shown for information, never changed",
+                        u.role, wm.workspace_role
+                    );
+                    self.implicit(&id, target, &reason, self.is_protected(&u.email));
+                    continue;
+                }
+                if !wm.workspace_role.is_known() {
+                    self.block(
+                        BlockedKind::UnknownWorkspaceRole,
+                        target,
+                        Some("workspace_role"),
+                        Some(s(wm.workspace_role.as_str())),
+                        None,
+                        "the live workspace role is one orgform does not know, so it is never changed or removed",
+                        "change or remove this membership in the Console, or upgrade orgform",
+                    );
+                    continue;
+                }
                 if user.is_some_and(|u| self.is_protected(&u.email)) {
                     self.unmanaged(
                         ObjectKind::WorkspaceMember,
@@ -248,8 +279,24 @@ impl<'a> Engine<'a> {
             deps.push(key.clone());
         }
         let sort_key = format!("{}\u{0}{norm}\u{0}{}", spec.name, user.id);
-        match live_members.get(user.id.as_str()) {
+        // An implicit membership the API lists is not one the API can update: the grant is a
+        // new explicit membership (made after the org role change this plan may make).
+        let explicit = live_members
+            .get(user.id.as_str())
+            .filter(|wm| !is_implicit(user, wm));
+        match explicit {
             Some(wm) if wm.workspace_role == *role => {}
+            Some(wm) if !wm.workspace_role.is_known() => {
+                self.block(
+                    BlockedKind::UnknownWorkspaceRole,
+                    target,
+                    Some("workspace_role"),
+                    Some(s(wm.workspace_role.as_str())),
+                    Some(s(role.as_str())),
+                    "the live workspace role is one orgform does not know, so it is never changed or removed",
+                    "change this membership in the Console, or upgrade orgform",
+                );
+            }
             Some(wm) => {
                 if self.is_protected(email) && ws_rank(role) <= ws_rank(&wm.workspace_role) {
                     self.block(

@@ -59,6 +59,7 @@ pub async fn demo(color: bool) -> anyhow::Result<String> {
         orgform_api::AdminKey::new(emulator.admin_key())?,
     )?;
     let options = PlanOptions {
+        clock_skew: None,
         allow_destructive: None,
         now: emulator.now(),
         manifest_digest: loaded.digest.clone(),

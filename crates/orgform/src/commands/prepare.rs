@@ -84,9 +84,11 @@ pub fn inputs(
     let client = crate::settings::client(global)?;
     let runtime = crate::settings::runtime()?;
     let live = runtime.block_on(live(global, &client, &loaded))?;
+    let (now, clock_skew) = planning_clock(global, &client);
     let options = orgform_plan::PlanOptions {
         allow_destructive,
-        now: now(global),
+        now,
+        clock_skew,
         manifest_digest: loaded.digest.clone(),
     };
     Ok(Inputs {
@@ -98,10 +100,23 @@ pub fn inputs(
     })
 }
 
-/// The instant plans are computed at: `--now` when given (reproducible output), else the
-/// clock.
-pub fn now(global: &GlobalArgs) -> jiff::Timestamp {
-    global.now.unwrap_or_else(jiff::Timestamp::now)
+/// The clock a plan runs on, after the organization was read: `--now` when given; else the
+/// API's clock (the latest `Date` header it sent, so invite expiry and key age are judged as
+/// the API judges them, whatever the local clock says), with its difference from the local
+/// clock; else, when no response carried a `Date`, the local clock.
+pub fn planning_clock(
+    global: &GlobalArgs,
+    client: &Client,
+) -> (jiff::Timestamp, Option<jiff::SignedDuration>) {
+    if let Some(now) = global.now {
+        return (now, None);
+    }
+    if let Some(clock) = client.api_clock() {
+        (clock.date, Some(clock.skew()))
+    } else {
+        tracing::debug!("no response carried a Date header; planning with the local clock");
+        (jiff::Timestamp::now(), None)
+    }
 }
 
 /// Why a plan is refused or incomplete, one line each, for stderr: so a pipeline that reads
