@@ -48,8 +48,8 @@ pub enum ReportFormat {
 pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
     let saved = match &args.plan_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the plan file {}", path.display()))?;
+            let text =
+                crate::files::read_capped(path, "the plan file", crate::files::PLAN_FILE_LIMIT)?;
             Some(
                 Plan::from_json(&text)
                     .with_context(|| format!("cannot use the plan file {}", path.display()))?,
