@@ -37,7 +37,7 @@ pub fn render_live(
     let text = render(&live);
     match out {
         Some(path) => crate::files::write_output(path, "--out", &text, kind)?,
-        None => crate::output::stdout(&text),
+        None => crate::output::stdout(&text)?,
     }
     Ok(crate::exit::Exit::Success)
 }

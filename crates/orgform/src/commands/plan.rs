@@ -39,7 +39,7 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
         OutputFormat::Json => orgform_plan::render::json(&plan),
         OutputFormat::Markdown => orgform_plan::render::markdown(&plan),
     };
-    crate::output::stdout(&text);
+    crate::output::stdout(&text)?;
     for line in super::prepare::refusal_lines(&plan) {
         crate::output::stderr(&line);
     }
