@@ -99,6 +99,21 @@ pub fn demo_manifest(dir: &Path) -> std::path::PathBuf {
     path
 }
 
+/// The demo manifest pinned to another organization than the small seed's.
+pub fn other_organization_manifest(dir: &Path) -> std::path::PathBuf {
+    let path = demo_manifest(dir);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace(
+            "4f6b2a1e-8c3d-4e5f-9a7b-1c2d3e4f5a6b",
+            "11111111-2222-4333-8444-555555555555",
+        ),
+    )
+    .unwrap();
+    path
+}
+
 /// `program` (the `orgform` binary, or a shell that execs it) run from `dir` as a user runs
 /// it: endpoint and key in the environment, no colour, no hidden flags, stdin empty.
 pub fn command_as_user(
