@@ -31,14 +31,14 @@ fn ids(body: &Value, field: &str) -> Vec<String> {
         .collect()
 }
 
-async fn first_workspace(api: &Api) -> String {
+fn first_workspace(api: &Api) -> String {
     api.emu.state().workspaces[0].id.clone()
 }
 
 #[tokio::test]
 async fn implicit_members_are_listed_only_under_that_reading() {
     let hidden = Api::small().await;
-    let ws = first_workspace(&hidden).await;
+    let ws = first_workspace(&hidden);
     let path = format!("/v1/organizations/workspaces/{ws}/members");
     let body = hidden.get(&path).await.ok().clone();
     assert!(!ids(&body, "user_id").contains(&ADA.to_owned()));
@@ -86,13 +86,13 @@ async fn implicit_members_are_listed_only_under_that_reading() {
 #[tokio::test]
 async fn implicit_member_get_is_404_or_200() {
     let api = Api::small().await;
-    let ws = first_workspace(&api).await;
+    let ws = first_workspace(&api);
     let path = format!("/v1/organizations/workspaces/{ws}/members/{BILL}");
     api.get(&path)
         .await
         .assert_error(404, "not_found_error", BILL);
     let found = Api::small_with(flipped(|r| {
-        r.implicit_member_get = ImplicitMemberGet::Found
+        r.implicit_member_get = ImplicitMemberGet::Found;
     }))
     .await;
     let body = found.get(&path).await.ok().clone();
@@ -148,7 +148,7 @@ async fn a_wrong_method_is_404_or_405() {
         .post("/v1/organizations/api_keys", json!({}))
         .await
         .assert_error(405, "invalid_request_error", "POST");
-    let ws = first_workspace(&strict).await;
+    let ws = first_workspace(&strict);
     strict
         .get(&format!("/v1/organizations/workspaces/{ws}/archive"))
         .await
@@ -193,7 +193,7 @@ async fn every_list_order_can_be_reversed() {
         .map(|u| u["added_at"].as_str().unwrap())
         .collect();
     assert!(added.windows(2).all(|w| w[0] >= w[1]));
-    let ws = first_workspace(&plain).await;
+    let ws = first_workspace(&plain);
     let members = format!("/v1/organizations/workspaces/{ws}/members");
     let a = ids(plain.get(&members).await.ok(), "user_id");
     let mut b = ids(reversed.get(&members).await.ok(), "user_id");
@@ -262,7 +262,7 @@ async fn rate_limit_headers_are_sent_only_under_that_reading() {
             .is_none()
     );
     let loud = Api::small_with(flipped(|r| {
-        r.rate_limit_headers = RateLimitHeaders::Present
+        r.rate_limit_headers = RateLimitHeaders::Present;
     }))
     .await;
     for n in 0..3 {

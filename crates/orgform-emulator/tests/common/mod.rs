@@ -53,19 +53,19 @@ fn earlier_components() -> &'static Value {
 
 /// Validates `instance` against `schema` (a sub-schema of the spec).
 pub fn validate(schema: &Value, instance: &Value) -> Result<(), String> {
-    validate_in(spec()["components"].clone(), schema, instance)
+    validate_in(&spec()["components"], schema, instance)
 }
 
 /// Validates against the spec as `readings` shape it.
 pub fn validate_under(readings: &Readings, schema: &Value, instance: &Value) -> Result<(), String> {
     let components = match readings.key_shape {
-        KeyShape::Current => spec()["components"].clone(),
-        KeyShape::Earlier => earlier_components().clone(),
+        KeyShape::Current => &spec()["components"],
+        KeyShape::Earlier => earlier_components(),
     };
     validate_in(components, schema, instance)
 }
 
-fn validate_in(components: Value, schema: &Value, instance: &Value) -> Result<(), String> {
+fn validate_in(components: &Value, schema: &Value, instance: &Value) -> Result<(), String> {
     let root = serde_json::json!({
         "allOf": [schema],
         "components": components,

@@ -152,7 +152,6 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
         test_controls: args.test_controls,
         readings,
         clock_start,
-        ..EmulatorConfig::default()
     };
     crate::settings::runtime()?.block_on(async move {
         let emulator = Emulator::start(config).await?;

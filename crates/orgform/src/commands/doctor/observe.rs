@@ -735,7 +735,7 @@ mod tests {
         };
         let (seen, candidate) = implicit_members(&hidden);
         assert_eq!(seen.value, Some("hidden"));
-        assert_eq!(candidate.unwrap().2, false);
+        assert!(!candidate.unwrap().2, "a hidden member is not listed");
     }
 
     #[test]
