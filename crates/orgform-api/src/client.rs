@@ -36,6 +36,9 @@ use crate::retry;
 use crate::wire::{ErrorEnvelope, Page};
 use crate::{AdminKey, ApiError};
 
+mod probe;
+pub use probe::{KeyClass, Probe, parse_http_date};
+
 /// The only current API version.
 pub const API_VERSION: &str = "2023-06-01";
 

@@ -62,11 +62,8 @@ impl ClockRecorder {
 }
 
 /// The `Date` header as an instant; `None` when absent or not an HTTP-date.
-pub fn date_header(headers: &HeaderMap) -> Option<Timestamp> {
-    let value = headers.get(reqwest::header::DATE)?.to_str().ok()?;
-    jiff::fmt::rfc2822::parse(value.trim())
-        .ok()
-        .map(|z| z.timestamp())
+fn date_header(headers: &HeaderMap) -> Option<Timestamp> {
+    crate::parse_http_date(headers.get(reqwest::header::DATE)?.to_str().ok()?)
 }
 
 #[cfg(test)]
