@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{AfterApply, client, duplicated_writes, plan, scenario_emulator, scenarios};
 use orgform_apply::{ApplyOptions, Cancel};
-use orgform_emulator::FaultConfig;
+use orgform_emulator::{FaultConfig, Readings};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_apply_converges_on_the_next_run_without_repeating_writes() {
@@ -20,7 +20,7 @@ async fn an_interrupted_apply_converges_on_the_next_run_without_repeating_writes
     let mut checked = 0;
     let mut failures = Vec::new();
     for scenario in chosen {
-        let emu = scenario_emulator(scenario, FaultConfig::default()).await;
+        let emu = scenario_emulator(scenario, FaultConfig::default(), Readings::default()).await;
         let probe = client(&emu, 0);
         let actions = plan(&probe, scenario).await.unwrap().actions.len();
         emu.shutdown().await;
@@ -29,7 +29,8 @@ async fn an_interrupted_apply_converges_on_the_next_run_without_repeating_writes
         }
         for stop_after in 1..actions {
             for concurrency in [1, 3] {
-                let emu = scenario_emulator(scenario, FaultConfig::default()).await;
+                let emu =
+                    scenario_emulator(scenario, FaultConfig::default(), Readings::default()).await;
                 let client = client(&emu, 0);
                 let first = plan(&client, scenario).await.unwrap();
                 let cancel = Cancel::new();

@@ -4,10 +4,11 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
-use common::{client, duplicated_writes, emulator};
+use common::{client, duplicated_writes, emulator, report_line};
 use indexmap::IndexMap;
-use orgform_emulator::{Fault, FaultConfig};
+use orgform_emulator::{Fault, FaultConfig, Readings};
 use orgform_manifest::{
     ApiKeySpec, InvitePolicy, Manifest, MemberPolicy, MemberSpec, OrganizationSpec, Settings,
     WorkspaceSpec,
@@ -18,6 +19,7 @@ use orgform_model::{
 };
 use orgform_plan::PlanOptions;
 use proptest::prelude::*;
+use proptest::test_runner::{TestCaseError, TestRunner};
 
 const ORG: &str = "6f0c2a4e-0000-4000-8000-000000000001";
 const ROLES: [OrgRole; 4] = [
@@ -282,54 +284,104 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
     (seed, manifest)
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+/// Random organizations per reading: the default, every switch flipped, and all flipped.
+const CASES_PER_READING: u32 = 24;
 
-    #[test]
-    fn random_orgs_converge_under_faults(case in case()) {
-        let (seed, manifest) = build(&case);
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let result: Result<(), String> = runtime.block_on(async {
-            let now = ts("2026-06-01T00:00:00Z");
-            let faults = FaultConfig {
-                seed: case.fault_seed,
-                rate: 0.2,
-                kinds: vec![
-                    Fault::RateLimit { retry_after_secs: None, retry_after_ms: Some(1) },
-                    Fault::ServerError { should_retry: None },
-                    Fault::Overloaded,
-                    Fault::DropBeforeApply,
-                    Fault::DropAfterApply,
-                ],
-                ..FaultConfig::default()
+/// Applies one random case to an emulator reading the undocumented points as `readings`
+/// says, under faults: it converges within three applies and no write is made twice.
+fn converges(case: &Case, readings: Readings) -> Result<(), String> {
+    let (seed, manifest) = build(case);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let now = ts("2026-06-01T00:00:00Z");
+        let faults = FaultConfig {
+            seed: case.fault_seed,
+            rate: 0.2,
+            kinds: vec![
+                Fault::RateLimit {
+                    retry_after_secs: None,
+                    retry_after_ms: Some(1),
+                },
+                Fault::ServerError { should_retry: None },
+                Fault::Overloaded,
+                Fault::DropBeforeApply,
+                Fault::DropAfterApply,
+            ],
+            ..FaultConfig::default()
+        };
+        let emu = emulator(seed, now, faults, readings).await;
+        let client = client(&emu, 4);
+        let options = PlanOptions {
+            clock_skew: None,
+            allow_destructive: None,
+            now,
+            manifest_digest: "sha256:test".into(),
+        };
+        let mut converged = false;
+        for _ in 0..4 {
+            let Ok(live) = client.fetch_snapshot().await else {
+                continue;
             };
-            let emu = emulator(seed, now, faults).await;
-            let client = client(&emu, 4);
-            let options = PlanOptions { clock_skew: None, allow_destructive: None, now, manifest_digest: "sha256:test".into() };
-            let mut converged = false;
-            for _ in 0..4 {
-                let Ok(live) = client.fetch_snapshot().await else { continue };
-                let plan = orgform_plan::plan(&manifest, &live, &options);
-                if plan.is_refused() {
-                    return Err(format!("refused: {:?} {:?}", plan.errors, plan.refusals));
-                }
-                if !plan.has_changes() {
-                    converged = true;
-                    break;
-                }
-                let opts = orgform_apply::ApplyOptions { concurrency: 3, ..Default::default() };
-                orgform_apply::apply(&plan, &client, &opts, &|_| {}).await;
+            let plan = orgform_plan::plan(&manifest, &live, &options);
+            if plan.is_refused() {
+                return Err(format!("refused: {:?} {:?}", plan.errors, plan.refusals));
             }
-            let dups = duplicated_writes(&emu.request_log());
-            emu.shutdown().await;
-            if !converged {
-                return Err("not converged after three applies".into());
+            if !plan.has_changes() {
+                converged = true;
+                break;
             }
-            if !dups.is_empty() {
-                return Err(format!("writes done twice: {dups:?}"));
-            }
-            Ok(())
+            let opts = orgform_apply::ApplyOptions {
+                concurrency: 3,
+                ..Default::default()
+            };
+            orgform_apply::apply(&plan, &client, &opts, &|_| {}).await;
+        }
+        let dups = duplicated_writes(&emu.request_log());
+        emu.shutdown().await;
+        if !converged {
+            return Err("not converged after three applies".into());
+        }
+        if !dups.is_empty() {
+            return Err(format!("writes done twice: {dups:?}"));
+        }
+        Ok(())
+    })
+}
+
+#[test]
+fn random_orgs_converge_under_faults_under_every_reading() {
+    let started = Instant::now();
+    let mut failures = Vec::new();
+    let profiles = Readings::profiles();
+    for (profile, readings) in &profiles {
+        let clock = Instant::now();
+        let cases = CASES_PER_READING;
+        let mut runner = TestRunner::new(ProptestConfig {
+            cases,
+            failure_persistence: None,
+            ..ProptestConfig::default()
         });
-        prop_assert!(result.is_ok(), "{:?}", result);
+        let result = runner.run(&case(), |case| {
+            converges(&case, *readings).map_err(TestCaseError::fail)
+        });
+        report_line(&format!(
+            "readings {profile:<24} {}: {cases} random organizations under faults ({} ms)",
+            if result.is_ok() { "ok" } else { "FAILED" },
+            clock.elapsed().as_millis()
+        ));
+        if let Err(e) = result {
+            failures.push(format!("[{profile}] {e}"));
+        }
     }
+    report_line(&format!(
+        "readings matrix (random organizations): {} profiles in {:.1} s, {} failures",
+        profiles.len(),
+        started.elapsed().as_secs_f64(),
+        failures.len()
+    ));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

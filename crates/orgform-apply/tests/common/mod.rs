@@ -11,7 +11,7 @@ use std::time::Duration;
 use orgform_api::{AdminKey, Backoff, Client, ClientConfig};
 use orgform_apply::{ApplyOptions, ApplyReport};
 use orgform_emulator::{
-    Emulator, EmulatorConfig, FaultConfig, LoggedRequest, Options, OrganizationKind,
+    Emulator, EmulatorConfig, FaultConfig, LoggedRequest, Options, OrganizationKind, Readings,
 };
 use orgform_manifest::{Manifest, Platform};
 use orgform_model::Snapshot;
@@ -26,6 +26,10 @@ pub struct ScenarioFile {
     pub now: Option<jiff::Timestamp>,
     pub allow_destructive: Option<u32>,
     pub after_apply: Option<AfterApply>,
+    /// The operations of the first plan, in order (`kind` of each action).
+    pub expect_ops: Option<Vec<String>>,
+    /// Whether `drift` on the seed reports drift.
+    pub expect_drift: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy)]
@@ -106,17 +110,34 @@ pub fn scenarios() -> Vec<Scenario> {
     out
 }
 
-pub async fn emulator(seed: Snapshot, now: jiff::Timestamp, faults: FaultConfig) -> Emulator {
-    emulator_of_kind(seed, now, faults, OrganizationKind::Auto).await
+pub async fn emulator(
+    seed: Snapshot,
+    now: jiff::Timestamp,
+    faults: FaultConfig,
+    readings: Readings,
+) -> Emulator {
+    emulator_of_kind(seed, now, faults, OrganizationKind::Auto, readings).await
 }
 
-/// An emulator of the kind of organization the manifest describes.
-pub async fn scenario_emulator(scenario: &Scenario, faults: FaultConfig) -> Emulator {
+/// An emulator of the kind of organization the manifest describes, reading the undocumented
+/// points as `readings` says.
+pub async fn scenario_emulator(
+    scenario: &Scenario,
+    faults: FaultConfig,
+    readings: Readings,
+) -> Emulator {
     let kind = match scenario.manifest.organization.platform {
         Platform::Enterprise => OrganizationKind::Enterprise,
         Platform::Console | Platform::Aws => OrganizationKind::Console,
     };
-    emulator_of_kind(scenario.seed.clone(), scenario.now(), faults, kind).await
+    emulator_of_kind(
+        scenario.seed.clone(),
+        scenario.now(),
+        faults,
+        kind,
+        readings,
+    )
+    .await
 }
 
 async fn emulator_of_kind(
@@ -124,6 +145,7 @@ async fn emulator_of_kind(
     now: jiff::Timestamp,
     faults: FaultConfig,
     organization_kind: OrganizationKind,
+    readings: Readings,
 ) -> Emulator {
     Emulator::start(EmulatorConfig {
         seed,
@@ -134,10 +156,18 @@ async fn emulator_of_kind(
             organization_kind,
             ..Options::default()
         },
+        readings,
         ..EmulatorConfig::default()
     })
     .await
     .expect("the emulator starts")
+}
+
+/// Writes a line to the test's stderr even when the harness captures output, so a matrix's
+/// per-profile results show in every `cargo test` run.
+pub fn report_line(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 pub fn client(emulator: &Emulator, max_retries: u32) -> Client {
