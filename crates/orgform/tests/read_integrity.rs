@@ -11,8 +11,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+mod common;
+
 #[path = "../../orgform-api/tests/support/server.rs"]
 mod server;
+
+use common::{Run, command_as_user};
 
 use server::{Action, KEY, Seen, Server, error, member, page, paged, user, workspace};
 
@@ -40,13 +44,6 @@ const PROXY_VARS: [&str; 4] = ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_pro
 struct Scripted {
     server: Server,
     _runtime: tokio::runtime::Runtime,
-}
-
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
 }
 
 impl Scripted {
@@ -93,28 +90,23 @@ impl Scripted {
         )
     }
 
-    /// Runs `orgform ARGS` from `dir` against this server, with `env` added and every proxy
-    /// variable of the test's own environment removed.
+    /// Runs `orgform ARGS` from `dir` against this server as a user does, with `env` added
+    /// and every proxy variable of the test's own environment removed.
     fn run(&self, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut cmd = assert_cmd::Command::cargo_bin("orgform").unwrap();
+        let mut cmd = command_as_user(env!("CARGO_BIN_EXE_orgform"), &self.server.url, KEY, dir);
         for var in PROXY_VARS.iter().chain(&["HTTPS_PROXY", "https_proxy"]) {
             cmd.env_remove(var);
         }
-        let output = cmd
-            .current_dir(dir)
-            .args(args)
-            .env("ANTHROPIC_BASE_URL", &self.server.url)
-            .env("ANTHROPIC_ADMIN_KEY", KEY)
-            .env("NO_COLOR", "1")
-            .envs(env.iter().copied())
-            .write_stdin("")
+        cmd.args(args).envs(env.iter().copied());
+        // A bound, so that a read that never ends fails the test instead of hanging it.
+        let output = assert_cmd::Command::from_std(cmd)
             .timeout(Duration::from_secs(60))
             .output()
             .unwrap();
         Run {
             code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(output.stdout).unwrap(),
-            stderr: String::from_utf8(output.stderr).unwrap(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
     }
 
