@@ -184,6 +184,28 @@ fn member_with_unknown_user_is_refused() {
     );
 }
 
+/// A member list item naming another workspace: today it is filed under that workspace, and
+/// u2 is added to W again.
+#[test]
+fn member_of_another_workspace_is_refused() {
+    let org = Scripted::org(
+        |seen| paged(&[user(1), user(2)], seen, 1000, "id"),
+        vec![
+            member("wrkspc_1", "user_00001"),
+            member("wrkspc_other", "user_00002"),
+        ],
+    );
+    assert_refused(
+        &org,
+        &[],
+        &[
+            "inconsistent read of members of workspace wrkspc_1",
+            "wrkspc_other",
+            "not the workspace asked for",
+        ],
+    );
+}
+
 /// The same user id on two pages with two emails: today the second copy wins and u2 is
 /// removed from W by id.
 #[test]
