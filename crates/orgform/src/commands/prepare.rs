@@ -105,7 +105,8 @@ pub fn now(global: &GlobalArgs) -> jiff::Timestamp {
 }
 
 /// Why a plan is refused or incomplete, one line each, for stderr: so a pipeline that reads
-/// only the exit code and the logs (JSON or Markdown on stdout) still sees the reason.
+/// only the exit code and the logs (JSON or Markdown on stdout) still sees the reason. The
+/// lines quote names: their control characters are escaped.
 pub fn refusal_lines(plan: &orgform_plan::Plan) -> Vec<String> {
     let mut lines: Vec<String> = plan
         .refusals
@@ -130,4 +131,7 @@ pub fn refusal_lines(plan: &orgform_plan::Plan) -> Vec<String> {
         ));
     }
     lines
+        .iter()
+        .map(|line| orgform_plan::render::clean(line))
+        .collect()
 }
