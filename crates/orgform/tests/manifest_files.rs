@@ -12,14 +12,19 @@ use std::time::{Duration, Instant};
 
 use common::Org;
 
-/// A directory manifest: the head (with `members.unmanaged: remove`) in `00-org.yaml`.
-fn head(dir: &Path) {
+/// A directory manifest `org` in a temporary directory, with the head (and
+/// `members.unmanaged: remove`) in `00-org.yaml`: (the temporary directory, `org`).
+fn manifest_dir() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("org");
+    std::fs::create_dir(&dir).unwrap();
     std::fs::write(
         dir.join("00-org.yaml"),
         "version: 1\norganization:\n  id: 6f0c2a4e-0000-4000-8000-000000000001\n\
          settings:\n  members:\n    unmanaged: remove\n  limits:\n    max_destructive: 100\n    max_destructive_percent: 100\n",
     )
     .unwrap();
+    (tmp, dir)
 }
 
 /// Runs the binary from `dir` against `org` without any test-only flag, with a time limit.
@@ -68,10 +73,7 @@ fn refused(org: &Org, dir: &Path, entry: &str, reason: &str) {
 #[test]
 fn a_dangling_fragment_symlink_is_an_error_not_an_empty_fragment() {
     let org = Org::small();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("org");
-    std::fs::create_dir(&dir).unwrap();
-    head(&dir);
+    let (tmp, dir) = manifest_dir();
     std::os::unix::fs::symlink(tmp.path().join("gone.yaml"), dir.join("10-people.yaml")).unwrap();
     refused(&org, tmp.path(), "10-people.yaml", "dangling symlink");
 }
@@ -79,10 +81,7 @@ fn a_dangling_fragment_symlink_is_an_error_not_an_empty_fragment() {
 #[test]
 fn a_fragment_symlink_loop_is_an_error() {
     let org = Org::small();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("org");
-    std::fs::create_dir(&dir).unwrap();
-    head(&dir);
+    let (tmp, dir) = manifest_dir();
     std::os::unix::fs::symlink(dir.join("20-b.yml"), dir.join("10-a.yaml")).unwrap();
     std::os::unix::fs::symlink(dir.join("10-a.yaml"), dir.join("20-b.yml")).unwrap();
     refused(&org, tmp.path(), "10-a.yaml", "symlink loop");
@@ -91,10 +90,7 @@ fn a_fragment_symlink_loop_is_an_error() {
 #[test]
 fn a_fifo_fragment_is_an_error_and_nothing_waits_on_it() {
     let org = Org::small();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("org");
-    std::fs::create_dir(&dir).unwrap();
-    head(&dir);
+    let (tmp, dir) = manifest_dir();
     mkfifo(&dir.join("10-people.yaml"));
     refused(
         &org,
@@ -107,10 +103,7 @@ fn a_fifo_fragment_is_an_error_and_nothing_waits_on_it() {
 #[test]
 fn a_directory_named_like_a_fragment_is_an_error() {
     let org = Org::small();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("org");
-    std::fs::create_dir(&dir).unwrap();
-    head(&dir);
+    let (tmp, dir) = manifest_dir();
     std::fs::create_dir(dir.join("10-people.yaml")).unwrap();
     refused(
         &org,
