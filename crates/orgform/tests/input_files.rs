@@ -3,9 +3,13 @@
 //! files over the size limits. Each is refused quickly, with a message naming where it came
 //! from, before any request.
 
+mod common;
+
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
+
+use common::mkfifo;
 
 /// Nothing listens there: a command that got as far as the network would fail differently.
 const DEAD_ENDPOINT: &str = "http://127.0.0.1:9";
@@ -19,20 +23,20 @@ struct Run {
 /// `/dev/zero` fails on its own instead of exhausting the machine) and a deadline (so a
 /// regression blocking on a FIFO fails the test instead of hanging it).
 fn orgform(dir: &Path, args: &[&str]) -> Run {
-    let mut child = std::process::Command::new("sh")
-        .current_dir(dir)
-        .arg("-c")
-        .arg(r#"ulimit -v 4194304 && exec "$0" "$@""#)
-        .arg(env!("CARGO_BIN_EXE_orgform"))
-        .args(args)
-        .args(["--endpoint", DEAD_ENDPOINT])
-        .env("ANTHROPIC_ADMIN_KEY", "sk-ant-admin01-from-the-environment")
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = common::command_as_user(
+        "sh",
+        DEAD_ENDPOINT,
+        "sk-ant-admin01-from-the-environment",
+        dir,
+    )
+    .arg("-c")
+    .arg(r#"ulimit -v 4194304 && exec "$0" "$@""#)
+    .arg(env!("CARGO_BIN_EXE_orgform"))
+    .args(args)
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
     let deadline = Instant::now() + Duration::from_secs(15);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -51,14 +55,6 @@ fn orgform(dir: &Path, args: &[&str]) -> Run {
         code: status.code().unwrap_or(-1),
         stderr,
     }
-}
-
-fn mkfifo(path: &Path) {
-    let status = std::process::Command::new("mkfifo")
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(status.success(), "mkfifo {}", path.display());
 }
 
 fn assert_refused(run: &Run, what: &str, path: &str, says: &str) {

@@ -8,52 +8,10 @@ use std::os::unix::fs::{FileTypeExt as _, PermissionsExt as _};
 use std::path::Path;
 use std::time::Duration;
 
-use common::{Org, Run, demo_manifest};
-
-/// `orgform ARGS` against `org` from `dir`, as a user runs it (no hidden flags).
-fn orgform(org: &Org, dir: &Path) -> std::process::Command {
-    command(env!("CARGO_BIN_EXE_orgform"), org, dir)
-}
-
-/// `program` with the environment of [`orgform`].
-fn command(program: &str, org: &Org, dir: &Path) -> std::process::Command {
-    let mut cmd = std::process::Command::new(program);
-    cmd.current_dir(dir)
-        .env("ANTHROPIC_BASE_URL", org.emulator.base_url())
-        .env("ANTHROPIC_ADMIN_KEY", org.emulator.admin_key())
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null());
-    cmd
-}
-
-fn run(cmd: &mut std::process::Command) -> Run {
-    let output = cmd.output().unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
+use common::{Org, demo_manifest, entries, mkfifo, run_command as run};
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-}
-
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
-fn mkfifo(path: &Path) {
-    let status = std::process::Command::new("mkfifo")
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(status.success(), "mkfifo {}", path.display());
 }
 
 #[test]
@@ -72,7 +30,7 @@ fn a_link_planted_at_the_old_temporary_name_is_not_followed() {
         &["snapshot", "--out", "snapshot.yaml"],
         &["export", "--out", "export.yaml"],
     ] {
-        let out = run(orgform(&org, dir.path()).args(args));
+        let out = run(org.user_command(dir.path()).args(args));
         assert_eq!(out.code, 0, "{args:?}: {out:?}");
         let written = dir.path().join(args[2]);
         assert!(
@@ -110,7 +68,7 @@ fn new_plans_and_snapshots_are_0600_and_exports_0644() {
         (&["snapshot", "--out", "snapshot.yaml"], 0o600),
         (&["export", "--out", "export.yaml"], 0o644),
     ] {
-        let out = run(orgform(&org, dir.path()).args(args));
+        let out = run(org.user_command(dir.path()).args(args));
         assert_eq!(out.code, 0, "{args:?}: {out:?}");
         assert_eq!(mode(&dir.path().join(args[2])), want, "{args:?}");
     }
@@ -130,7 +88,7 @@ fn an_existing_file_keeps_its_mode() {
         let path = dir.path().join(args[2]);
         std::fs::write(&path, "old").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(existing)).unwrap();
-        let out = run(orgform(&org, dir.path()).args(args));
+        let out = run(org.user_command(dir.path()).args(args));
         assert_eq!(out.code, 0, "{args:?}: {out:?}");
         assert_eq!(mode(&path), existing, "{args:?}");
         assert_ne!(std::fs::read_to_string(&path).unwrap(), "old");
@@ -148,7 +106,9 @@ fn a_fifo_is_written_through_not_replaced() {
     std::thread::spawn(move || {
         let _ = sent.send(std::fs::read_to_string(reader));
     });
-    let out = run(orgform(&org, dir.path()).args(["snapshot", "--out", "snapshot.fifo"]));
+    let out = run(org
+        .user_command(dir.path())
+        .args(["snapshot", "--out", "snapshot.fifo"]));
     assert_eq!(out.code, 0, "{out:?}");
     let text = received
         .recv_timeout(Duration::from_secs(20))
@@ -208,7 +168,9 @@ fn a_full_device_is_an_error_and_stays_a_device() {
     demo_manifest(dir.path());
     for out_path in &outputs {
         for command in ["snapshot", "export", "plan"] {
-            let out = run(orgform(&org, dir.path()).args([command, "--out", out_path]));
+            let out = run(org
+                .user_command(dir.path())
+                .args([command, "--out", out_path]));
             assert_eq!(out.code, 1, "{command} {out_path}: {out:?}");
             assert!(
                 out.stderr
@@ -235,7 +197,9 @@ fn a_null_device_is_written_through() {
     let org = Org::small();
     let dir = tempfile::tempdir().unwrap();
     for out_path in devices(dir.path(), "/dev/null", ("1", "3")) {
-        let out = run(orgform(&org, dir.path()).args(["snapshot", "--out", &out_path]));
+        let out = run(org
+            .user_command(dir.path())
+            .args(["snapshot", "--out", &out_path]));
         assert_eq!(out.code, 0, "{out_path}: {out:?}");
         assert_untouched(dir.path(), &out_path);
     }
@@ -256,7 +220,9 @@ fn links_to_files_dangling_links_and_directories_are_refused() {
         ("dangling.yaml", "it is a symbolic link to nothing"),
         ("a-dir", "it is a directory"),
     ] {
-        let out = run(orgform(&org, dir.path()).args(["snapshot", "--out", out_path]));
+        let out = run(org
+            .user_command(dir.path())
+            .args(["snapshot", "--out", out_path]));
         assert_eq!(out.code, 1, "{out_path}: {out:?}");
         assert!(
             out.stderr
@@ -282,7 +248,13 @@ fn a_failed_write_keeps_the_old_file_and_leaves_no_temporary_file() {
     std::fs::write(&path, "old").unwrap();
     // A file size limit of one 512-byte block makes the write fail with EFBIG (the signal it
     // would raise is ignored, and stays ignored across exec).
-    let out = run(command("sh", &org, dir.path()).args([
+    let out = run(common::command_as_user(
+        "sh",
+        &org.emulator.base_url(),
+        org.emulator.admin_key(),
+        dir.path(),
+    )
+    .args([
         "-c",
         r#"trap "" XFSZ; ulimit -f 1 && exec "$0" "$@""#,
         env!("CARGO_BIN_EXE_orgform"),

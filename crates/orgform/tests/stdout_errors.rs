@@ -7,26 +7,11 @@ mod common;
 use std::path::Path;
 use std::process::Stdio;
 
-use common::{Org, Run, demo_manifest};
+use common::{Org, Run, demo_manifest, run_command};
 
-/// `orgform ARGS` as a user runs it (no hidden flags), with `stdout` as its standard output.
+/// `orgform ARGS` as a user runs it, with `stdout` as its standard output.
 fn orgform(org: &Org, dir: &Path, args: &[&str], stdout: Stdio) -> Run {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_orgform"))
-        .current_dir(dir)
-        .args(args)
-        .env("ANTHROPIC_BASE_URL", org.emulator.base_url())
-        .env("ANTHROPIC_ADMIN_KEY", org.emulator.admin_key())
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::new(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
+    run_command(org.user_command(dir).args(args).stdout(stdout))
 }
 
 fn dev_full() -> Stdio {

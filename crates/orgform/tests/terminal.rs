@@ -9,7 +9,7 @@ use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::TcpListener;
 use std::path::Path;
 
-use common::{Org, Run, demo_manifest};
+use common::{Org, Run, demo_manifest, run_command};
 
 /// Sets the window title, clears the screen (twice: ESC and C1 CSI), returns the cursor and
 /// starts a fake line.
@@ -47,22 +47,11 @@ fn hostile_org() -> Org {
     Org::start(seed)
 }
 
-/// `orgform ARGS` as a user runs it (no hidden flags), against `base_url`.
+/// `orgform ARGS` as a user runs it, against `base_url`.
 fn orgform(base_url: &str, key: &str, dir: &Path, args: &[&str]) -> Run {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_orgform"))
-        .current_dir(dir)
-        .args(args)
-        .env("ANTHROPIC_BASE_URL", base_url)
-        .env("ANTHROPIC_ADMIN_KEY", key)
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
+    run_command(
+        common::command_as_user(env!("CARGO_BIN_EXE_orgform"), base_url, key, dir).args(args),
+    )
 }
 
 /// Neither stream holds a control character other than a line feed.
@@ -223,4 +212,34 @@ fn api_error_messages_are_escaped_in_error_chains() {
             run.stderr
         );
     }
+}
+
+#[test]
+fn an_organization_mismatch_names_the_live_organization_escaped() {
+    let mut seed = orgform_emulator::seeds::small();
+    seed.organization.name = format!("Acme{HOSTILE}\nerror: a fake line");
+    let org = Org::start(seed);
+    let dir = tempfile::tempdir().unwrap();
+    common::other_organization_manifest(dir.path());
+    let run = orgform(
+        &org.emulator.base_url(),
+        org.emulator.admin_key(),
+        dir.path(),
+        &["plan"],
+    );
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr.contains("organization mismatch"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("pwned"), "{}", run.stderr);
+    assert_clean("plan", &run);
+    assert!(
+        !run.stderr
+            .lines()
+            .any(|l| l.starts_with("error: a fake line")),
+        "{}",
+        run.stderr
+    );
 }
