@@ -99,15 +99,11 @@ impl Scripted {
         }
         cmd.args(args).envs(env.iter().copied());
         // A bound, so that a read that never ends fails the test instead of hanging it.
-        let output = assert_cmd::Command::from_std(cmd)
+        assert_cmd::Command::from_std(cmd)
             .timeout(Duration::from_secs(60))
             .output()
-            .unwrap();
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+            .unwrap()
+            .into()
     }
 
     /// Requests other than GET, as `METHOD path`.
