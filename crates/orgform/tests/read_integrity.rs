@@ -99,15 +99,11 @@ impl Scripted {
         }
         cmd.args(args).envs(env.iter().copied());
         // A bound, so that a read that never ends fails the test instead of hanging it.
-        let output = assert_cmd::Command::from_std(cmd)
+        assert_cmd::Command::from_std(cmd)
             .timeout(Duration::from_secs(60))
             .output()
-            .unwrap();
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+            .unwrap()
+            .into()
     }
 
     /// Requests other than GET, as `METHOD path`.
@@ -184,6 +180,28 @@ fn member_with_unknown_user_is_refused() {
             "inconsistent read of members of workspace wrkspc_1",
             "user_00099",
             "not among the users read",
+        ],
+    );
+}
+
+/// A member list item naming another workspace: today it is filed under that workspace, and
+/// u2 is added to W again.
+#[test]
+fn member_of_another_workspace_is_refused() {
+    let org = Scripted::org(
+        |seen| paged(&[user(1), user(2)], seen, 1000, "id"),
+        vec![
+            member("wrkspc_1", "user_00001"),
+            member("wrkspc_other", "user_00002"),
+        ],
+    );
+    assert_refused(
+        &org,
+        &[],
+        &[
+            "inconsistent read of members of workspace wrkspc_1",
+            "wrkspc_other",
+            "not the workspace asked for",
         ],
     );
 }
