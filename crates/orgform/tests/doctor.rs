@@ -323,3 +323,29 @@ fn a_collection_that_cannot_be_read_fails() {
         run.stdout
     );
 }
+
+#[test]
+fn control_characters_from_the_api_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seed = seeds::small();
+    seed.organization.name = "Acme\u{1b}]0;owned\u{7}\u{9b}31m".to_owned();
+    let org = Org::start_with(EmulatorConfig {
+        seed,
+        ..EmulatorConfig::default()
+    });
+    for format in ["text", "json"] {
+        let run = doctor(
+            &org,
+            dir.path(),
+            org.emulator.admin_key(),
+            &["--format", format, "--rate-limit", "0"],
+        );
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(
+            !run.stdout.contains(['\u{1b}', '\u{7}', '\u{9b}']),
+            "{format}: raw control characters: {:?}",
+            run.stdout
+        );
+        assert!(run.stdout.contains("Acme"), "{format}");
+    }
+}

@@ -10,6 +10,7 @@
 //! Exit 0 when orgform can work with what it saw (warnings allowed), 1 otherwise.
 
 mod observe;
+mod readings;
 mod report;
 
 use std::path::PathBuf;
@@ -64,10 +65,11 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
         }
         report
     });
+    // Names, ids and messages come from the API: their control characters are escaped.
     crate::output::stdout(&match args.format {
-        DoctorFormat::Text => report.text(),
-        DoctorFormat::Json => report.json(),
-    });
+        DoctorFormat::Text => crate::output::message_lines(&report.text()),
+        DoctorFormat::Json => orgform_plan::render::json_controls(report.json()),
+    })?;
     Ok(if report.ok() {
         Exit::Success
     } else {
