@@ -23,6 +23,16 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl From<std::process::Output> for Run {
+    fn from(output: std::process::Output) -> Self {
+        Self {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
 impl Org {
     pub fn start(seed: Snapshot) -> Self {
         Self::start_with(EmulatorConfig {
@@ -146,12 +156,7 @@ impl Org {
 
 /// Runs `cmd` to the end and collects its exit code and both streams.
 pub fn run_command(cmd: &mut std::process::Command) -> Run {
-    let output = cmd.output().unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    cmd.output().unwrap().into()
 }
 
 /// Makes a FIFO at `path`.
