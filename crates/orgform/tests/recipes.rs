@@ -68,6 +68,18 @@ fn exported(org: &Org) -> String {
     run.stdout
 }
 
+/// An out-of-band change, as if made in the Console.
+fn change_a_role(org: &Org) {
+    org.emulator.modify(|state| {
+        let user = state
+            .users
+            .iter_mut()
+            .find(|u| u.email == "dev.two@acme.example")
+            .unwrap();
+        user.role = OrgRole::User;
+    });
+}
+
 fn comments(sandbox: &Sandbox) -> Vec<Value> {
     sandbox
         .stub_json("comments.json")
@@ -181,9 +193,7 @@ fn plan_posts_one_comment_then_updates_it_and_keeps_the_json_plan() {
     );
 
     // A push to the pull request: the same comment is edited, no second one appears.
-    org.emulator.modify(|state| {
-        state.users.retain(|u| u.email != "ursula@acme.example");
-    });
+    change_a_role(&org);
     let second = runner::run_github_job(&sandbox, "plan.yml", "plan");
     assert!(!second.failed, "{second:#?}");
     let posted = comments(&sandbox);
@@ -385,14 +395,7 @@ fn apply_runs_the_plan_reviewed_on_the_pull_request() {
 fn apply_plans_again_when_the_reviewed_plan_is_stale() {
     let org = Org::small();
     let sandbox = reviewed_plan(&org);
-    org.emulator.modify(|state| {
-        let user = state
-            .users
-            .iter_mut()
-            .find(|u| u.email == "dev.two@acme.example")
-            .unwrap();
-        user.role = OrgRole::User;
-    });
+    change_a_role(&org);
     let run = runner::run_github_job(&sandbox, "apply.yml", "apply");
     assert!(!run.failed, "{run:#?}");
     assert!(run.log.contains("the saved plan is stale"), "{}", run.log);
@@ -476,9 +479,7 @@ fn snapshot_commits_as_the_bot_only_when_the_organization_changed() {
     assert!(second.log.contains("the organization did not change"));
     assert_eq!(count(), "2", "no commit when nothing changed");
 
-    org.emulator.modify(|state| {
-        state.users.retain(|u| u.email != "ursula@acme.example");
-    });
+    change_a_role(&org);
     let third = runner::run_github_job(&sandbox, "snapshot.yml", "snapshot");
     assert!(!third.failed, "{third:#?}");
     assert_eq!(count(), "3");
@@ -596,9 +597,7 @@ fn gitlab_plan_posts_one_note_then_updates_it() {
         sandbox.workspace.join("plan.json").is_file(),
         "the artifact"
     );
-    org.emulator.modify(|state| {
-        state.users.retain(|u| u.email != "ursula@acme.example");
-    });
+    change_a_role(&org);
     let second = runner::run_gitlab_job(&sandbox, "plan");
     assert!(!second.failed, "{second:#?}");
     assert!(second.log.contains("updated note 500"), "{}", second.log);
