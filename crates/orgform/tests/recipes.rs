@@ -8,7 +8,6 @@ mod common;
 mod runner;
 
 use common::Org;
-use orgform_model::OrgRole;
 use runner::{JobRun, Outcome, Sandbox, check_keys, github, gitlab, load_yaml};
 use serde_json::Value;
 
@@ -66,18 +65,6 @@ fn exported(org: &Org) -> String {
     let run = common::run_command(org.user_command(dir.path()).args(["export"]));
     assert_eq!(run.code, 0, "{run:?}");
     run.stdout
-}
-
-/// An out-of-band change, as if made in the Console.
-fn change_a_role(org: &Org) {
-    org.emulator.modify(|state| {
-        let user = state
-            .users
-            .iter_mut()
-            .find(|u| u.email == "dev.two@acme.example")
-            .unwrap();
-        user.role = OrgRole::User;
-    });
 }
 
 fn comments(sandbox: &Sandbox) -> Vec<Value> {
@@ -193,7 +180,7 @@ fn plan_posts_one_comment_then_updates_it_and_keeps_the_json_plan() {
     );
 
     // A push to the pull request: the same comment is edited, no second one appears.
-    change_a_role(&org);
+    org.demote_dev_two();
     let second = runner::run_github_job(&sandbox, "plan.yml", "plan");
     assert!(!second.failed, "{second:#?}");
     let posted = comments(&sandbox);
@@ -395,7 +382,7 @@ fn apply_runs_the_plan_reviewed_on_the_pull_request() {
 fn apply_plans_again_when_the_reviewed_plan_is_stale() {
     let org = Org::small();
     let sandbox = reviewed_plan(&org);
-    change_a_role(&org);
+    org.demote_dev_two();
     let run = runner::run_github_job(&sandbox, "apply.yml", "apply");
     assert!(!run.failed, "{run:#?}");
     assert!(run.log.contains("the saved plan is stale"), "{}", run.log);
@@ -423,6 +410,13 @@ fn git(dir: &std::path::Path, args: &[&str]) -> String {
         .unwrap();
     assert!(out.status.success(), "git {args:?}: {out:?}");
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// How many commits `main` of the bare `remote` has.
+fn commit_count(remote: &std::path::Path) -> String {
+    git(remote, &["rev-list", "--count", "main"])
+        .trim()
+        .to_owned()
 }
 
 /// The workspace as a clone of a bare remote with one commit on `main`.
@@ -457,11 +451,7 @@ fn snapshot_commits_as_the_bot_only_when_the_organization_changed() {
     let org = Org::small();
     let sandbox = github_sandbox(&org, &demo_manifest());
     let remote = git_checkout(&sandbox);
-    let count = || {
-        git(&remote, &["rev-list", "--count", "main"])
-            .trim()
-            .to_owned()
-    };
+    let count = || commit_count(&remote);
 
     let first = runner::run_github_job(&sandbox, "snapshot.yml", "snapshot");
     assert!(!first.failed, "{first:#?}");
@@ -479,7 +469,7 @@ fn snapshot_commits_as_the_bot_only_when_the_organization_changed() {
     assert!(second.log.contains("the organization did not change"));
     assert_eq!(count(), "2", "no commit when nothing changed");
 
-    change_a_role(&org);
+    org.demote_dev_two();
     let third = runner::run_github_job(&sandbox, "snapshot.yml", "snapshot");
     assert!(!third.failed, "{third:#?}");
     assert_eq!(count(), "3");
@@ -597,7 +587,7 @@ fn gitlab_plan_posts_one_note_then_updates_it() {
         sandbox.workspace.join("plan.json").is_file(),
         "the artifact"
     );
-    change_a_role(&org);
+    org.demote_dev_two();
     let second = runner::run_gitlab_job(&sandbox, "plan");
     assert!(!second.failed, "{second:#?}");
     assert!(second.log.contains("updated note 500"), "{}", second.log);
@@ -667,11 +657,7 @@ fn gitlab_snapshot_commits_only_when_the_organization_changed() {
     let org = Org::small();
     let sandbox = gitlab_sandbox(&org, &demo_manifest());
     let remote = git_checkout(&sandbox);
-    let count = || {
-        git(&remote, &["rev-list", "--count", "main"])
-            .trim()
-            .to_owned()
-    };
+    let count = || commit_count(&remote);
     let first = runner::run_gitlab_job(&sandbox, "snapshot");
     assert!(!first.failed, "{first:#?}");
     assert_eq!(count(), "2");
@@ -711,4 +697,35 @@ fn the_docs_name_every_recipe_and_the_install_command() {
             "README lists {variable}"
         );
     }
+}
+
+#[test]
+fn the_action_installs_a_given_version_and_reports_the_exit_code_of_its_command() {
+    let org = Org::small();
+    let sandbox = github_sandbox(&org, &demo_manifest());
+    let (run, outputs) = runner::run_orgform_action(
+        &sandbox,
+        &[("version", "0.1.0"), ("command", "validate -f org.yaml")],
+    );
+    assert!(!run.failed, "{run:#?}");
+    assert!(
+        sandbox.calls().contains(
+            "cargo install --locked --git https://github.com/orgform/orgform --tag v0.1.0 orgform"
+        ),
+        "{}",
+        sandbox.calls()
+    );
+    assert!(run.log.contains("org.yaml is valid"), "{}", run.log);
+    assert_eq!(outputs["exitcode"], "0");
+
+    std::fs::write(
+        sandbox.workspace.join("org.yaml"),
+        "version: 1\nmembers: 12\n",
+    )
+    .unwrap();
+    let (invalid, outputs) =
+        runner::run_orgform_action(&sandbox, &[("command", "validate -f org.yaml")]);
+    assert_eq!(invalid.step("orgform/orgform@main"), &Outcome::Failure(4));
+    assert_eq!(outputs["exitcode"], "4");
+    assert!(sandbox.calls().contains("cargo install --locked --path"));
 }

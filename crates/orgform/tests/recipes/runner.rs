@@ -450,6 +450,39 @@ pub fn run_github_job(sandbox: &Sandbox, file: &str, job: &str) -> JobRun {
     run
 }
 
+/// Runs `action.yml` on its own, as a step `uses: orgform/orgform@main` with `with`, and
+/// returns the run and the action's outputs.
+pub fn run_orgform_action(
+    sandbox: &Sandbox,
+    with: &[(&str, &str)],
+) -> (JobRun, BTreeMap<String, String>) {
+    let scope = Scope {
+        sandbox,
+        env: BTreeMap::new(),
+        inputs: BTreeMap::new(),
+        outputs: BTreeMap::new(),
+    };
+    let with = with
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let mut run = JobRun {
+        failed: false,
+        steps: vec![],
+        log: String::new(),
+    };
+    let uses = "orgform/orgform@main";
+    let (code, outputs) = run_action(&scope, uses, &with, BTreeMap::new(), &mut run, &mut vec![]);
+    run.failed = code != 0;
+    let outcome = if code == 0 {
+        Outcome::Success
+    } else {
+        Outcome::Failure(code)
+    };
+    run.steps.push((uses.to_owned(), outcome));
+    (run, outputs)
+}
+
 /// Runs `steps` in order the way the runner does; a composite action's steps run through
 /// here too, with `action_path` set.
 fn run_steps(
