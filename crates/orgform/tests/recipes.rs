@@ -495,6 +495,7 @@ fn gitlab_sandbox(org: &Org, manifest: &str) -> Sandbox {
         ("CI_SERVER_URL", "https://gitlab.example"),
         ("CI_MERGE_REQUEST_IID", "7"),
         ("CI_COMMIT_BRANCH", "main"),
+        ("CI_COMMIT_SHA", "2222222222222222222222222222222222222222"),
         ("CI_DEFAULT_BRANCH", "main"),
         (
             "CI_JOB_URL",
@@ -615,12 +616,71 @@ fn gitlab_plan_refused_is_posted_and_fails() {
 }
 
 #[test]
-fn gitlab_apply_applies_the_merged_manifest() {
+fn gitlab_apply_without_a_reviewed_plan_plans_and_applies() {
     let org = Org::small();
     let sandbox = gitlab_sandbox(&org, &demo_manifest());
     let run = runner::run_gitlab_job(&sandbox, "apply");
     assert!(!run.failed, "{run:#?}");
+    assert!(run.log.contains("no reviewed plan"), "{}", run.log);
     assert!(run.log.contains("Apply: 11 done"), "{}", run.log);
+}
+
+/// Runs the GitLab plan job, then records it as the successful `plan` job (77) of pipeline 55
+/// of merge request !7, whose merge commit is being applied.
+fn gitlab_reviewed_plan(org: &Org) -> Sandbox {
+    let sandbox = gitlab_sandbox(org, &demo_manifest());
+    let plan = runner::run_gitlab_job(&sandbox, "plan");
+    assert!(!plan.failed, "{plan:#?}");
+    let artifacts = sandbox.state.join("job-artifacts/77");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    // The apply job's checkout does not hold the plan job's files.
+    std::fs::rename(
+        sandbox.workspace.join("plan.json"),
+        artifacts.join("plan.json"),
+    )
+    .unwrap();
+    for (file, json) in [
+        ("mrs.json", r#"[{"iid": 7, "sha": "abcdef"}]"#),
+        (
+            "pipelines.json",
+            r#"[{"id": 55, "mr": 7, "sha": "abcdef"}]"#,
+        ),
+        (
+            "jobs.json",
+            r#"[{"id": 76, "name": "validate", "status": "success", "pipeline": 55},
+                {"id": 77, "name": "plan", "status": "success", "pipeline": 55}]"#,
+        ),
+    ] {
+        std::fs::write(sandbox.state.join(file), json).unwrap();
+    }
+    sandbox
+}
+
+#[test]
+fn gitlab_apply_runs_the_plan_reviewed_on_the_merge_request() {
+    let org = Org::small();
+    let sandbox = gitlab_reviewed_plan(&org);
+    let run = runner::run_gitlab_job(&sandbox, "apply");
+    assert!(!run.failed, "{run:#?}");
+    assert!(
+        run.log
+            .contains("the reviewed plan: job 77, merge request !7"),
+        "{}",
+        run.log
+    );
+    assert!(!run.log.contains("planning again"), "{}", run.log);
+    assert!(run.log.contains("Apply: 11 done"), "{}", run.log);
+}
+
+#[test]
+fn gitlab_apply_plans_again_when_the_reviewed_plan_is_stale() {
+    let org = Org::small();
+    let sandbox = gitlab_reviewed_plan(&org);
+    org.demote_dev_two();
+    let run = runner::run_gitlab_job(&sandbox, "apply");
+    assert!(!run.failed, "{run:#?}");
+    assert!(run.log.contains("the saved plan is stale"), "{}", run.log);
+    assert!(run.log.contains("planning again"), "{}", run.log);
 }
 
 #[test]
