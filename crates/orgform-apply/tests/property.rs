@@ -6,9 +6,9 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use common::{client, duplicated_writes, emulator, report_line};
+use common::{client, duplicated_writes, emulator, fault_kinds, report_line};
 use indexmap::IndexMap;
-use orgform_emulator::{Fault, FaultConfig, Readings};
+use orgform_emulator::{FaultConfig, Readings};
 use orgform_manifest::{
     ApiKeySpec, InvitePolicy, Manifest, MemberPolicy, MemberSpec, OrganizationSpec, Settings,
     WorkspaceSpec,
@@ -301,16 +301,7 @@ fn converges(case: &Case, readings: Readings) -> Result<(), String> {
         let faults = FaultConfig {
             seed: case.fault_seed,
             rate: 0.2,
-            kinds: vec![
-                Fault::RateLimit {
-                    retry_after_secs: None,
-                    retry_after_ms: Some(1),
-                },
-                Fault::ServerError { should_retry: None },
-                Fault::Overloaded,
-                Fault::DropBeforeApply,
-                Fault::DropAfterApply,
-            ],
+            kinds: fault_kinds(),
             ..FaultConfig::default()
         };
         let emu = emulator(seed, now, faults, readings).await;

@@ -16,10 +16,10 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use common::{
-    AfterApply, Scenario, apply, client, duplicated_writes, plan, report_line, scenario_emulator,
-    scenarios,
+    AfterApply, Scenario, apply, client, duplicated_writes, fault_kinds, plan, report_line,
+    scenario_emulator, scenarios,
 };
-use orgform_emulator::{Fault, FaultConfig, Readings};
+use orgform_emulator::{FaultConfig, Readings};
 use orgform_model::Snapshot;
 
 /// Plans, applies once and re-plans one scenario; returns the problems and the final state.
@@ -141,16 +141,7 @@ async fn every_scenario_converges_after_one_apply_under_every_reading() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_scenario_converges_under_faults_without_duplicate_writes_under_every_reading() {
-    let kinds = vec![
-        Fault::RateLimit {
-            retry_after_secs: None,
-            retry_after_ms: Some(1),
-        },
-        Fault::ServerError { should_retry: None },
-        Fault::Overloaded,
-        Fault::DropBeforeApply,
-        Fault::DropAfterApply,
-    ];
+    let kinds = fault_kinds();
     let all = scenarios();
     let started = Instant::now();
     let mut failures = Vec::new();

@@ -2,16 +2,14 @@
 //! workspace memberships listed by the API, live workspace roles orgform does not know, and
 //! the planning clock (the API's) differing from the local one.
 
-use orgform_manifest::Manifest;
-use orgform_model::Snapshot;
+#[path = "support/inputs.rs"]
+mod inputs;
+
+use inputs::{manifest, opts, seed};
 use orgform_plan::{
     BlockedKind, DestructiveKind, HygieneKind, PlanOptions, PlanOutcome, drift, live_total, plan,
     render,
 };
-
-const HEAD: &str = "version: 1\norganization:\n  id: 6f0c2a4e-0000-4000-8000-000000000001\n";
-
-const SEED_HEAD: &str = "organization:\n  id: 6f0c2a4e-0000-4000-8000-000000000001\n  name: Acme\n";
 
 const PEOPLE: &str = "users:
   - {id: user_01Root00000000000000, email: root@acme.example, name: Root, role: admin, added_at: '2026-01-01T00:00:00Z'}
@@ -33,23 +31,6 @@ const MEMBERS: &str = "members:
   - {email: bill@acme.example, role: billing}
   - {email: dev@acme.example, role: developer}
 ";
-
-fn manifest(body: &str) -> Manifest {
-    serde_saphyr::from_str(&format!("{HEAD}{body}")).expect("manifest")
-}
-
-fn seed(body: &str) -> Snapshot {
-    serde_saphyr::from_str(&format!("{SEED_HEAD}{body}")).expect("seed")
-}
-
-fn opts() -> PlanOptions {
-    PlanOptions {
-        allow_destructive: None,
-        now: "2026-11-01T00:00:00Z".parse().unwrap(),
-        clock_skew: None,
-        manifest_digest: "sha256:m".into(),
-    }
-}
 
 #[test]
 fn listed_implicit_members_are_information_not_drift() {

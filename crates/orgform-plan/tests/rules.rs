@@ -5,32 +5,15 @@
 use std::fmt::Write as _;
 
 use orgform_manifest::Manifest;
-use orgform_model::Snapshot;
 use orgform_plan::{
-    BlockedKind, DestructiveKind, Op, Plan, PlanErrorKind, PlanFileError, PlanOptions, PlanOutcome,
-    Refusal, WorkspaceRef, drift, plan, render,
+    BlockedKind, DestructiveKind, Op, Plan, PlanErrorKind, PlanFileError, PlanOutcome, Refusal,
+    WorkspaceRef, drift, plan, render,
 };
 
-const HEAD: &str = "version: 1\norganization:\n  id: 6f0c2a4e-0000-4000-8000-000000000001\n";
+#[path = "support/inputs.rs"]
+mod inputs;
 
-const SEED_HEAD: &str = "organization:\n  id: 6f0c2a4e-0000-4000-8000-000000000001\n  name: Acme\n";
-
-fn manifest(body: &str) -> Manifest {
-    serde_saphyr::from_str(&format!("{HEAD}{body}")).expect("manifest")
-}
-
-fn seed(body: &str) -> Snapshot {
-    serde_saphyr::from_str(&format!("{SEED_HEAD}{body}")).expect("seed")
-}
-
-fn opts() -> PlanOptions {
-    PlanOptions {
-        clock_skew: None,
-        allow_destructive: None,
-        now: "2026-11-01T00:00:00Z".parse().unwrap(),
-        manifest_digest: "sha256:m".into(),
-    }
-}
+use inputs::{manifest, opts, seed};
 
 fn users(n: usize, role: &str) -> String {
     let mut out = String::from("users:\n");

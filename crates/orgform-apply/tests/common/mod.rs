@@ -11,7 +11,8 @@ use std::time::Duration;
 use orgform_api::{AdminKey, Backoff, Client, ClientConfig};
 use orgform_apply::{ApplyOptions, ApplyReport};
 use orgform_emulator::{
-    Emulator, EmulatorConfig, FaultConfig, LoggedRequest, Options, OrganizationKind, Readings,
+    Emulator, EmulatorConfig, Fault, FaultConfig, LoggedRequest, Options, OrganizationKind,
+    Readings,
 };
 use orgform_manifest::{Manifest, Platform};
 use orgform_model::Snapshot;
@@ -161,6 +162,20 @@ async fn emulator_of_kind(
     })
     .await
     .expect("the emulator starts")
+}
+
+/// The faults the convergence tests inject: every retryable kind and both connection drops.
+pub fn fault_kinds() -> Vec<Fault> {
+    vec![
+        Fault::RateLimit {
+            retry_after_secs: None,
+            retry_after_ms: Some(1),
+        },
+        Fault::ServerError { should_retry: None },
+        Fault::Overloaded,
+        Fault::DropBeforeApply,
+        Fault::DropAfterApply,
+    ]
 }
 
 /// Writes a line to the test's stderr even when the harness captures output, so a matrix's

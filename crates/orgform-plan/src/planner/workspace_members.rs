@@ -97,15 +97,7 @@ impl<'a> Engine<'a> {
                     continue;
                 }
                 if !wm.workspace_role.is_known() {
-                    self.block(
-                        BlockedKind::UnknownWorkspaceRole,
-                        target,
-                        Some("workspace_role"),
-                        Some(s(wm.workspace_role.as_str())),
-                        None,
-                        "the live workspace role is one orgform does not know, so it is never changed or removed",
-                        "change or remove this membership in the Console, or upgrade orgform",
-                    );
+                    self.block_unknown_role(target, wm, None);
                     continue;
                 }
                 if user.is_some_and(|u| self.is_protected(&u.email)) {
@@ -166,6 +158,25 @@ impl<'a> Engine<'a> {
                 }
             }
         }
+    }
+
+    /// Blocks changing (`wanted`) or removing a membership whose live role orgform does not
+    /// know.
+    fn block_unknown_role(
+        &mut self,
+        target: String,
+        wm: &WorkspaceMember,
+        wanted: Option<&WorkspaceRole>,
+    ) {
+        self.block(
+            BlockedKind::UnknownWorkspaceRole,
+            target,
+            Some("workspace_role"),
+            Some(s(wm.workspace_role.as_str())),
+            wanted.map(|r| s(r.as_str())),
+            "the live workspace role is one orgform does not know, so it is never changed or removed",
+            "change or remove this membership in the Console, or upgrade orgform",
+        );
     }
 
     /// Plans one `email: role` of a workspace; returns the live user id it accounts for.
@@ -287,15 +298,7 @@ impl<'a> Engine<'a> {
         match explicit {
             Some(wm) if wm.workspace_role == *role => {}
             Some(wm) if !wm.workspace_role.is_known() => {
-                self.block(
-                    BlockedKind::UnknownWorkspaceRole,
-                    target,
-                    Some("workspace_role"),
-                    Some(s(wm.workspace_role.as_str())),
-                    Some(s(role.as_str())),
-                    "the live workspace role is one orgform does not know, so it is never changed or removed",
-                    "change this membership in the Console, or upgrade orgform",
-                );
+                self.block_unknown_role(target, wm, Some(role));
             }
             Some(wm) => {
                 if self.is_protected(email) && ws_rank(role) <= ws_rank(&wm.workspace_role) {
