@@ -789,3 +789,23 @@ fn the_action_installs_a_given_version_and_reports_the_exit_code_of_its_command(
     assert_eq!(outputs["exitcode"], "4");
     assert!(sandbox.calls().contains("cargo install --locked --path"));
 }
+
+#[test]
+fn the_action_builds_nothing_when_the_cache_holds_the_binary() {
+    let org = Org::small();
+    let mut sandbox = github_sandbox(&org, &demo_manifest());
+    sandbox.cache_hit = true;
+    // What the cache restores: ~/.cargo/bin/orgform.
+    let bin = sandbox.home.join(".cargo/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_orgform"), bin.join("orgform")).unwrap();
+    let (run, outputs) = runner::run_orgform_action(&sandbox, &[("command", "schema")]);
+    assert!(!run.failed, "{run:#?}");
+    assert!(
+        run.log.contains("orgform restored from the cache"),
+        "{}",
+        run.log
+    );
+    assert!(!sandbox.calls().contains("cargo"), "{}", sandbox.calls());
+    assert_eq!(outputs["exitcode"], "0");
+}
