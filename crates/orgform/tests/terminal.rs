@@ -220,16 +220,7 @@ fn an_organization_mismatch_names_the_live_organization_escaped() {
     seed.organization.name = format!("Acme{HOSTILE}\nerror: a fake line");
     let org = Org::start(seed);
     let dir = tempfile::tempdir().unwrap();
-    let manifest = demo_manifest(dir.path());
-    let text = std::fs::read_to_string(&manifest).unwrap();
-    std::fs::write(
-        &manifest,
-        text.replace(
-            "4f6b2a1e-8c3d-4e5f-9a7b-1c2d3e4f5a6b",
-            "11111111-2222-4333-8444-555555555555",
-        ),
-    )
-    .unwrap();
+    common::other_organization_manifest(dir.path());
     let run = orgform(
         &org.emulator.base_url(),
         org.emulator.admin_key(),

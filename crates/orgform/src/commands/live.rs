@@ -18,10 +18,18 @@ pub async fn fetch(global: &GlobalArgs, client: &Client) -> anyhow::Result<Snaps
     if let Some(spinner) = spinner {
         spinner.finish_and_clear();
     }
-    result.context(
-        "cannot read the organization completely; nothing was planned or changed \
-         (check the endpoint, the key and the network, then run again)",
-    )
+    let hint = match &result {
+        Err(orgform_api::ApiError::InconsistentRead { .. }) => {
+            "the organization was read incompletely or inconsistently; nothing was planned \
+             or changed (run again; if it persists, the endpoint does not answer like the \
+             Admin API)"
+        }
+        _ => {
+            "cannot read the organization completely; nothing was planned or changed \
+             (check the endpoint, the key and the network, then run again)"
+        }
+    };
+    result.context(hint)
 }
 
 /// Reads the whole organization and writes `render` of it to `out` (a new file of the given

@@ -23,6 +23,16 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl From<std::process::Output> for Run {
+    fn from(output: std::process::Output) -> Self {
+        Self {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
 impl Org {
     pub fn start(seed: Snapshot) -> Self {
         Self::start_with(EmulatorConfig {
@@ -99,6 +109,21 @@ pub fn demo_manifest(dir: &Path) -> std::path::PathBuf {
     path
 }
 
+/// The demo manifest pinned to another organization than the small seed's.
+pub fn other_organization_manifest(dir: &Path) -> std::path::PathBuf {
+    let path = demo_manifest(dir);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace(
+            "4f6b2a1e-8c3d-4e5f-9a7b-1c2d3e4f5a6b",
+            "11111111-2222-4333-8444-555555555555",
+        ),
+    )
+    .unwrap();
+    path
+}
+
 /// `program` (the `orgform` binary, or a shell that execs it) run from `dir` as a user runs
 /// it: endpoint and key in the environment, no colour, no hidden flags, stdin empty.
 pub fn command_as_user(
@@ -131,12 +156,7 @@ impl Org {
 
 /// Runs `cmd` to the end and collects its exit code and both streams.
 pub fn run_command(cmd: &mut std::process::Command) -> Run {
-    let output = cmd.output().unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    cmd.output().unwrap().into()
 }
 
 /// Makes a FIFO at `path`.
