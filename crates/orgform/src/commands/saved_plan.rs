@@ -99,10 +99,12 @@ pub fn check(saved: &Plan, fresh: &Plan, manifest_digest: &str) -> anyhow::Resul
         "{} difference(s) between the saved plan and a plan made now:",
         differences.len()
     ));
-    let mut text = format!(
-        "the saved plan is not the plan a fresh read gives; nothing was applied:\n  - {}",
-        lines.join("\n  - ")
-    );
+    let headline = if live_changed {
+        "the saved plan is stale: a plan made now has other actions; nothing was applied"
+    } else {
+        "the saved plan is not the plan a fresh read gives; nothing was applied"
+    };
+    let mut text = format!("{headline}:\n  - {}", lines.join("\n  - "));
     for difference in differences.iter().take(SHOWN_DIFFERENCES) {
         text.push_str("\n    ");
         text.push_str(difference);
