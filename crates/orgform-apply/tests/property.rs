@@ -329,7 +329,9 @@ fn converges(case: &Case, readings: Readings) -> Result<(), String> {
                 concurrency: 3,
                 ..Default::default()
             };
-            orgform_apply::apply(&plan, &client, &opts, &|_| {}).await;
+            orgform_apply::apply(&plan, &client, &opts, &|_| {})
+                .await
+                .map_err(|e| format!("malformed plan: {e}"))?;
         }
         let dups = duplicated_writes(&emu.request_log());
         emu.shutdown().await;

@@ -1,17 +1,21 @@
-//! The CI recipes (`examples/ci/github/`, `action.yml`, `examples/ci/gitlab/`) are valid for
-//! their platform and work: every `run:`/`script:` block runs under `bash -eo pipefail`
-//! against the emulator, with `gh`, `glab` and `cargo` as recording stubs, and the test checks
-//! exit codes, what was posted, and what was committed.
+//! The GitHub recipes (`examples/ci/github/`, `action.yml`) are valid for GitHub Actions and
+//! work: every `run:` block runs under `bash -eo pipefail` against the emulator, with `gh` and
+//! `cargo` as recording stubs, and the test checks exit codes, what was posted, and what was
+//! committed. `recipes_gitlab.rs` does the same for GitLab CI.
 
 mod common;
+#[path = "recipes/fixtures.rs"]
+mod fixtures;
 #[path = "recipes/runner.rs"]
 mod runner;
 
 use common::Org;
-use runner::{JobRun, Outcome, Sandbox, check_keys, github, gitlab, load_yaml};
+use fixtures::{
+    MARKER, assert_no_key, commit_count, demo_manifest, exported, git, git_checkout, quiet_org,
+};
+use runner::{Outcome, Sandbox, check_keys, github, load_yaml};
 use serde_json::Value;
 
-const MARKER: &str = "<!-- orgform-plan -->";
 const RUN_ID: &str = "4242";
 
 /// A sandbox holding a pull request's checkout of `manifest`, with the values GitHub would
@@ -48,41 +52,12 @@ fn github_sandbox(org: &Org, manifest: &str) -> Sandbox {
     sandbox
 }
 
-fn demo_manifest() -> String {
-    orgform::commands::demo::DEMO_MANIFEST.to_owned()
-}
-
-/// The small seed without invites: its export plans to nothing and shows no drift.
-fn quiet_org() -> Org {
-    let mut seed = orgform_emulator::seeds::small();
-    seed.invites.clear();
-    Org::start(seed)
-}
-
-/// The manifest `orgform export` writes for `org` (it matches the organization).
-fn exported(org: &Org) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let run = common::run_command(org.user_command(dir.path()).args(["export"]));
-    assert_eq!(run.code, 0, "{run:?}");
-    run.stdout
-}
-
 fn comments(sandbox: &Sandbox) -> Vec<Value> {
     sandbox
         .stub_json("comments.json")
         .as_array()
         .unwrap()
         .clone()
-}
-
-fn assert_no_key(org: &Org, sandbox: &Sandbox, run: &JobRun) {
-    let key = org.emulator.admin_key();
-    assert!(!run.log.contains(key), "the key reached the job log");
-    let posted = std::fs::read_dir(&sandbox.state)
-        .unwrap()
-        .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
-        .collect::<String>();
-    assert!(!posted.contains(key), "the key reached what was posted");
 }
 
 #[test]
@@ -167,7 +142,7 @@ fn plan_posts_one_comment_then_updates_it_and_keeps_the_json_plan() {
         .state
         .join(format!("artifacts/{RUN_ID}/orgform-plan/plan.json"));
     let plan: Value = serde_json::from_str(&std::fs::read_to_string(artifact).unwrap()).unwrap();
-    assert_eq!(plan["format_version"], 1);
+    assert_eq!(plan["format_version"], 2);
     assert!(
         sandbox.calls().contains("cargo install --locked --path"),
         "{}",
@@ -400,52 +375,6 @@ fn apply_without_a_reviewed_plan_plans_and_applies() {
     assert!(!org.writes().is_empty());
 }
 
-fn git(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {out:?}");
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// How many commits `main` of the bare `remote` has.
-fn commit_count(remote: &std::path::Path) -> String {
-    git(remote, &["rev-list", "--count", "main"])
-        .trim()
-        .to_owned()
-}
-
-/// The workspace as a clone of a bare remote with one commit on `main`.
-fn git_checkout(sandbox: &Sandbox) -> std::path::PathBuf {
-    let remote = sandbox.state.join("remote.git");
-    git(
-        &sandbox.state,
-        &["init", "--quiet", "--bare", "-b", "main", "remote.git"],
-    );
-    let w = &sandbox.workspace;
-    git(w, &["init", "--quiet", "-b", "main"]);
-    git(w, &["remote", "add", "origin", remote.to_str().unwrap()]);
-    git(w, &["add", "org.yaml"]);
-    git(
-        w,
-        &[
-            "-c",
-            "user.name=a",
-            "-c",
-            "user.email=a@b.example",
-            "commit",
-            "-qm",
-            "start",
-        ],
-    );
-    git(w, &["push", "--quiet", "origin", "main"]);
-    remote
-}
-
 #[test]
 fn snapshot_commits_as_the_bot_only_when_the_organization_changed() {
     let org = Org::small();
@@ -476,261 +405,6 @@ fn snapshot_commits_as_the_bot_only_when_the_organization_changed() {
     let diff = git(&remote, &["diff", "main~1", "main", "--stat"]);
     assert!(diff.contains("org-snapshot.yaml"), "{diff}");
     assert_no_key(&org, &sandbox, &third);
-}
-
-/// A sandbox for a GitLab job of project `acme/org-config`, its variables set as a project
-/// would set them.
-fn gitlab_sandbox(org: &Org, manifest: &str) -> Sandbox {
-    let mut sandbox = Sandbox::new();
-    std::fs::write(sandbox.workspace.join("org.yaml"), manifest).unwrap();
-    let workspace = sandbox.workspace.display().to_string();
-    let remote = sandbox.state.join("remote.git").display().to_string();
-    for (k, v) in [
-        ("CI", "true"),
-        ("GITLAB_CI", "true"),
-        ("CI_PROJECT_ID", "42"),
-        ("CI_PROJECT_DIR", &workspace),
-        ("CI_PROJECT_PATH", "acme/org-config"),
-        ("CI_SERVER_HOST", "gitlab.example"),
-        ("CI_SERVER_URL", "https://gitlab.example"),
-        ("CI_MERGE_REQUEST_IID", "7"),
-        ("CI_COMMIT_BRANCH", "main"),
-        ("CI_COMMIT_SHA", "2222222222222222222222222222222222222222"),
-        ("CI_DEFAULT_BRANCH", "main"),
-        (
-            "CI_JOB_URL",
-            "https://gitlab.example/acme/org-config/-/jobs/99",
-        ),
-        ("GITLAB_TOKEN", "glpat-projecttoken"),
-        ("ANTHROPIC_ADMIN_KEY", org.emulator.admin_key()),
-        ("ANTHROPIC_BASE_URL", &org.emulator.base_url()),
-        // The push URL of the snapshot job leads to the local bare remote.
-        ("GIT_CONFIG_COUNT", "1"),
-        ("GIT_CONFIG_KEY_0", &format!("url.{remote}.insteadOf")),
-        (
-            "GIT_CONFIG_VALUE_0",
-            "https://orgform-bot:glpat-projecttoken@gitlab.example/acme/org-config.git",
-        ),
-    ] {
-        sandbox.env.insert(k.to_owned(), v.to_owned());
-    }
-    sandbox
-}
-
-fn notes(sandbox: &Sandbox) -> Vec<Value> {
-    sandbox.stub_json("notes.json").as_array().unwrap().clone()
-}
-
-#[test]
-fn the_gitlab_pipeline_uses_only_keys_gitlab_defines() {
-    let pipeline = load_yaml("examples/ci/gitlab/.gitlab-ci.yml");
-    let mut jobs = 0;
-    for (name, job) in pipeline.as_object().unwrap() {
-        if gitlab::GLOBAL.contains(&name.as_str()) {
-            continue;
-        }
-        jobs += 1;
-        check_keys(job, gitlab::JOB, name);
-        for rule in job
-            .get("rules")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            check_keys(rule, gitlab::RULE, &format!("{name} rules"));
-        }
-        if let Some(artifacts) = job.get("artifacts") {
-            check_keys(artifacts, gitlab::ARTIFACTS, &format!("{name} artifacts"));
-        }
-        if let Some(cache) = job.get("cache") {
-            check_keys(cache, gitlab::CACHE, &format!("{name} cache"));
-        }
-        if let Some(environment) = job.get("environment") {
-            check_keys(
-                environment,
-                gitlab::ENVIRONMENT,
-                &format!("{name} environment"),
-            );
-        }
-        if !name.starts_with('.') {
-            let resolved = runner::resolved_gitlab_job(&pipeline, name);
-            let stage = resolved["stage"].as_str().unwrap();
-            assert!(
-                pipeline["stages"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|s| s == stage),
-                "{name}: stage {stage} is declared"
-            );
-            assert!(resolved["script"].is_array(), "{name} has a script");
-        }
-    }
-    assert_eq!(jobs, 5, ".orgform, plan, apply, drift, snapshot");
-    let apply = &pipeline["apply"];
-    assert_eq!(apply["resource_group"], "orgform-apply");
-    assert!(
-        apply["rules"][0]["if"]
-            .as_str()
-            .unwrap()
-            .contains("$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH")
-    );
-}
-
-#[test]
-fn gitlab_plan_posts_one_note_then_updates_it() {
-    let org = Org::small();
-    let sandbox = gitlab_sandbox(&org, &demo_manifest());
-    let first = runner::run_gitlab_job(&sandbox, "plan");
-    assert!(!first.failed, "{first:#?}");
-    assert!(sandbox.calls().contains("cargo install --locked --git"));
-    assert!(
-        sandbox.workspace.join("plan.json").is_file(),
-        "the artifact"
-    );
-    org.demote_dev_two();
-    let second = runner::run_gitlab_job(&sandbox, "plan");
-    assert!(!second.failed, "{second:#?}");
-    assert!(second.log.contains("updated note 500"), "{}", second.log);
-    let posted = notes(&sandbox);
-    assert_eq!(posted.len(), 1, "{posted:?}");
-    let body = posted[0]["body"].as_str().unwrap();
-    assert!(
-        body.starts_with(MARKER) && body.contains("Plan: "),
-        "{body}"
-    );
-    assert_no_key(&org, &sandbox, &second);
-}
-
-#[test]
-fn gitlab_plan_refused_is_posted_and_fails() {
-    let org = Org::small();
-    let dir = tempfile::tempdir().unwrap();
-    let manifest =
-        std::fs::read_to_string(common::other_organization_manifest(dir.path())).unwrap();
-    let sandbox = gitlab_sandbox(&org, &manifest);
-    let run = runner::run_gitlab_job(&sandbox, "plan");
-    assert_eq!(run.step("plan"), &Outcome::Failure(3), "{run:#?}");
-    let body = notes(&sandbox)[0]["body"].as_str().unwrap().to_owned();
-    assert!(body.contains("orgform plan exited 3: refused"), "{body}");
-}
-
-#[test]
-fn gitlab_apply_without_a_reviewed_plan_plans_and_applies() {
-    let org = Org::small();
-    let sandbox = gitlab_sandbox(&org, &demo_manifest());
-    let run = runner::run_gitlab_job(&sandbox, "apply");
-    assert!(!run.failed, "{run:#?}");
-    assert!(run.log.contains("no reviewed plan"), "{}", run.log);
-    assert!(run.log.contains("Apply: 11 done"), "{}", run.log);
-}
-
-/// Runs the GitLab plan job, then records it as the successful `plan` job (77) of pipeline 55
-/// of merge request !7, whose merge commit is being applied.
-fn gitlab_reviewed_plan(org: &Org) -> Sandbox {
-    let sandbox = gitlab_sandbox(org, &demo_manifest());
-    let plan = runner::run_gitlab_job(&sandbox, "plan");
-    assert!(!plan.failed, "{plan:#?}");
-    let artifacts = sandbox.state.join("job-artifacts/77");
-    std::fs::create_dir_all(&artifacts).unwrap();
-    // The apply job's checkout does not hold the plan job's files.
-    std::fs::rename(
-        sandbox.workspace.join("plan.json"),
-        artifacts.join("plan.json"),
-    )
-    .unwrap();
-    for (file, json) in [
-        ("mrs.json", r#"[{"iid": 7, "sha": "abcdef"}]"#),
-        (
-            "pipelines.json",
-            r#"[{"id": 55, "mr": 7, "sha": "abcdef"}]"#,
-        ),
-        (
-            "jobs.json",
-            r#"[{"id": 76, "name": "validate", "status": "success", "pipeline": 55},
-                {"id": 77, "name": "plan", "status": "success", "pipeline": 55}]"#,
-        ),
-    ] {
-        std::fs::write(sandbox.state.join(file), json).unwrap();
-    }
-    sandbox
-}
-
-#[test]
-fn gitlab_apply_runs_the_plan_reviewed_on_the_merge_request() {
-    let org = Org::small();
-    let sandbox = gitlab_reviewed_plan(&org);
-    let run = runner::run_gitlab_job(&sandbox, "apply");
-    assert!(!run.failed, "{run:#?}");
-    assert!(
-        run.log
-            .contains("the reviewed plan: job 77, merge request !7"),
-        "{}",
-        run.log
-    );
-    assert!(!run.log.contains("planning again"), "{}", run.log);
-    assert!(run.log.contains("Apply: 11 done"), "{}", run.log);
-}
-
-#[test]
-fn gitlab_apply_plans_again_when_the_reviewed_plan_is_stale() {
-    let org = Org::small();
-    let sandbox = gitlab_reviewed_plan(&org);
-    org.demote_dev_two();
-    let run = runner::run_gitlab_job(&sandbox, "apply");
-    assert!(!run.failed, "{run:#?}");
-    assert!(run.log.contains("the saved plan is stale"), "{}", run.log);
-    assert!(run.log.contains("planning again"), "{}", run.log);
-}
-
-#[test]
-fn gitlab_drift_opens_updates_and_closes_one_issue_and_fails_on_errors() {
-    let org = quiet_org();
-    let clean = exported(&org);
-    let mut sandbox = gitlab_sandbox(&org, &demo_manifest());
-    for _ in 0..2 {
-        let run = runner::run_gitlab_job(&sandbox, "drift");
-        assert!(!run.failed, "{run:#?}");
-    }
-    let opened = sandbox.stub_json("issues.json");
-    assert_eq!(opened.as_array().unwrap().len(), 1, "{opened}");
-    assert_eq!(opened[0]["labels"][0], "orgform-drift");
-    assert_eq!(opened[0]["state"], "opened");
-
-    std::fs::write(sandbox.workspace.join("org.yaml"), &clean).unwrap();
-    let clean_run = runner::run_gitlab_job(&sandbox, "drift");
-    assert!(clean_run.log.contains("closed issue #1"), "{clean_run:#?}");
-    assert_eq!(sandbox.stub_json("issues.json")[0]["state"], "closed");
-
-    sandbox.env.insert(
-        "ANTHROPIC_ADMIN_KEY".into(),
-        "sk-ant-admin01-wrong-key-000000000000000000".into(),
-    );
-    let calls = sandbox.calls();
-    let failed = runner::run_gitlab_job(&sandbox, "drift");
-    assert_eq!(failed.step("drift"), &Outcome::Failure(1), "{failed:#?}");
-    assert!(!sandbox.calls()[calls.len()..].contains("glab"));
-}
-
-#[test]
-fn gitlab_snapshot_commits_only_when_the_organization_changed() {
-    let org = Org::small();
-    let sandbox = gitlab_sandbox(&org, &demo_manifest());
-    let remote = git_checkout(&sandbox);
-    let count = || commit_count(&remote);
-    let first = runner::run_gitlab_job(&sandbox, "snapshot");
-    assert!(!first.failed, "{first:#?}");
-    assert_eq!(count(), "2");
-    assert_eq!(
-        git(&remote, &["log", "-1", "--format=%an", "main"]).trim(),
-        "orgform-bot"
-    );
-    let second = runner::run_gitlab_job(&sandbox, "snapshot");
-    assert!(
-        second.log.contains("the organization did not change"),
-        "{second:#?}"
-    );
-    assert_eq!(count(), "2");
 }
 
 #[test]
@@ -788,4 +462,24 @@ fn the_action_installs_a_given_version_and_reports_the_exit_code_of_its_command(
     assert_eq!(invalid.step("orgform/orgform@main"), &Outcome::Failure(4));
     assert_eq!(outputs["exitcode"], "4");
     assert!(sandbox.calls().contains("cargo install --locked --path"));
+}
+
+#[test]
+fn the_action_builds_nothing_when_the_cache_holds_the_binary() {
+    let org = Org::small();
+    let mut sandbox = github_sandbox(&org, &demo_manifest());
+    sandbox.cache_hit = true;
+    // What the cache restores: ~/.cargo/bin/orgform.
+    let bin = sandbox.home.join(".cargo/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_orgform"), bin.join("orgform")).unwrap();
+    let (run, outputs) = runner::run_orgform_action(&sandbox, &[("command", "schema")]);
+    assert!(!run.failed, "{run:#?}");
+    assert!(
+        run.log.contains("orgform restored from the cache"),
+        "{}",
+        run.log
+    );
+    assert!(!sandbox.calls().contains("cargo"), "{}", sandbox.calls());
+    assert_eq!(outputs["exitcode"], "0");
 }

@@ -3,6 +3,11 @@
 //! `bash --noprofile --norc -eo pipefail` with the environment the runner would give it,
 //! `gh`, `glab` and `cargo` replaced by recording stubs.
 
+#![allow(
+    dead_code,
+    reason = "the GitHub and the GitLab test files each use one half"
+)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -72,6 +77,8 @@ pub struct Sandbox {
     pub expressions: BTreeMap<String, String>,
     /// Variables every step sees (`GITHUB_*`, `CI_*`, CI/CD variables).
     pub env: BTreeMap<String, String>,
+    /// Whether `actions/cache` finds the key it is given (it restores nothing itself).
+    pub cache_hit: bool,
     run_counter: std::cell::Cell<u32>,
 }
 
@@ -113,6 +120,7 @@ impl Sandbox {
             state,
             expressions: BTreeMap::new(),
             env: BTreeMap::new(),
+            cache_hit: false,
             run_counter: std::cell::Cell::new(0),
         }
     }
@@ -650,7 +658,22 @@ fn run_action(
                 .unwrap_or(0);
             (code, outputs)
         }
-        // checkout: the test prepared the workspace; cache: always a miss.
+        "actions/cache" => {
+            assert!(
+                with["key"].starts_with("orgform-Linux-"),
+                "cache key {with:?}"
+            );
+            let hit = if scope.sandbox.cache_hit {
+                "true"
+            } else {
+                "false"
+            };
+            (
+                0,
+                BTreeMap::from([("cache-hit".to_owned(), hit.to_owned())]),
+            )
+        }
+        // checkout: the test prepared the workspace.
         _ => (0, BTreeMap::new()),
     }
 }
