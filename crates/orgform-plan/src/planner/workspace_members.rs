@@ -218,11 +218,14 @@ impl<'a> Engine<'a> {
             return user.map(|u| u.id.as_str());
         }
         // An explicit membership that already has the wanted role needs nothing, whatever
-        // the org role (a developer promoted to billing keeps explicit memberships).
+        // the org role (a developer promoted to billing keeps explicit memberships); an
+        // implicit one only while the org role after this plan still gives it.
         if let Some(u) = user
-            && live_members
-                .get(u.id.as_str())
-                .is_some_and(|wm| wm.workspace_role == *role)
+            && live_members.get(u.id.as_str()).is_some_and(|wm| {
+                wm.workspace_role == *role
+                    && (!is_implicit(u, wm)
+                        || org_role.implicit_workspace_role().as_ref() == Some(role))
+            })
         {
             return Some(u.id.as_str());
         }
