@@ -5,12 +5,14 @@
 //!   loopback, decided from the URL alone), disable redirects and use rustls.
 //! - Typed calls cover every endpoint orgform needs; [`Client::fetch_snapshot`] reads the
 //!   whole organization or fails: there is no partial snapshot.
+//! - [`decode_body`] runs every response decoder on given bytes (fuzzing, property tests).
 //! - Retries follow the official SDKs (`retry` module); writes whose outcome is unknown are
 //!   checked by reading back before any resend (`client` module).
 //!
 //! Every request sends `anthropic-version: 2023-06-01` and, like the official SDKs,
 //! `?beta=true`. The key goes only in the `x-api-key` header, marked sensitive.
 
+mod bodies;
 mod client;
 mod config;
 mod endpoints;
@@ -20,6 +22,7 @@ pub mod retry;
 mod snapshot;
 mod wire;
 
+pub use bodies::{Body, decode_body};
 pub use client::{API_VERSION, Client, PAGE_SIZE, Written};
 pub use config::{Backoff, ClientConfig, DEFAULT_MAX_RETRIES, RateLimit, check_base_url};
 pub use endpoints::{ApiKeyFilter, InviteFilter, UserFilter};
