@@ -5,17 +5,17 @@
 //! slot of the global concurrency limit; the slot is released before any backoff sleep, so
 //! a request waiting to retry never blocks the others.
 //!
-//! Writes are never blindly resent. An attempt whose outcome is unknown (a timeout or a
-//! broken connection after the request may have been sent, a 408, or a 5xx other than 529) is
-//! followed by a read that tells whether the write took effect; only if it did not is the
-//! write sent again, within the same retry budget. When an attempt after an unknown outcome
+//! Writes are never blindly resent. Every attempt that failed in a way that invites a retry
+//! (408, 409, 429, 529 and every other 5xx, a timeout or a broken connection after the
+//! request may have been sent) is followed by a read that tells whether the write took
+//! effect; only if it did not is the write sent again, within the same retry budget. Only a
+//! failure to connect at all (nothing was sent) is retried without reading back. When an attempt after an unknown outcome
 //! is refused with a 4xx (the "already exists" or "not found" answers a repeated write gets),
 //! the read decides too. A server could still apply a request after the read-back has
 //! looked; that window cannot be closed without idempotency keys, which the Admin API does
 //! not offer. A success whose body cannot be decoded is never resent either: the object is
 //! taken from the read-back, or the decode error is returned.
 
-use std::collections::HashSet;
 use std::fmt;
 use std::fmt::Write as _;
 use std::future::Future;
@@ -32,8 +32,9 @@ use tracing::Instrument as _;
 use url::Url;
 
 use crate::config::{ClientConfig, check_base_url};
+use crate::integrity::ListCheck;
 use crate::retry;
-use crate::wire::{ErrorEnvelope, Page};
+use crate::wire::{ErrorEnvelope, RawPage};
 use crate::{AdminKey, ApiError};
 
 /// The only current API version.
@@ -145,47 +146,9 @@ struct Failure {
     error: ApiError,
     retry: bool,
     wait: Option<Duration>,
-    /// The request may have been applied.
+    /// The request may have been applied: every retryable answer, and a transport failure
+    /// after the request may have left.
     unknown_outcome: bool,
-}
-
-/// Follows `after_id` cursors and refuses a cursor it has seen before.
-#[derive(Debug)]
-pub(crate) struct CursorGuard<'a> {
-    path: &'a str,
-    seen: HashSet<String>,
-}
-
-impl<'a> CursorGuard<'a> {
-    pub(crate) fn new(path: &'a str) -> Self {
-        Self {
-            path,
-            seen: HashSet::new(),
-        }
-    }
-
-    /// The next `after_id`, `None` when the listing is complete.
-    pub(crate) fn advance(
-        &mut self,
-        has_more: bool,
-        last_id: Option<String>,
-    ) -> Result<Option<String>, ApiError> {
-        if !has_more {
-            return Ok(None);
-        }
-        let Some(cursor) = last_id else {
-            return Err(ApiError::PaginationMissingCursor {
-                path: self.path.to_owned(),
-            });
-        };
-        if !self.seen.insert(cursor.clone()) {
-            return Err(ApiError::PaginationLoop {
-                path: self.path.to_owned(),
-                cursor,
-            });
-        }
-        Ok(Some(cursor))
-    }
 }
 
 /// Percent-encodes one path segment; refuses ids that would change the path's shape.
@@ -221,7 +184,14 @@ impl Client {
         key_header.set_sensitive(true);
         let mut headers = HeaderMap::new();
         headers.insert("anthropic-version", HeaderValue::from_static(API_VERSION));
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if base.scheme() == "http" {
+            // Plain http goes only to loopback, and never through a proxy: HTTP_PROXY or
+            // ALL_PROXY would otherwise receive the key in clear text. https may still use
+            // a proxy from the environment, which only sees a CONNECT tunnel.
+            builder = builder.no_proxy();
+        }
+        let http = builder
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
@@ -375,9 +345,10 @@ impl Client {
                 },
                 retry: retry::should_retry(status, &headers),
                 wait: retry::retry_after(&headers, jiff::Timestamp::now()),
-                // A 408 may come from a proxy that already forwarded the request, and a
-                // 5xx may follow a partial apply; 529 (overloaded) is refused up front.
-                unknown_outcome: status == 408 || (status >= 500 && status != 529),
+                // Any answer that invites a retry may come after the write was applied: a
+                // proxy's 408 or 5xx after forwarding, a 429, 529 or 409 from a server that
+                // performed the create and then refused. Nothing is resent unread.
+                unknown_outcome: retry::status_is_retryable(status),
             })
         }
         .instrument(span)
@@ -424,24 +395,23 @@ impl Client {
         }
     }
 
-    /// Every item of an `after_id`-paginated list.
+    /// Every item of an `after_id`-paginated list, each page checked by `check` before the
+    /// next is asked for (see the `integrity` module).
     pub(crate) async fn list_all<T: DeserializeOwned>(
         &self,
         base: Req,
+        mut check: ListCheck,
     ) -> Result<Vec<T>, ApiError> {
-        let mut guard = CursorGuard::new(&base.path);
-        let mut out = Vec::new();
         let mut after: Option<String> = None;
         loop {
             let mut req = base.clone().query("limit", PAGE_SIZE.to_string());
             if let Some(cursor) = after.take() {
                 req = req.query("after_id", cursor);
             }
-            let page: Page<T> = self.read_json(&req).await?;
-            out.extend(page.data);
-            match guard.advance(page.has_more, page.last_id)? {
+            let page: RawPage = self.read_json(&req).await?;
+            match check.page(page)? {
                 Some(next) => after = Some(next),
-                None => return Ok(out),
+                None => return check.finish(&base.path),
             }
         }
     }
@@ -560,36 +530,6 @@ fn error_chain(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursor_guard_follows_and_stops() {
-        let mut g = CursorGuard::new("/v1/organizations/users");
-        assert_eq!(
-            g.advance(true, Some("a".into())).unwrap().as_deref(),
-            Some("a")
-        );
-        assert_eq!(
-            g.advance(true, Some("b".into())).unwrap().as_deref(),
-            Some("b")
-        );
-        assert_eq!(g.advance(false, Some("c".into())).unwrap(), None);
-        assert_eq!(g.advance(false, None).unwrap(), None);
-    }
-
-    #[test]
-    fn cursor_guard_refuses_repeats_and_missing_cursors() {
-        let mut g = CursorGuard::new("/p");
-        g.advance(true, Some("a".into())).unwrap();
-        g.advance(true, Some("b".into())).unwrap();
-        assert!(matches!(
-            g.advance(true, Some("a".into())),
-            Err(ApiError::PaginationLoop { .. })
-        ));
-        assert!(matches!(
-            g.advance(true, None),
-            Err(ApiError::PaginationMissingCursor { .. })
-        ));
-    }
 
     #[test]
     fn segments_are_encoded() {

@@ -2,8 +2,10 @@
 //!
 //! The URL policy is decided from the URL text alone, before any name lookup or connection:
 //! `https://` anywhere, plain `http://` only to a literal loopback address (127.0.0.0/8,
-//! `::1`) or the name `localhost`. Names such as `foo.localhost` are refused even though
-//! RFC 6761 reserves them, because whether they resolve to loopback depends on the resolver.
+//! `::1`) or exactly the name `localhost`. Names such as `foo.localhost` or the
+//! fully-qualified `localhost.` are refused even though RFC 6761 reserves them, because
+//! whether they resolve to loopback depends on the resolver. Plain-http clients also ignore
+//! proxy settings from the environment (see `Client::new`).
 //! Credentials, queries and fragments in the base URL are refused: the key travels only in
 //! its header.
 
@@ -107,10 +109,9 @@ pub fn check_base_url(base_url: &str) -> Result<Url, ApiError> {
             let loopback = match url.host() {
                 Some(Host::Ipv4(ip)) => ip.is_loopback(),
                 Some(Host::Ipv6(ip)) => ip.is_loopback(),
-                Some(Host::Domain(name)) => {
-                    name.eq_ignore_ascii_case("localhost")
-                        || name.eq_ignore_ascii_case("localhost.")
-                }
+                // Only the exact name: `localhost.` and `*.localhost` go through the
+                // resolver, which may send them anywhere.
+                Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
                 None => false,
             };
             if !loopback {
@@ -156,6 +157,13 @@ mod tests {
             "http://[::2]",
             "http://localhost.example.invalid",
             "http://foo.localhost",
+            "http://localhost.",
+            "http://localhost.:8080",
+            "http://LOCALHOST./",
+            "http://localhost..",
+            "http://localhost%2e",
+            "http://localhost4",
+            "http://ip6-localhost",
             "http://0.0.0.0:8080",
         ] {
             let err = check_base_url(bad).unwrap_err();

@@ -1,6 +1,8 @@
 //! Typed calls, one per Admin API endpoint orgform uses.
 //!
-//! Lists return every page. Writes return [`Written`] and carry their own read-back check,
+//! Lists return every page, checked page by page by the `integrity` module (envelope
+//! fields, cursors, per-collection caps, duplicate ids); a member list must also name the
+//! workspace it was asked for. Writes return [`Written`] and carry their own read-back check,
 //! used only when an attempt's outcome is unknown (see the `client` module):
 //! - create invite: a pending invite for the same (case-insensitive) email with the same role;
 //! - create workspace: a non-archived workspace with exactly that name whose id was not listed
@@ -21,6 +23,7 @@ use orgform_model::{
 
 use crate::ApiError;
 use crate::client::{Client, Req, Resp, Written, decode, segment};
+use crate::integrity::{ListCap, ListCheck, check_members_of, members_collection};
 use crate::wire::{
     CreateInviteBody, CreateMemberBody, CreateWorkspace, UpdateApiKey, UpdateMemberBody,
     UpdateUserBody, UpdateWorkspace, WireApiKey, WireInvite, WireOrganization, WireUser,
@@ -96,7 +99,9 @@ impl Client {
         for role in &filter.roles {
             req = req.query("roles[]", role.as_str());
         }
-        let users: Vec<WireUser> = self.list_all(req).await?;
+        let users: Vec<WireUser> = self
+            .list_all(req, ListCheck::new("users", "id", ListCap::USERS))
+            .await?;
         Ok(users.into_iter().map(User::from).collect())
     }
 
@@ -147,7 +152,9 @@ impl Client {
         for status in &filter.statuses {
             req = req.query("statuses[]", status.as_str());
         }
-        let invites: Vec<WireInvite> = self.list_all(req).await?;
+        let invites: Vec<WireInvite> = self
+            .list_all(req, ListCheck::new("invites", "id", ListCap::INVITES))
+            .await?;
         Ok(invites.into_iter().map(Invite::from).collect())
     }
 
@@ -216,7 +223,9 @@ impl Client {
         if include_archived {
             req = req.query("include_archived", "true");
         }
-        let list: Vec<WireWorkspace> = self.list_all(req).await?;
+        let list: Vec<WireWorkspace> = self
+            .list_all(req, ListCheck::new("workspaces", "id", ListCap::WORKSPACES))
+            .await?;
         Ok(list.into_iter().map(Workspace::from).collect())
     }
 
@@ -308,7 +317,8 @@ impl Client {
 
     // ---- workspace members --------------------------------------------------------------
 
-    /// Every explicit member of a workspace.
+    /// Every explicit member of a workspace. Refused as an inconsistent read when an item
+    /// names another workspace.
     pub async fn list_workspace_members(
         &self,
         workspace_id: &str,
@@ -317,8 +327,15 @@ impl Client {
             "{ORG}/workspaces/{}/members",
             segment(workspace_id)?
         ));
-        let list: Vec<WireWorkspaceMember> = self.list_all(req).await?;
-        Ok(list.into_iter().map(WorkspaceMember::from).collect())
+        let check = ListCheck::new(
+            members_collection(workspace_id),
+            "user_id",
+            ListCap::WORKSPACE_MEMBERS,
+        );
+        let list: Vec<WireWorkspaceMember> = self.list_all(req, check).await?;
+        let members: Vec<WorkspaceMember> = list.into_iter().map(WorkspaceMember::from).collect();
+        check_members_of(workspace_id, &members)?;
+        Ok(members)
     }
 
     /// One membership; `None` when the API answers 404. May be stale right after a write.
@@ -449,7 +466,9 @@ impl Client {
         if let Some(user) = &filter.created_by_user_id {
             req = req.query("created_by_user_id", user.clone());
         }
-        let list: Vec<WireApiKey> = self.list_all(req).await?;
+        let list: Vec<WireApiKey> = self
+            .list_all(req, ListCheck::new("api keys", "id", ListCap::API_KEYS))
+            .await?;
         Ok(list.into_iter().map(ApiKey::from).collect())
     }
 

@@ -56,19 +56,15 @@ pub enum ApiError {
         /// `request-id` header.
         request_id: Option<String>,
     },
-    /// The server sent a cursor it had already sent: following it would loop forever.
-    #[error("pagination of {path} repeated the cursor {cursor}: refusing to loop")]
-    PaginationLoop {
-        /// The list path.
-        path: String,
-        /// The repeated cursor.
-        cursor: String,
-    },
-    /// The server said there were more pages but gave no cursor to reach them.
-    #[error("pagination of {path} reported more pages but no last_id to continue from")]
-    PaginationMissingCursor {
-        /// The list path.
-        path: String,
+    /// What was read is incomplete or contradicts itself: planning from it could remove
+    /// objects that exist. Never retried as a request; `Client::fetch_snapshot` reads the
+    /// whole organization again only when it changed during the read.
+    #[error("inconsistent read of {collection}: {problem}")]
+    InconsistentRead {
+        /// The collection, e.g. `users` or `members of workspace wrkspc_1`.
+        collection: String,
+        /// What was wrong.
+        problem: crate::integrity::ReadProblem,
     },
     /// The base URL is not allowed.
     #[error("refusing base url {url}: {reason}")]
@@ -192,9 +188,9 @@ mod tests {
             .is_retryable()
         );
         assert!(
-            !ApiError::PaginationLoop {
-                path: "/".into(),
-                cursor: "c".into()
+            !ApiError::InconsistentRead {
+                collection: "users".into(),
+                problem: crate::integrity::ReadProblem::EmptyPageWithMore { page: 1 }
             }
             .is_retryable()
         );

@@ -2,12 +2,15 @@
 //!
 //! - [`AdminKey`] holds the key and never prints it.
 //! - [`ClientConfig`] and [`Client::new`] enforce the base-URL policy (plain `http://` only to
-//!   loopback, decided from the URL alone), disable redirects and use rustls.
+//!   loopback, decided from the URL alone, and never through a proxy), disable redirects and
+//!   use rustls.
 //! - Typed calls cover every endpoint orgform needs; [`Client::fetch_snapshot`] reads the
-//!   whole organization or fails: there is no partial snapshot.
+//!   whole organization or fails: there is no partial snapshot, and a read that is cut short,
+//!   paginates without end, contradicts itself or changes while it is taken fails with
+//!   [`ApiError::InconsistentRead`] (`integrity` module; caps in [`ListCap`]).
 //! - [`decode_body`] runs every response decoder on given bytes (fuzzing, property tests).
-//! - Retries follow the official SDKs (`retry` module); writes whose outcome is unknown are
-//!   checked by reading back before any resend (`client` module).
+//! - Retries follow the official SDKs (`retry` module); a write that got any retryable answer
+//!   is checked by reading back before any resend (`client` module).
 //!
 //! Every request sends `anthropic-version: 2023-06-01` and, like the official SDKs,
 //! `?beta=true`. The key goes only in the `x-api-key` header, marked sensitive.
@@ -17,6 +20,7 @@ mod client;
 mod config;
 mod endpoints;
 mod error;
+mod integrity;
 mod key;
 pub mod retry;
 mod snapshot;
@@ -27,6 +31,7 @@ pub use client::{API_VERSION, Client, PAGE_SIZE, Written};
 pub use config::{Backoff, ClientConfig, DEFAULT_MAX_RETRIES, RateLimit, check_base_url};
 pub use endpoints::{ApiKeyFilter, InviteFilter, UserFilter};
 pub use error::ApiError;
+pub use integrity::{ListCap, READ_ATTEMPTS, ReadProblem};
 pub use key::{AdminKey, KeyError};
 pub use wire::{
     CreateWorkspace, DataResidencyCreate, DataResidencyUpdate, UpdateApiKey, UpdateWorkspace,

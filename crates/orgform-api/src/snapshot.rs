@@ -1,25 +1,76 @@
-//! [`Client::fetch_snapshot`]: the whole organization in one complete read.
+//! [`Client::fetch_snapshot`]: the whole organization in one complete and consistent read.
 //!
 //! Collections are read concurrently, and the member lists of all workspaces with at most
 //! `concurrency` in flight; the client's global limit bounds the total either way. Any
 //! request that finally fails fails the whole read (`try_join`), so a partial snapshot is
-//! never returned: a missing page would otherwise look like objects to remove.
+//! never returned: a missing page would otherwise look like objects to remove. Every list is
+//! checked page by page as it is read (the `integrity` module: envelope fields, cursors,
+//! per-collection caps, duplicate ids, the workspace of each member).
+//!
+//! A read that changes while it is taken is never returned. Once everything is read, the
+//! users and the workspaces are listed again; if either differs from the first listing, the
+//! organization changed during the read (a user added or removed between two pages, a
+//! workspace created...) and the whole organization is read again, at most
+//! [`READ_ATTEMPTS`](crate::READ_ATTEMPTS) times in all; after that the read is refused as
+//! inconsistent. Users and workspaces are the lists every other collection refers to; a
+//! change to a member list alone (a member added or removed between its pages) is not
+//! detected this way, but members are listed in a single page up to 1,000 per workspace,
+//! and a member whose user changed is caught by the cross-checks below.
+//!
+//! Only a read whose second listing matched is checked across collections (user emails
+//! unique case-insensitively, every member a user of the same snapshot); a failure there is
+//! refused at once, since reading a stable organization again would give the same answer.
 //!
 //! Archived workspaces' member lists are read too: the API documents no refusal for them,
 //! and a snapshot that silently skipped them could not be compared with the seeded state.
 
 use futures::{StreamExt as _, TryStreamExt as _};
-use orgform_model::Snapshot;
+use orgform_model::{Snapshot, User, Workspace};
 
 use crate::endpoints::{ApiKeyFilter, InviteFilter, UserFilter};
+use crate::integrity::{READ_ATTEMPTS, ReadProblem, check_snapshot, inconsistent};
 use crate::{ApiError, Client};
 
 impl Client {
     /// Reads the whole organization: the organization itself, users, invites of every
     /// listed status, workspaces (archived included) with their members, and API keys.
     /// The result is normalised.
+    ///
+    /// Fails with [`ApiError::InconsistentRead`] when a list is cut short, paginates without
+    /// end, contradicts itself or another list, or keeps changing while it is read.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn fetch_snapshot(&self) -> Result<Snapshot, ApiError> {
+        let mut changed = "users";
+        for attempt in 1..=READ_ATTEMPTS {
+            let snapshot = self.read_snapshot().await?.normalized();
+            let all_users = UserFilter::default();
+            let (users, workspaces) =
+                futures::try_join!(self.list_users(&all_users), self.list_workspaces(true))?;
+            match same_as(&snapshot, users, workspaces) {
+                None => {
+                    check_snapshot(&snapshot)?;
+                    return Ok(snapshot);
+                }
+                Some(which) => {
+                    changed = which;
+                    tracing::warn!(
+                        attempt,
+                        collection = which,
+                        "the organization changed while being read; reading it again"
+                    );
+                }
+            }
+        }
+        Err(inconsistent(
+            changed,
+            ReadProblem::Changed {
+                attempts: READ_ATTEMPTS,
+            },
+        ))
+    }
+
+    /// One pass over every collection.
+    async fn read_snapshot(&self) -> Result<Snapshot, ApiError> {
         let workspaces_and_members = async {
             let workspaces = self.list_workspaces(true).await?;
             let members: Vec<Vec<_>> = futures::stream::iter(workspaces.iter().map(|w| {
@@ -59,6 +110,23 @@ impl Client {
             api_keys = snapshot.api_keys.len(),
             "snapshot read"
         );
-        Ok(snapshot.normalized())
+        Ok(snapshot)
+    }
+}
+
+/// Which collection of a normalised `snapshot` differs from a second listing, if any.
+fn same_as(
+    snapshot: &Snapshot,
+    mut users: Vec<User>,
+    mut workspaces: Vec<Workspace>,
+) -> Option<&'static str> {
+    users.sort_by(|a, b| a.id.cmp(&b.id));
+    workspaces.sort_by(|a, b| a.id.cmp(&b.id));
+    if users != snapshot.users {
+        Some("users")
+    } else if workspaces != snapshot.workspaces {
+        Some("workspaces")
+    } else {
+        None
     }
 }

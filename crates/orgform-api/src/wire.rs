@@ -20,14 +20,18 @@ use orgform_model::{
 };
 use serde::{Deserialize, Serialize};
 
-/// `{data, first_id, last_id, has_more}`.
+/// `{data, first_id, last_id, has_more}`, items kept as JSON until the `integrity` module
+/// has checked the page. Missing envelope fields read as `None` so that the check can name
+/// them.
 #[derive(Debug, Deserialize)]
-pub(crate) struct Page<T> {
-    pub data: Vec<T>,
+pub(crate) struct RawPage {
+    pub data: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub first_id: Option<String>,
     #[serde(default)]
     pub last_id: Option<String>,
     #[serde(default)]
-    pub has_more: bool,
+    pub has_more: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -5,11 +5,10 @@ use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
-use orgform_api::{AdminKey, ApiError, Backoff, Client, ClientConfig, InviteFilter, UserFilter};
+use axum::http::Method;
+use orgform_api::{
+    AdminKey, ApiError, Backoff, Client, ClientConfig, InviteFilter, ReadProblem, UserFilter,
+};
 use orgform_model::OrgRole;
 use serde_json::{Value, json};
 
@@ -19,193 +18,10 @@ mod spec;
 #[path = "support/log_capture.rs"]
 mod log_capture;
 
-const KEY: &str = "sk-ant-admin01-scripted-CANARY-0000";
+#[path = "support/server.rs"]
+mod server;
 
-#[derive(Clone, Debug)]
-struct Seen {
-    method: Method,
-    path: String,
-    query: Vec<(String, String)>,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Seen {
-    fn q(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-enum Action {
-    Json(u16, Vec<(&'static str, String)>, Value),
-    /// Never answers within the client's timeout.
-    Hang,
-    /// Starts a 200 response whose body then breaks off.
-    BrokenBody,
-}
-
-type Script = Box<dyn FnMut(&Seen) -> Action + Send>;
-
-struct Shared {
-    script: Mutex<Script>,
-    log: Mutex<Vec<Seen>>,
-    /// Delay before every answer.
-    delay: Mutex<Duration>,
-    in_flight: std::sync::atomic::AtomicUsize,
-    peak: std::sync::atomic::AtomicUsize,
-}
-
-async fn handle(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let query = uri
-        .query()
-        .map(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .into_owned()
-                .collect()
-        })
-        .unwrap_or_default();
-    let seen = Seen {
-        method,
-        path: uri.path().to_owned(),
-        query,
-        headers,
-        body: body.to_vec(),
-    };
-    shared.log.lock().unwrap().push(seen.clone());
-    let now = shared.in_flight.fetch_add(1, SeqCst) + 1;
-    shared.peak.fetch_max(now, SeqCst);
-    let delay = *shared.delay.lock().unwrap();
-    tokio::time::sleep(delay).await;
-    shared.in_flight.fetch_sub(1, SeqCst);
-    let action = (shared.script.lock().unwrap())(&seen);
-    match action {
-        Action::Json(status, headers, body) => {
-            let mut resp = (
-                StatusCode::from_u16(status).unwrap(),
-                [("request-id", "req_scripted")],
-                axum::Json(body),
-            )
-                .into_response();
-            for (k, v) in headers {
-                resp.headers_mut().insert(k, v.parse().unwrap());
-            }
-            resp
-        }
-        Action::Hang => {
-            tokio::time::sleep(Duration::from_secs(30)).await;
-            StatusCode::GATEWAY_TIMEOUT.into_response()
-        }
-        Action::BrokenBody => {
-            let stream = futures::stream::iter(vec![
-                Ok::<_, std::io::Error>(Bytes::from_static(b"{\"id\":")),
-                Err(std::io::Error::other("connection dropped")),
-            ]);
-            Response::new(Body::from_stream(stream))
-        }
-    }
-}
-
-struct Server {
-    shared: Arc<Shared>,
-    url: String,
-}
-
-impl Server {
-    async fn start(script: impl FnMut(&Seen) -> Action + Send + 'static) -> Self {
-        let shared = Arc::new(Shared {
-            script: Mutex::new(Box::new(script)),
-            log: Mutex::new(Vec::new()),
-            delay: Mutex::new(Duration::ZERO),
-            in_flight: 0.into(),
-            peak: 0.into(),
-        });
-        let app = axum::Router::new()
-            .fallback(handle)
-            .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { shared, url }
-    }
-
-    fn log(&self) -> Vec<Seen> {
-        self.shared.log.lock().unwrap().clone()
-    }
-
-    fn client(&self, max_retries: u32) -> Client {
-        Client::new(
-            ClientConfig {
-                base_url: self.url.clone(),
-                timeout: Duration::from_millis(400),
-                max_retries,
-                backoff: Backoff {
-                    initial: Duration::from_millis(5),
-                    max: Duration::from_millis(20),
-                },
-                rate_limit: None,
-                ..ClientConfig::default()
-            },
-            AdminKey::new(KEY).unwrap(),
-        )
-        .unwrap()
-    }
-}
-
-fn error(status: u16, kind: &str) -> Action {
-    Action::Json(
-        status,
-        vec![],
-        json!({"type": "error", "error": {"type": kind, "message": "scripted"}, "request_id": "req_scripted"}),
-    )
-}
-
-fn org() -> Action {
-    Action::Json(
-        200,
-        vec![],
-        json!({"type": "organization", "id": "org-uuid", "name": "Org"}),
-    )
-}
-
-fn invite(id: &str, email: &str) -> Value {
-    json!({"type": "invite", "id": id, "email": email, "role": "developer", "status": "pending",
-           "invited_at": "2026-01-01T00:00:00Z", "expires_at": "2026-01-22T00:00:00Z",
-           "accepted_at": null, "rbac_group_ids": []})
-}
-
-fn user(n: usize) -> Value {
-    json!({"type": "user", "id": format!("user_{n:05}"), "email": format!("u{n}@x.example"),
-           "name": "U", "role": "user", "added_at": "2026-01-01T00:00:00Z"})
-}
-
-#[expect(
-    clippy::needless_pass_by_value,
-    reason = "call sites build the vector inline"
-)]
-fn page(data: Vec<Value>, has_more: bool) -> Action {
-    let first = data
-        .first()
-        .and_then(|v| v["id"].as_str())
-        .map(str::to_owned);
-    let last = data
-        .last()
-        .and_then(|v| v["id"].as_str())
-        .map(str::to_owned);
-    Action::Json(
-        200,
-        vec![],
-        json!({"data": data, "first_id": first, "last_id": last, "has_more": has_more}),
-    )
-}
+use server::{Action, KEY, Seen, Server, error, invite, org, page, user, workspace};
 
 #[tokio::test]
 async fn every_request_carries_version_and_sensitive_key_and_beta() {
@@ -383,12 +199,21 @@ async fn repeated_cursor_is_an_error_not_a_loop() {
         .list_users(&UserFilter::default())
         .await
         .unwrap_err();
-    assert!(matches!(err, ApiError::PaginationLoop { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ApiError::InconsistentRead {
+                problem: ReadProblem::RepeatedCursor { page: 2, .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(server.log().len(), 2);
 }
 
 #[tokio::test]
-async fn has_more_without_cursor_is_an_error() {
+async fn empty_page_with_has_more_is_an_error() {
     let server = Server::start(|_| page(vec![], true)).await;
     let err = server
         .client(0)
@@ -396,9 +221,16 @@ async fn has_more_without_cursor_is_an_error() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, ApiError::PaginationMissingCursor { .. }),
+        matches!(
+            err,
+            ApiError::InconsistentRead {
+                problem: ReadProblem::EmptyPageWithMore { page: 1 },
+                ..
+            }
+        ),
         "{err:?}"
     );
+    assert_eq!(server.log().len(), 1);
 }
 
 #[tokio::test]
@@ -706,11 +538,6 @@ async fn canary_key_never_leaks() {
     }
 }
 
-fn workspace(id: &str, name: &str) -> Value {
-    json!({"type": "workspace", "id": id, "name": name, "created_at": "2026-01-01T00:00:00Z",
-           "archived_at": null, "display_color": "#6C5BB9"})
-}
-
 /// A same-name workspace that existed before is never taken for the one being created: the
 /// lost first attempt did not apply, so the POST is sent again.
 #[tokio::test]
@@ -881,7 +708,9 @@ async fn snapshot_concurrency_is_bounded() {
     let snapshot = client.fetch_snapshot().await.unwrap();
     assert_eq!(snapshot.workspaces.len(), 12);
     assert_eq!(snapshot.users.len(), 1);
-    assert_eq!(server.log().len(), 1 + 1 + 1 + 1 + 12 + 1);
+    // me, users, invites, workspaces, 12 member lists, keys; then users and workspaces
+    // again to see that nothing changed during the read.
+    assert_eq!(server.log().len(), 1 + 1 + 1 + 1 + 12 + 1 + 2);
     let peak = server.shared.peak.load(SeqCst);
     assert!((2..=3).contains(&peak), "peak {peak}");
 }
@@ -914,15 +743,17 @@ async fn unreadable_success_is_resolved_by_reading_back_not_resending() {
     assert_eq!(posts, 1);
 }
 
-/// A 408 or 500 on a write may hide an applied request: read back before resending; a 529
-/// or 429 was refused up front and is resent directly.
+/// Every retryable answer to a write may hide an applied request: read back before
+/// resending, and resend when the read-back finds nothing.
 #[tokio::test]
-async fn which_write_failures_trigger_a_read_back() {
-    for (status, kind, reads_back) in [
-        (408, "timeout_error", true),
-        (500, "api_error", true),
-        (529, "overloaded_error", false),
-        (429, "rate_limit_error", false),
+async fn every_retryable_write_failure_triggers_a_read_back() {
+    for (status, kind) in [
+        (408, "timeout_error"),
+        (409, "conflict_error"),
+        (429, "rate_limit_error"),
+        (500, "api_error"),
+        (502, "api_error"),
+        (529, "overloaded_error"),
     ] {
         let mut posts = 0;
         let server = Server::start(move |seen| {
@@ -945,11 +776,6 @@ async fn which_write_failures_trigger_a_read_back() {
             .unwrap();
         assert!(!written.confirmed_by_read);
         let methods: Vec<String> = server.log().iter().map(|s| s.method.to_string()).collect();
-        let expected: &[&str] = if reads_back {
-            &["POST", "GET", "POST"]
-        } else {
-            &["POST", "POST"]
-        };
-        assert_eq!(methods, expected, "{status}");
+        assert_eq!(methods, ["POST", "GET", "POST"], "{status}");
     }
 }

@@ -1,5 +1,6 @@
 //! The apply report: every action's outcome, plus the plan's deferred and blocked items.
 
+use orgform_plan::render::clean;
 use orgform_plan::{Action, Plan};
 use serde::{Deserialize, Serialize};
 
@@ -165,12 +166,14 @@ impl ApplyReport {
         self.summary.failed > 0
     }
 
-    /// The report as pretty JSON.
+    /// The report as pretty JSON (control characters in names and messages escaped).
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("a report always serialises")
+        orgform_plan::render::json_pretty(self)
     }
 
     /// The report as text: one line per action that was not simply done, then a summary.
+    /// Names, notes, errors and request ids come from the manifest or the API: their control
+    /// characters are escaped.
     pub fn to_text(&self) -> String {
         use std::fmt::Write as _;
         let mut out = String::new();
@@ -180,17 +183,23 @@ impl ApplyReport {
                     format!(
                         "  done      #{} {}{}",
                         action.id,
-                        action.target,
+                        clean(&action.target),
                         rid(request_id.as_ref())
                     )
                 }
                 Outcome::AlreadyDone { note, .. } => {
-                    format!("  unchanged #{} {} ({note})", action.id, action.target)
+                    format!(
+                        "  unchanged #{} {} ({})",
+                        action.id,
+                        clean(&action.target),
+                        clean(note)
+                    )
                 }
                 Outcome::Failed { error, request_id } => format!(
-                    "  FAILED    #{} {}: {error}{}",
+                    "  FAILED    #{} {}: {}{}",
                     action.id,
-                    action.target,
+                    clean(&action.target),
+                    clean(error),
                     rid(request_id.as_ref())
                 ),
                 Outcome::Skipped { because } => {
@@ -198,11 +207,13 @@ impl ApplyReport {
                     format!(
                         "  skipped   #{} {} (depends on {}, which did not succeed)",
                         action.id,
-                        action.target,
+                        clean(&action.target),
                         because.join(", ")
                     )
                 }
-                Outcome::NotStarted => format!("  not done  #{} {}", action.id, action.target),
+                Outcome::NotStarted => {
+                    format!("  not done  #{} {}", action.id, clean(&action.target))
+                }
             };
             let _ = writeln!(out, "{line}");
         }
@@ -223,5 +234,67 @@ impl ApplyReport {
 }
 
 fn rid(request_id: Option<&String>) -> String {
-    request_id.map_or_else(String::new, |r| format!(" [request-id {r}]"))
+    request_id.map_or_else(String::new, |r| format!(" [request-id {}]", clean(r)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOSTILE: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m\r\u{85}";
+
+    fn outcome(outcome: Outcome) -> ActionOutcome {
+        ActionOutcome {
+            id: 1,
+            kind: "remove_user".to_owned(),
+            target: format!("member x{HOSTILE}@acme.example"),
+            destructive: true,
+            outcome,
+        }
+    }
+
+    #[test]
+    fn text_and_json_escape_names_errors_notes_and_request_ids() {
+        let report = ApplyReport {
+            format_version: 1,
+            actions: vec![
+                outcome(Outcome::Failed {
+                    error: format!("http 400: bad{HOSTILE}\nFAILED fake line"),
+                    request_id: Some(format!("req{HOSTILE}")),
+                }),
+                outcome(Outcome::AlreadyDone {
+                    note: format!("gone{HOSTILE}"),
+                    existing_id: None,
+                }),
+                outcome(Outcome::Done {
+                    request_id: Some(format!("req{HOSTILE}")),
+                    created_id: None,
+                }),
+                outcome(Outcome::Skipped { because: vec![1] }),
+                outcome(Outcome::NotStarted),
+            ],
+            interrupted: true,
+            deferred: Vec::new(),
+            blocked: Vec::new(),
+            summary: ReportSummary::default(),
+        };
+        for text in [report.to_text(), report.to_json()] {
+            assert!(
+                !text.chars().any(|c| c.is_control() && c != '\n'),
+                "{}",
+                text.escape_debug()
+            );
+            assert!(text.contains("pwned"), "{text}");
+        }
+        let text = report.to_text();
+        assert!(
+            !text.lines().any(|line| line.starts_with("FAILED fake")),
+            "an error message cannot start a line of its own: {text}"
+        );
+        let back: ApplyReport = serde_json::from_str(&report.to_json()).unwrap();
+        assert_eq!(
+            back, report,
+            "the JSON escapes read back as the same strings"
+        );
+    }
 }

@@ -7,12 +7,13 @@
 
 use std::fmt;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity,
-    SourceCode,
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, Severity, SourceCode,
 };
+
+use crate::excerpt::Excerpt;
 
 /// One loaded file: its display name and text, shared by the problems that point into it.
 #[derive(Clone, Debug)]
@@ -21,7 +22,9 @@ pub struct SourceFile {
     pub name: String,
     /// The whole text.
     pub text: Arc<str>,
-    named: Arc<NamedSource<Arc<str>>>,
+    /// The text as shown, and the name as shown.
+    shown: Arc<str>,
+    shown_name: Arc<str>,
     line_starts: Arc<[usize]>,
 }
 
@@ -46,14 +49,15 @@ impl SourceFile {
         } else {
             Arc::clone(&text)
         };
-        let named = Arc::new(NamedSource::new(clean(&name), shown));
+        let shown_name = clean(&name).into();
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
         Self {
             name,
             text,
-            named,
+            shown,
+            shown_name,
             line_starts,
         }
     }
@@ -74,9 +78,10 @@ impl SourceFile {
     }
 }
 
-/// Control characters other than line breaks and tabs.
+/// Control characters other than line breaks and tabs, and invisible formatting characters
+/// (bidirectional controls, zero-width characters), which could hide or reorder text.
 fn is_unsafe(c: char) -> bool {
-    c.is_control() && !matches!(c, '\n' | '\t' | '\r')
+    crate::emails::is_hidden(c) && !matches!(c, '\n' | '\t' | '\r')
 }
 
 /// `text` with control characters replaced, for messages that quote manifest values.
@@ -119,6 +124,8 @@ pub struct Problem {
     pub location: Option<Location>,
     labels: Vec<(Range<usize>, Option<String>)>,
     source: Option<SourceFile>,
+    /// What is shown of the source, made when first rendered.
+    excerpt: OnceLock<Excerpt>,
 }
 
 impl Problem {
@@ -132,6 +139,7 @@ impl Problem {
             location: None,
             labels: Vec::new(),
             source: None,
+            excerpt: OnceLock::new(),
         }
     }
 
@@ -158,6 +166,7 @@ impl Problem {
             self.source = Some(file.clone());
         }
         let label = clean(&label.into());
+        self.excerpt = OnceLock::new();
         self.labels
             .push((span, if label.is_empty() { None } else { Some(label) }));
         self
@@ -172,6 +181,20 @@ impl Problem {
     /// Whether this is an error (not a warning).
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
+    }
+
+    /// The shown part of the source, with the labels mapped into it.
+    fn excerpt(&self) -> Option<&Excerpt> {
+        let source = self.source.as_ref()?;
+        Some(self.excerpt.get_or_init(|| {
+            let spans: Vec<Range<usize>> = self.labels.iter().map(|(s, _)| s.clone()).collect();
+            Excerpt::new(
+                &source.shown_name,
+                &source.shown,
+                &source.line_starts,
+                &spans,
+            )
+        }))
     }
 }
 
@@ -199,28 +222,26 @@ impl Diagnostic for Problem {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.source
-            .as_ref()
-            .map(|s| s.named.as_ref() as &dyn SourceCode)
+        self.excerpt().map(|e| e as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         if self.labels.is_empty() {
             return None;
         }
-        let len = self.source.as_ref().map_or(0, |s| s.text.len());
-        Some(Box::new(self.labels.iter().enumerate().map(
-            move |(i, (span, label))| {
-                let start = span.start.min(len);
-                let end = span.end.clamp(start, len);
-                let span = (start, end - start);
-                if i == 0 {
-                    LabeledSpan::new_primary_with_span(label.clone(), span)
-                } else {
-                    LabeledSpan::new_with_span(label.clone(), span)
-                }
-            },
-        )))
+        let excerpt = self.excerpt()?;
+        Some(Box::new(
+            self.labels.iter().zip(&excerpt.spans).enumerate().map(
+                move |(i, ((_, label), span))| {
+                    let span = (span.start, span.end - span.start);
+                    if i == 0 {
+                        LabeledSpan::new_primary_with_span(label.clone(), span)
+                    } else {
+                        LabeledSpan::new_with_span(label.clone(), span)
+                    }
+                },
+            ),
+        ))
     }
 }
 
@@ -235,7 +256,18 @@ pub struct ManifestError {
 
 impl ManifestError {
     pub(crate) fn new(mut problems: Vec<Problem>) -> Self {
-        problems.sort_by_key(|p| u8::from(!p.is_error()));
+        // Errors, then warnings; each in file order (problems without a place first).
+        problems.sort_by(|a, b| {
+            let key = |p: &Problem| {
+                (
+                    !p.is_error(),
+                    p.location
+                        .as_ref()
+                        .map(|l| (l.file.clone(), l.line, l.column)),
+                )
+            };
+            key(a).cmp(&key(b))
+        });
         let errors = problems.iter().filter(|p| p.is_error()).count();
         let summary = match errors {
             1 => "the manifest is invalid: 1 error".to_owned(),
@@ -332,6 +364,21 @@ mod tests {
             rendered.contains("?[31mred??x"),
             "byte length kept: {rendered}"
         );
+    }
+
+    #[test]
+    fn a_long_line_renders_in_a_bounded_snippet() {
+        let value = "v".repeat(10_000_000);
+        let text = format!("version: 1\nname: {value}\nrole: x\n");
+        let file = SourceFile::new("big.yaml", text.as_str());
+        let problem = Problem::error("c", "too long")
+            .at(&file, 17..17 + value.len(), "this value")
+            .help("shorten it");
+        let rendered = render(&problem, false);
+        assert!(rendered.len() < 2_000, "{} bytes", rendered.len());
+        assert!(rendered.contains("big.yaml:2:7"), "{rendered}");
+        assert!(rendered.contains("this value"), "{rendered}");
+        assert!(rendered.contains('…'), "the cut is marked: {rendered}");
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //! it, reporting every problem at once as miette diagnostics ([`ManifestError`], [`Problem`],
 //! [`render`]). [`SCHEMA_JSON`] is the manifest's JSON Schema.
 
+mod de;
 mod diag;
+mod emails;
+mod excerpt;
 mod load;
 mod schema;
 mod shape;
@@ -15,7 +18,7 @@ mod validate;
 mod yaml;
 
 pub use diag::{Location, ManifestError, Problem, SourceFile, render, render_problems};
-pub use load::{Loaded, load, load_str};
+pub use load::{Loaded, MAX_FILE_BYTES, load, load_str};
 pub use schema::*;
 pub use types::*;
 pub use validate::{

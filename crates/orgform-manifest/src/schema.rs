@@ -10,6 +10,11 @@
 //! (duplicates, platform roles, undeclared workspace members, residency consistency) are only
 //! checked by the validator.
 
+/// The schema's `$id`: a stable address that serves the schema itself, for editors
+/// (`# yaml-language-server: $schema=...`, see `docs/manifest.md`).
+pub const SCHEMA_URL: &str =
+    "https://raw.githubusercontent.com/orgform/orgform/main/schema/orgform.schema.json";
+
 /// The committed JSON Schema of the manifest (`schema/orgform.schema.json`).
 pub const SCHEMA_JSON: &str = include_str!("../../../schema/orgform.schema.json");
 
@@ -25,10 +30,7 @@ mod generate {
     /// newline).
     pub fn generate_schema() -> String {
         let mut schema = schemars::schema_for!(crate::Manifest);
-        schema.insert(
-            "$id".to_owned(),
-            "https://github.com/orgform/orgform/schema/orgform.schema.json".into(),
-        );
+        schema.insert("$id".to_owned(), crate::SCHEMA_URL.into());
         schema.insert("title".to_owned(), "orgform manifest (version 1)".into());
         let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
         text.push('\n');

@@ -6,11 +6,12 @@
 //! keeps the two in sync through the generated JSON Schema. Enums that keep unknown values
 //! (`OrgRole`, `WorkspaceRole`, `ApiKeyStatus`) are checked later, with the platform in mind.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
+use crate::de::describe;
 use crate::diag::{Problem, SourceFile};
 use crate::suggest::did_you_mean;
-use crate::yaml::{Doc, Kind, NODE_BUDGET, Node};
+use crate::yaml::{ALIAS_BUDGET, Doc, Kind, MAX_DEPTH, Node};
 
 /// What a node should look like.
 pub(crate) enum Shape {
@@ -91,32 +92,79 @@ pub(crate) const FRAGMENT: Shape = Shape::Map(&[
     ("api_keys", Shape::Seq(&API_KEY)),
 ]);
 
-/// Checks `root` against [`FRAGMENT`]; returns false when the document is too large to walk
-/// (an alias bomb), after recording that problem.
+/// The outcome of the shape check of one fragment.
+pub(crate) struct ShapeReport {
+    /// False when the document is refused as a whole (an alias bomb), after recording that.
+    pub(crate) usable: bool,
+    /// Start offsets of the nodes already reported, so the typed reading does not report
+    /// them again.
+    pub(crate) flagged: HashSet<usize>,
+}
+
+/// Checks `root` against [`FRAGMENT`], recording every problem found.
 pub(crate) fn check_shape(
     doc: &Doc,
     root: &Node,
     file: &SourceFile,
     problems: &mut Vec<Problem>,
-) -> bool {
+) -> ShapeReport {
+    check_with_budget(doc, root, file, problems, ALIAS_BUDGET)
+}
+
+fn check_with_budget(
+    doc: &Doc,
+    root: &Node,
+    file: &SourceFile,
+    problems: &mut Vec<Problem>,
+    budget: usize,
+) -> ShapeReport {
     let mut walker = Walker {
         doc,
         file,
         problems,
-        budget: NODE_BUDGET,
+        budget,
+        flagged: HashSet::new(),
     };
-    if !walker.check(root, &FRAGMENT, "the top level") {
-        walker.problems.push(
-            Problem::error(
-                "orgform::alias_bomb",
-                "the document expands to too many nodes through its aliases",
-            )
-            .at(file, root.span.start..root.span.start, "expansion starts here")
-            .help("anchors and aliases are allowed, but their expansion is bounded; write the values out or use fewer nested aliases"),
-        );
-        return false;
+    let usable = walker.check(root, &FRAGMENT, "the top level", 0, false);
+    if !usable {
+        walker.problems.push(alias_bomb(file, root.span.start));
     }
-    true
+    ShapeReport {
+        usable,
+        flagged: walker.flagged,
+    }
+}
+
+/// The problem of a document whose aliases expand too far or nest too deep.
+pub(crate) fn alias_bomb(file: &SourceFile, offset: usize) -> Problem {
+    Problem::error(
+        "orgform::alias_bomb",
+        format!(
+            "the aliases expand past the limit of {ALIAS_BUDGET} nodes or {MAX_DEPTH} levels of nesting"
+        ),
+    )
+    .at(file, offset..offset, "expansion starts here")
+    .help("anchors and aliases are allowed, but what they expand to is bounded; write the values out or use fewer nested aliases")
+}
+
+/// The hint for a value of the wrong type.
+pub(crate) fn type_hint(expected: &str) -> String {
+    match expected {
+        "a list" => "write a list: one `- item` per line, or `[a, b]`".to_owned(),
+        "a mapping" => "write `key: value` pairs, one per line, indented under the key".to_owned(),
+        "a text value" => {
+            "write a single value; quote it if it could be read as something else".to_owned()
+        }
+        "`true` or `false`" => "write `true` or `false`".to_owned(),
+        _ => format!("write {expected} here; see docs/manifest.md for this key"),
+    }
+}
+
+fn duplicate_key(file: &SourceFile, name: &str, key: &Node, first: &Node) -> Problem {
+    Problem::error("orgform::duplicate_key", format!("duplicate key `{name}`"))
+        .at(file, key.span.clone(), "repeated here")
+        .at(file, first.span.clone(), "first here")
+        .help("a YAML mapping holds each key once; merge the two entries")
 }
 
 struct Walker<'a> {
@@ -124,63 +172,82 @@ struct Walker<'a> {
     file: &'a SourceFile,
     problems: &'a mut Vec<Problem>,
     budget: usize,
+    flagged: HashSet<usize>,
 }
 
 impl Walker<'_> {
-    /// Returns false when the node budget ran out.
-    fn check(&mut self, node: &Node, shape: &Shape, context: &str) -> bool {
-        if self.budget == 0 {
+    /// Returns false when the alias budget ran out or the nesting went too deep.
+    fn check(
+        &mut self,
+        node: &Node,
+        shape: &Shape,
+        context: &str,
+        depth: usize,
+        aliased: bool,
+    ) -> bool {
+        let aliased = aliased || matches!(node.kind, Kind::Alias(_));
+        if depth > MAX_DEPTH {
             return false;
         }
-        self.budget -= 1;
+        if aliased {
+            if self.budget == 0 {
+                return false;
+            }
+            self.budget -= 1;
+        }
         let place = node;
         let node = self.doc.resolve(node);
         if node.is_null() && !matches!(shape, Shape::Enum(_)) {
             return true;
         }
+        let depth = depth + 1;
         match shape {
-            Shape::Any => self.walk_any(node),
+            Shape::Any => self.walk_any(node, depth, aliased),
             Shape::Enum(values) => {
                 if let Kind::Scalar { value, .. } = &node.kind
                     && !values.contains(&value.as_str())
                 {
-                    let mut problem = Problem::error(
-                        "orgform::unknown_value",
-                        format!("unknown value `{value}` for {context}"),
-                    )
-                    .at(
-                        self.file,
-                        place.span.clone(),
-                        format!("expected one of: {}", values.join(", ")),
+                    let hint = did_you_mean(value, values.iter().copied())
+                        .unwrap_or_else(|| format!("write one of: {}", values.join(", ")));
+                    self.flag(place, node);
+                    self.problems.push(
+                        Problem::error(
+                            "orgform::unknown_value",
+                            format!("unknown value `{value}` for {context}"),
+                        )
+                        .at(
+                            self.file,
+                            place.span.clone(),
+                            format!("expected one of: {}", values.join(", ")),
+                        )
+                        .help(hint),
                     );
-                    if let Some(hint) = did_you_mean(value, values.iter().copied()) {
-                        problem = problem.help(hint);
-                    }
-                    self.problems.push(problem);
                 }
                 true
             }
             Shape::Seq(item) => {
                 let Kind::Seq(items) = &node.kind else {
-                    self.type_error(place, context, "a list");
+                    self.type_error(place, node, context, "a list");
                     return true;
                 };
                 let context = format!("an entry of {context}");
-                items.iter().all(|i| self.check(i, item, &context))
+                items
+                    .iter()
+                    .all(|i| self.check(i, item, &context, depth, aliased))
             }
             Shape::MapOf(value_shape) => {
                 let Kind::Map(entries) = &node.kind else {
-                    self.type_error(place, context, "a mapping");
+                    self.type_error(place, node, context, "a mapping");
                     return true;
                 };
                 self.duplicates(entries);
                 entries
                     .iter()
-                    .all(|(_, v)| self.check(v, value_shape, context))
+                    .all(|(_, v)| self.check(v, value_shape, context, depth, aliased))
             }
             Shape::Map(fields) => {
                 let Kind::Map(entries) = &node.kind else {
-                    self.type_error(place, context, "a mapping");
+                    self.type_error(place, node, context, "a mapping");
                     return true;
                 };
                 self.duplicates(entries);
@@ -191,18 +258,18 @@ impl Walker<'_> {
                         let doc = self.doc;
                         let merged = doc.resolve(value);
                         let sources: Vec<&Node> = match &merged.kind {
-                            Kind::Seq(items) => items.iter().map(|i| doc.resolve(i)).collect(),
-                            _ => vec![merged],
+                            Kind::Seq(items) => items.iter().collect(),
+                            _ => vec![value],
                         };
                         for source in sources {
-                            if !self.check(source, shape, context) {
+                            if !self.check(source, shape, context, depth, aliased) {
                                 return false;
                             }
                         }
                         continue;
                     }
                     if let Some((field, field_shape)) = fields.iter().find(|(k, _)| *k == name) {
-                        if !self.check(value, field_shape, &format!("`{field}`")) {
+                        if !self.check(value, field_shape, &format!("`{field}`"), depth, aliased) {
                             return false;
                         }
                         continue;
@@ -224,38 +291,64 @@ impl Walker<'_> {
         }
     }
 
-    fn walk_any(&mut self, node: &Node) -> bool {
+    fn walk_any(&mut self, node: &Node, depth: usize, aliased: bool) -> bool {
         match &node.kind {
             Kind::Map(entries) => {
                 self.duplicates(entries);
-                entries.iter().all(|(_, v)| self.check(v, &Shape::Any, ""))
+                entries
+                    .iter()
+                    .all(|(_, v)| self.check(v, &Shape::Any, "", depth, aliased))
             }
-            Kind::Seq(items) => items.iter().all(|i| self.check(i, &Shape::Any, "")),
+            Kind::Seq(items) => items
+                .iter()
+                .all(|i| self.check(i, &Shape::Any, "", depth, aliased)),
             _ => true,
         }
     }
 
-    fn type_error(&mut self, node: &Node, context: &str, expected: &str) {
+    fn flag(&mut self, place: &Node, node: &Node) {
+        self.flagged.insert(place.span.start);
+        self.flagged.insert(node.span.start);
+    }
+
+    fn type_error(&mut self, place: &Node, node: &Node, context: &str, expected: &str) {
+        self.flag(place, node);
         self.problems.push(
             Problem::error(
                 "orgform::wrong_type",
-                format!("{context} must be {expected}"),
+                format!("{context} must be {expected}, found {}", describe(node)),
             )
-            .at(self.file, node.span.clone(), format!("expected {expected}")),
+            .at(
+                self.file,
+                place.span.clone(),
+                format!("expected {expected}"),
+            )
+            .help(type_hint(expected)),
         );
     }
 
     fn duplicates(&mut self, entries: &[(Node, Node)]) {
+        if entries.len() < 2 {
+            return;
+        }
+        if entries.len() <= 16 {
+            for (i, (key, _)) in entries.iter().enumerate() {
+                let Some(name) = key.scalar() else { continue };
+                if let Some((first, _)) =
+                    entries[..i].iter().find(|(k, _)| k.scalar() == Some(name))
+                {
+                    self.problems
+                        .push(duplicate_key(self.file, name, key, first));
+                }
+            }
+            return;
+        }
         let mut seen: HashMap<&str, &Node> = HashMap::with_capacity(entries.len());
         for (key, _) in entries {
             let Some(name) = key.scalar() else { continue };
             if let Some(first) = seen.get(name) {
-                self.problems.push(
-                    Problem::error("orgform::duplicate_key", format!("duplicate key `{name}`"))
-                        .at(self.file, key.span.clone(), "repeated here")
-                        .at(self.file, first.span.clone(), "first here")
-                        .help("a YAML mapping holds each key once; merge the two entries"),
-                );
+                self.problems
+                    .push(duplicate_key(self.file, name, key, first));
             } else {
                 seen.insert(name, key);
             }
@@ -373,6 +466,31 @@ mod tests {
                 "orgform::unknown_value"
             ]
         );
+    }
+
+    #[test]
+    fn only_nodes_reached_through_aliases_count_against_the_budget() {
+        let usable = |text: &str| {
+            let doc = Doc::parse(text).unwrap();
+            let file = SourceFile::new("t.yaml", text);
+            let mut problems = Vec::new();
+            let report =
+                check_with_budget(&doc, doc.root.as_ref().unwrap(), &file, &mut problems, 10);
+            (report.usable, problems)
+        };
+        let written: Vec<String> = (0..1_000).map(|i| format!("p{i}")).collect();
+        let (ok, problems) = usable(&format!(
+            "settings: {{protected: [{}]}}\n",
+            written.join(", ")
+        ));
+        assert!(
+            ok,
+            "1,000 nodes written out pass a budget of 10: {problems:?}"
+        );
+        let (ok, problems) = usable("settings: {protected: [&a [x, x, x, x], *a, *a, *a]}\n");
+        assert!(!ok, "15 nodes through aliases exceed it");
+        assert_eq!(problems[0].code, "orgform::alias_bomb");
+        assert!(problems[0].message.contains("aliases"));
     }
 
     #[test]

@@ -29,13 +29,16 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use orgform_model::{AllowedGeos, ApiKeyStatus, OrgRole, WorkspaceRole, normalize_email};
+use orgform_model::{AllowedGeos, OrgRole, WorkspaceRole, normalize_email};
 
 use crate::diag::{Problem, SourceFile};
+use crate::emails;
 use crate::load::{Fragment, Origins, key_span};
 use crate::suggest::did_you_mean;
 use crate::types::{Manifest, Platform};
 use crate::yaml::Node;
+
+mod keys;
 
 /// Geographies a workspace may live in.
 pub const WORKSPACE_GEOS: &[&str] = &["us"];
@@ -210,6 +213,40 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// Refuses an email with control or invisible characters (false when refused); with `warn`,
+/// warns about an email that mixes scripts.
+fn check_email_chars(ctx: &mut Ctx<'_>, at: At<'_>, email: &str, warn: bool) -> bool {
+    if let Some(c) = email.chars().find(|c| emails::is_hidden(*c)) {
+        ctx.error(
+            at,
+            "orgform::email_character",
+            format!(
+                "`{}` contains {}, a control or invisible character",
+                emails::visible(email),
+                emails::describe(c)
+            ),
+            "hidden character",
+        )
+        .help = Some("retype the email: a copied address can carry characters that change what is compared or how it is shown".to_owned());
+        return false;
+    }
+    if warn && let Some((scripts, odd)) = emails::mixed_scripts(email) {
+        let points: Vec<String> = odd.iter().map(|c| emails::describe(*c)).collect();
+        ctx.warn(
+            at,
+            "orgform::confusable_email",
+            format!(
+                "`{email}` mixes scripts ({}): {}",
+                scripts.join(", "),
+                points.join(", ")
+            ),
+            "mixed scripts",
+        )
+        .help = Some("check that this is the intended address: letters of another script can imitate Latin ones".to_owned());
+    }
+    true
+}
+
 fn set_help(problem: &mut Problem, help: Option<String>) {
     if let Some(help) = help {
         problem.help = Some(help);
@@ -231,12 +268,15 @@ pub(crate) fn validate(
     check_settings(&mut ctx, manifest, origins);
     let members = check_members(&mut ctx, manifest, origins);
     check_workspaces(&mut ctx, manifest, origins, &members);
-    check_api_keys(&mut ctx, manifest, origins);
+    keys::check_api_keys(&mut ctx, manifest, origins);
 }
 
 fn check_head(ctx: &mut Ctx<'_>, manifest: &Manifest, origins: &Origins) {
-    if manifest.version != 1 {
-        let at = ctx.top(origins.head, "version");
+    let Some(head) = origins.head else {
+        return;
+    };
+    if origins.version_read && manifest.version != 1 {
+        let at = ctx.top(head, "version");
         ctx.error(
             at,
             "orgform::version",
@@ -245,7 +285,10 @@ fn check_head(ctx: &mut Ctx<'_>, manifest: &Manifest, origins: &Origins) {
         )
         .help = Some("write `version: 1`".to_owned());
     }
-    let org = ctx.top(origins.head, "organization");
+    if !origins.organization_read {
+        return;
+    }
+    let org = ctx.top(head, "organization");
     if !is_uuid(manifest.organization.id.trim()) {
         ctx.error(
             org.value("id"),
@@ -323,6 +366,9 @@ fn check_settings(ctx: &mut Ctx<'_>, manifest: &Manifest, origins: &Origins) {
     let protected = settings.value("protected");
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (i, email) in manifest.settings.protected.iter().enumerate() {
+        if !check_email_chars(ctx, protected.item(i), email, false) {
+            continue;
+        }
         if !looks_like_email(email) {
             ctx.error(
                 protected.item(i),
@@ -356,7 +402,10 @@ fn check_members(
     let mut roles = HashMap::new();
     for (i, member) in manifest.members.iter().enumerate() {
         let at = ctx.entry("members", origins.members[i]);
-        if looks_like_email(&member.email) {
+        if !check_email_chars(ctx, at.value("email"), &member.email, true) {
+            // Reported; still declared, so references to it are not reported again.
+            roles.insert(normalize_email(&member.email), member.role.clone());
+        } else if looks_like_email(&member.email) {
             let key = normalize_email(&member.email);
             if let Some(&first) = seen.get(&key) {
                 let first_at = ctx.entry("members", origins.members[first]).value("email");
@@ -403,7 +452,7 @@ fn check_members(
                     )
                 })),
             );
-        } else if !allowed.contains(&role) {
+        } else if origins.platform_known && !allowed.contains(&role) {
             let hint = did_you_mean(role, allowed.iter().copied());
             let problem = ctx.error(
                 at.value("role"),
@@ -621,7 +670,7 @@ fn check_workspaces(
                 )
                 .help = Some("remove `members` from the workspace".to_owned());
             } else {
-                check_workspace_members(ctx, members_at, ws_members, members);
+                check_workspace_members(ctx, members_at, ws_members, members, origins);
             }
         }
         if ws.archived {
@@ -657,6 +706,7 @@ fn check_workspace_members(
     at: At<'_>,
     ws_members: &indexmap::IndexMap<String, WorkspaceRole>,
     members: &HashMap<String, OrgRole>,
+    origins: &Origins,
 ) {
     let assignable: Vec<&str> = WorkspaceRole::KNOWN
         .iter()
@@ -667,6 +717,9 @@ fn check_workspace_members(
     for (email, role) in ws_members {
         let key_at = at.key(email);
         let value_at = at.value(email);
+        if !check_email_chars(ctx, key_at, email, false) {
+            continue;
+        }
         if !looks_like_email(email) {
             ctx.error(
                 key_at,
@@ -707,6 +760,8 @@ fn check_workspace_members(
             _ => {}
         }
         match members.get(&key) {
+            // Not known to be undeclared: a member entry could not be read.
+            None if !origins.members_complete || origins.partial_emails.contains(&key) => {}
             None => {
                 ctx.error(
                     key_at,
@@ -734,106 +789,6 @@ fn check_workspace_members(
                     .help = Some(format!("write `{implicit}` or leave the email out of this workspace"));
                 }
             }
-        }
-    }
-}
-
-fn check_api_keys(ctx: &mut Ctx<'_>, manifest: &Manifest, origins: &Origins) {
-    if manifest.organization.platform == Platform::Aws {
-        return; // reported once for the whole list
-    }
-    let mut ids: HashMap<&str, usize> = HashMap::new();
-    let mut names: HashMap<(&str, Option<&str>), usize> = HashMap::new();
-    for (i, key) in manifest.api_keys.iter().enumerate() {
-        let at = ctx.entry("api_keys", origins.api_keys[i]);
-        let name = key.name.as_deref().filter(|n| !n.trim().is_empty());
-        if key.id.is_none() && name.is_none() {
-            ctx.error(
-                at,
-                "orgform::key_identity",
-                "an API key entry needs `id` or `name`".to_owned(),
-                "neither id nor name",
-            )
-            .help = Some("add the key's `id` (apikey_...) or its `name`".to_owned());
-        }
-        if key.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
-            ctx.error(
-                at.value("name"),
-                "orgform::key_name",
-                "API key name is empty".to_owned(),
-                "empty",
-            );
-        }
-        if let Some(id) = &key.id {
-            if !id.starts_with("apikey_") {
-                ctx.error(at.value("id"), "orgform::key_id", format!("API key id `{id}` does not start with `apikey_`"), "not an API key id")
-                    .help = Some("API key ids look like `apikey_01...`; the secret key itself (sk-ant-...) never belongs in the manifest".to_owned());
-            }
-            if let Some(&first) = ids.get(id.as_str()) {
-                let first_at = ctx.entry("api_keys", origins.api_keys[first]).value("id");
-                ctx.duplicate(
-                    at.value("id"),
-                    first_at,
-                    "orgform::duplicate_key",
-                    format!("API key `{id}` is declared twice"),
-                );
-            } else {
-                ids.insert(id, i);
-            }
-        } else if let Some(name) = name {
-            let scope = (name, key.workspace.as_deref());
-            if let Some(&first) = names.get(&scope) {
-                let first_at = ctx.entry("api_keys", origins.api_keys[first]).value("name");
-                ctx.duplicate(
-                    at.value("name"),
-                    first_at,
-                    "orgform::duplicate_key",
-                    format!(
-                        "API key `{name}` is declared twice in the same workspace without an id"
-                    ),
-                );
-            } else {
-                names.insert(scope, i);
-            }
-        }
-        if let Some(workspace) = &key.workspace
-            && workspace.trim().is_empty()
-        {
-            ctx.error(
-                at.value("workspace"),
-                "orgform::key_workspace",
-                "API key `workspace` is empty".to_owned(),
-                "empty",
-            )
-            .help = Some(
-                "name the workspace, write `default` for the default workspace, or remove the key"
-                    .to_owned(),
-            );
-        }
-        match &key.status {
-            Some(ApiKeyStatus::Unknown(value)) => {
-                let hint = did_you_mean(value, ["active", "inactive", "archived"]);
-                let p = ctx.error(
-                    at.value("status"),
-                    "orgform::key_status",
-                    format!("unknown API key status `{value}`"),
-                    "not a status",
-                );
-                set_help(
-                    p,
-                    Some(hint.unwrap_or_else(|| "statuses: active, inactive, archived".to_owned())),
-                );
-            }
-            Some(ApiKeyStatus::Expired) => {
-                ctx.error(
-                    at.value("status"),
-                    "orgform::key_status",
-                    "API key status `expired` cannot be set".to_owned(),
-                    "set by the platform only",
-                )
-                .help = Some("write `active`, `inactive` or `archived`".to_owned());
-            }
-            _ => {}
         }
     }
 }

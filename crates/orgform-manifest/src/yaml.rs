@@ -1,19 +1,25 @@
 //! A located YAML tree: every node keeps its byte span, so that validation can point at the
 //! exact key or value it is talking about.
 //!
-//! serde-saphyr turns the text into the typed manifest; this tree is built from the same
-//! parser's events (granit) only to know *where* things are, and to find every unknown or
-//! duplicated key in one pass (serde stops at the first). Aliases are kept as references to
-//! their anchor, never copied, so the tree stays linear in the size of the text; walking it
-//! through aliases is bounded by a node budget, and a document that needs more is refused.
+//! The tree is built once from the parser's events (granit, the parser under serde-saphyr):
+//! the shape check walks it to find every unknown or duplicated key in one pass, the typed
+//! values are read from it ([`crate::de`]), and validation uses it to point at exact places.
+//! Aliases are kept as references to their anchor, never copied, so the tree stays linear in
+//! the size of the text. Nodes written out in the text are not limited (the file size is);
+//! nodes reached through aliases are bounded by [`ALIAS_BUDGET`], and nesting by
+//! [`MAX_DEPTH`].
 
 use std::collections::HashMap;
 use std::ops::Range;
 
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
 
-/// Largest number of nodes one fragment may have, counting nodes reached through aliases.
-pub(crate) const NODE_BUDGET: usize = 2_000_000;
+/// Largest number of nodes one fragment may reach through aliases (nodes written out in the
+/// text do not count).
+pub(crate) const ALIAS_BUDGET: usize = 1_000_000;
+
+/// Deepest nesting of collections, through aliases included (a manifest needs 5).
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// A node and where it is.
 #[derive(Clone, Debug)]
@@ -104,10 +110,12 @@ impl Doc {
                     0,
                 )),
                 Event::SequenceStart(_, anchor, _) => {
+                    too_deep(stack.len(), range.start)?;
                     stack.push(Frame::Seq(Vec::new(), anchor, range.start));
                     None
                 }
                 Event::MappingStart(_, anchor, _) => {
+                    too_deep(stack.len(), range.start)?;
                     stack.push(Frame::Map(Vec::new(), None, anchor, range.start));
                     None
                 }
@@ -165,6 +173,16 @@ impl Doc {
         }
         node
     }
+}
+
+fn too_deep(depth: usize, offset: usize) -> Result<(), ParseFailure> {
+    if depth >= MAX_DEPTH {
+        return Err(ParseFailure {
+            message: format!("collections nest more than {MAX_DEPTH} levels deep"),
+            offset,
+        });
+    }
+    Ok(())
 }
 
 impl Node {
@@ -250,6 +268,21 @@ mod tests {
     fn second_document_is_refused() {
         let err = Doc::parse("a: 1\n---\nb: 2\n").unwrap_err();
         assert!(err.message.contains("one YAML document"));
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        // The parser refuses deep flow nesting itself; block nesting meets this limit.
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(Doc::parse(&deep).is_err());
+        let deep = format!("{}x\n", "- ".repeat(100));
+        let err = Doc::parse(&deep).unwrap_err();
+        assert!(
+            err.message.contains("more than 64 levels"),
+            "{}",
+            err.message
+        );
+        assert!(Doc::parse(&format!("{}{}", "[".repeat(64), "]".repeat(64))).is_ok());
     }
 
     #[test]

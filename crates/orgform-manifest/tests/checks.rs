@@ -303,9 +303,9 @@ fn aws_platform_allows_only_workspaces() {
     assert_eq!(
         codes,
         vec![
+            ("orgform::aws_platform", 6),
             ("orgform::aws_platform", 8),
             ("orgform::aws_platform", 11),
-            ("orgform::aws_platform", 6),
             ("orgform::aws_platform", 15),
         ]
     );

@@ -97,6 +97,12 @@ const EXPRESSIBLE: &[(&str, &str)] = &[
     ("wrong-type.yaml", "/version"),
     ("missing-organization.yaml", ""),
     ("several-problems.yaml", "/organization/id"),
+    ("every-problem-at-once.yaml", "/workspaces/0/name"),
+    ("unknown-key-and-undeclared-member.yaml", "/members/0"),
+    (
+        "wrong-type-and-duplicate-workspace.yaml",
+        "/workspaces/1/archived",
+    ),
 ];
 
 /// Invalid fixtures the schema cannot reject: cross-field rules, fragments, or text that is
@@ -111,6 +117,7 @@ const NOT_EXPRESSIBLE: &[&str] = &[
     "empty.yaml",
     "enterprise-role-on-console.yaml",
     "fragments-duplicate-email",
+    "fragments-structural-and-semantic",
     "not-utf8.yaml",
     "residency-default-not-allowed.yaml",
     "syntax-error.yaml",

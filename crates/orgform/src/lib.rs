@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod exit;
 pub mod export;
+pub mod files;
 pub mod logging;
 pub mod output;
 pub mod settings;

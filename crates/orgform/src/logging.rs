@@ -1,8 +1,13 @@
 //! Logging to stderr with `tracing`: `-q` errors only, default warnings, `-v` info, `-vv`
 //! debug (one line per API request), `-vvv` trace. `--log-format json` writes one JSON object
 //! per line. The admin key never reaches a log line: the client redacts it at the source.
+//! Field values may quote live names and API answers: their control characters are escaped
+//! in both formats, like everything else orgform prints.
 
+use orgform_plan::render::{clean, json_controls};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::field::MakeExt as _;
+use tracing_subscriber::fmt::format::debug_fn;
 
 use crate::cli::{GlobalArgs, LogFormat};
 
@@ -29,10 +34,39 @@ pub fn init(global: &GlobalArgs, color: bool) {
     let filter = EnvFilter::new(directive);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
         .with_target(global.verbose >= 2);
     let _ = match global.log_format {
-        LogFormat::Text => builder.with_ansi(color).try_init(),
-        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder
+            .with_writer(std::io::stderr)
+            .fmt_fields(
+                debug_fn(|writer, field, value| {
+                    let value = clean(&format!("{value:?}"));
+                    if field.name() == "message" {
+                        write!(writer, "{value}")
+                    } else {
+                        write!(writer, "{field}={value}")
+                    }
+                })
+                .delimited(" "),
+            )
+            .with_ansi(color)
+            .try_init(),
+        LogFormat::Json => builder.with_writer(|| JsonStderr).json().try_init(),
     };
+}
+
+/// stderr for JSON log lines, escaping the DEL and C1 characters serde_json leaves raw (see
+/// [`json_controls`]). Each log line arrives in one write.
+struct JsonStderr;
+
+impl std::io::Write for JsonStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let line = json_controls(String::from_utf8_lossy(buf).into_owned());
+        std::io::stderr().write_all(line.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }

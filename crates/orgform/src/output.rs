@@ -3,6 +3,8 @@
 
 use std::io::{IsTerminal as _, Write as _};
 
+use anyhow::Context as _;
+
 use crate::cli::ColorChoice;
 
 /// Whether to colour what goes to stdout.
@@ -23,15 +25,32 @@ fn decide(choice: ColorChoice, no_color: bool, terminal: bool) -> bool {
     }
 }
 
-/// Writes data to stdout. A closed pipe (`orgform plan | head`) is not an error worth a
-/// message, so write errors end the output quietly.
-pub fn stdout(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    if !text.is_empty() && !text.ends_with('\n') {
-        let _ = out.write_all(b"\n");
+/// Writes data to stdout (ending it with a newline when it has none). A closed pipe
+/// (`orgform plan | head`) ends the output quietly; any other failure (a full disk,
+/// `/dev/full`) is an error, so a command never succeeds having written nothing.
+pub fn stdout(text: &str) -> anyhow::Result<()> {
+    match write_stdout(text) {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to stdout"),
     }
-    let _ = out.flush();
+}
+
+fn write_stdout(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    if !text.is_empty() && !text.ends_with('\n') {
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+}
+
+/// Lines of a message for stderr with the control characters of each line escaped (the
+/// message's own line breaks are kept): error messages quote names and API answers.
+pub fn message_lines(text: &str) -> String {
+    text.split('\n')
+        .map(orgform_plan::render::clean)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Writes a message line to stderr.
@@ -47,6 +66,14 @@ pub fn stderr(text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn message_lines_keep_line_breaks_and_escape_the_rest() {
+        assert_eq!(
+            message_lines("error: x\u{1b}]0;t\u{7}\r\n  caused by: \u{9b}2J"),
+            "error: x\\u{1b}]0;t\\u{7}\\u{d}\n  caused by: \\u{9b}2J"
+        );
+    }
 
     #[test]
     fn colour_decision() {

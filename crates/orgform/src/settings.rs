@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use orgform_api::{AdminKey, Client, ClientConfig, RateLimit};
+use orgform_api::{AdminKey, Client, ClientConfig, KeyError, RateLimit};
 
 use crate::cli::GlobalArgs;
 
@@ -38,12 +38,23 @@ impl Environment {
     }
 }
 
-/// The admin key from `--admin-key-file` or `ANTHROPIC_ADMIN_KEY`.
+/// The admin key from `--admin-key-file` (which wins) or `ANTHROPIC_ADMIN_KEY`. The file must
+/// be a regular file of at most [`KEY_FILE_LIMIT`](crate::files::KEY_FILE_LIMIT) bytes, so a
+/// FIFO cannot block the command and `/dev/zero` cannot exhaust memory.
 pub fn admin_key(global: &GlobalArgs) -> anyhow::Result<AdminKey> {
-    Ok(AdminKey::resolve(
-        global.connection.admin_key_file.as_deref(),
-        global.env.admin_key.clone(),
-    )?)
+    let Some(path) = global.connection.admin_key_file.as_deref() else {
+        return Ok(AdminKey::resolve(None, global.env.admin_key.clone())?);
+    };
+    let text = crate::files::read_capped(path, "--admin-key-file", crate::files::KEY_FILE_LIMIT)?;
+    let origin = format!("--admin-key-file {}", path.display());
+    AdminKey::new(&text).map_err(|err| {
+        match err {
+            KeyError::Empty { .. } => KeyError::Empty { origin },
+            KeyError::InvalidCharacters { .. } => KeyError::InvalidCharacters { origin },
+            other => other,
+        }
+        .into()
+    })
 }
 
 /// The client configuration from the connection flags.

@@ -20,14 +20,16 @@ impl YamlWriter {
         Self::default()
     }
 
-    /// `# text` at the given indent (each line of `text` becomes one comment line).
+    /// `# text` at the given indent (each line of `text` becomes one comment line). Comments
+    /// name live objects: control characters are escaped, so a name holding a carriage return
+    /// (a line break to YAML) cannot end the comment and inject a key.
     pub fn comment(&mut self, indent: usize, text: &str) {
         for line in text.lines() {
             self.pad(indent);
             if line.is_empty() {
                 self.out.push_str("#\n");
             } else {
-                let _ = writeln!(self.out, "# {line}");
+                let _ = writeln!(self.out, "# {}", orgform_plan::render::clean(line));
             }
         }
     }
@@ -85,12 +87,13 @@ impl YamlWriter {
     }
 }
 
-/// `value` as a YAML scalar that reads back as exactly this string.
+/// `value` as a YAML scalar that reads back as exactly this string. Quoted scalars have every
+/// control character escaped (YAML forbids raw C1 characters, and terminals obey some).
 pub fn scalar(value: &str) -> String {
     if is_plain_safe(value) {
         value.to_owned()
     } else {
-        serde_json::Value::String(value.to_owned()).to_string()
+        orgform_plan::render::json_string(value)
     }
 }
 
@@ -136,6 +139,7 @@ mod tests {
         assert_eq!(scalar("2026-01-01T00:00:00Z"), "\"2026-01-01T00:00:00Z\"");
         assert_eq!(scalar("ends-"), "ends-");
         assert_eq!(scalar("quote\"d\n"), "\"quote\\\"d\\n\"");
+        assert_eq!(scalar("\u{9b}2J\u{7f}"), "\"\\u009b2J\\u007f\"");
     }
 
     #[test]
@@ -147,8 +151,13 @@ mod tests {
         w.item_field(1, "email", "a@b.example");
         w.field(2, "role", "true");
         w.item(1, "null");
+        w.comment(0, "name\rinjected: true\u{1b}[2J");
+        w.field(0, "c1", "\u{85}\u{9b}");
         let text = w.finish();
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text}");
         let value: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+        assert!(value.get("injected").is_none(), "{text}");
+        assert_eq!(value["c1"], "\u{85}\u{9b}");
         assert_eq!(value["name"], "Acme: the \"best\"");
         assert_eq!(value["list"][0]["role"], "true");
         assert_eq!(value["list"][1], "null");

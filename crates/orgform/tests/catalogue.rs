@@ -25,14 +25,22 @@ fn rows() -> Vec<(usize, Vec<String>)> {
         .collect()
 }
 
-/// `file.rs::name` citations in a cell, in backticks.
+/// `path/file.rs::name` citations in a cell, in backticks; the path is from the repository
+/// root (`crates/...`) or from `crates/`, and a module path before the name (`tests::name`)
+/// is allowed.
 fn citations(cell: &str) -> Vec<(String, String)> {
     cell.split('`')
         .skip(1)
         .step_by(2)
         .filter_map(|c| {
-            let (file, name) = c.split_once("::")?;
-            Some((file.to_owned(), name.to_owned()))
+            let (file, path) = c.split_once("::")?;
+            let name = path.rsplit("::").next()?;
+            let file = if file.starts_with("crates/") {
+                file.to_owned()
+            } else {
+                format!("crates/{file}")
+            };
+            Some((file, name.to_owned()))
         })
         .collect()
 }
@@ -110,10 +118,10 @@ fn the_checker_tells_tests_from_helpers() {
     assert!(!declares_test(source, "helper"));
     assert!(!declares_test(source, "absent"));
     assert_eq!(
-        citations("`a/b.rs::x` and `c.rs::y`, not `plain`"),
+        citations("`crates/a/b.rs::x` and `c/src/d.rs::tests::y`, not `plain`"),
         vec![
-            ("a/b.rs".to_owned(), "x".to_owned()),
-            ("c.rs".to_owned(), "y".to_owned())
+            ("crates/a/b.rs".to_owned(), "x".to_owned()),
+            ("crates/c/src/d.rs".to_owned(), "y".to_owned())
         ]
     );
 }

@@ -126,16 +126,7 @@ fn a_saved_plan_applies_when_fresh_and_is_refused_when_stale() {
 fn organization_mismatch_is_refused_before_reading_the_org() {
     let org = Org::small();
     let dir = tempfile::tempdir().unwrap();
-    let manifest = demo_manifest(dir.path());
-    let text = std::fs::read_to_string(&manifest).unwrap();
-    std::fs::write(
-        &manifest,
-        text.replace(
-            "4f6b2a1e-8c3d-4e5f-9a7b-1c2d3e4f5a6b",
-            "11111111-2222-4333-8444-555555555555",
-        ),
-    )
-    .unwrap();
+    common::other_organization_manifest(dir.path());
     for command in [&["plan"][..], &["apply", "--auto-approve"], &["drift"]] {
         org.emulator.clear_request_log();
         let run = org.run(dir.path(), command);

@@ -52,6 +52,22 @@ fn small_seed_round_trips() {
 }
 
 #[test]
+fn export_points_editors_at_the_schema_by_its_id() {
+    let text = orgform::export::render(&orgform_emulator::seeds::small());
+    let first = text.lines().next().unwrap();
+    assert_eq!(
+        first,
+        format!(
+            "# yaml-language-server: $schema={}",
+            orgform_manifest::SCHEMA_URL
+        )
+    );
+    let schema: serde_json::Value = serde_json::from_str(orgform_manifest::SCHEMA_JSON).unwrap();
+    assert_eq!(schema["$id"], orgform_manifest::SCHEMA_URL);
+    assert!(orgform_manifest::SCHEMA_URL.starts_with("https://"));
+}
+
+#[test]
 fn export_is_deterministic() {
     let live = orgform_emulator::seeds::large(3, 50, 5, 40);
     let mut shuffled = live.clone();

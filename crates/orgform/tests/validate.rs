@@ -74,6 +74,29 @@ fn every_invalid_fixture_exits_4_with_located_diagnostics() {
 }
 
 #[test]
+fn one_run_reports_every_problem_even_beside_an_unknown_key() {
+    // The manifest of the issue: an unknown key, an unknown role, a duplicate email and a
+    // name too long, on lines 8, 10, 11 and 14: all four in one run.
+    let path = "tests/fixtures/invalid/every-problem-at-once.yaml";
+    let output = orgform()
+        .args(["--color", "never", "validate", "-f", path])
+        .output()
+        .expect("runs");
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    for line in [8, 10, 11, 14] {
+        assert!(
+            stderr.contains(&format!("{path}:{line}:")),
+            "line {line}: {stderr}"
+        );
+    }
+    assert!(
+        stderr.ends_with("error: the manifest is invalid: 4 errors\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn located_fixtures_show_line_and_column() {
     // Every fixture except those whose problem has no place in the text.
     for name in fixtures("invalid") {

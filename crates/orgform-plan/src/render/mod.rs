@@ -50,9 +50,20 @@ pub fn drift_markdown(report: &DriftReport) -> String {
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
-    let mut out = serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".to_owned());
+    let mut out = json_pretty(value);
     out.push('\n');
     out
+}
+
+/// `value` as pretty JSON with every control character escaped (see [`json_controls`]).
+pub fn json_pretty<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    json_controls(serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".to_owned()))
+}
+
+/// `text` as one JSON string (also a YAML double-quoted scalar) with every control character
+/// escaped (see [`json_controls`]).
+pub fn json_string(text: &str) -> String {
+    json_controls(Value::from(text).to_string())
 }
 
 /// The summary line, e.g. `Plan: 2 to add, 1 to change, 1 to remove (1 irreversible). 1
@@ -79,8 +90,10 @@ pub fn drift_summary_line(report: &DriftReport) -> String {
     )
 }
 
-/// Escapes control characters (including newlines) of an untrusted string.
-pub(crate) fn clean(text: &str) -> String {
+/// Escapes control characters (including newlines) of an untrusted string for a terminal or
+/// a text document: each becomes `\u{hex}`. Everything orgform prints that comes from the live
+/// organization or the manifest goes through this function (or [`json_controls`] for JSON).
+pub fn clean(text: &str) -> String {
     if !text.chars().any(char::is_control) {
         return text.to_owned();
     }
@@ -95,11 +108,32 @@ pub(crate) fn clean(text: &str) -> String {
     out
 }
 
-/// A value as shown in a `before -> after` pair (JSON, which escapes control characters).
+/// Escapes, as `\u00XX`, the control characters serde_json leaves as they are in JSON text
+/// (DEL and the C1 range U+0080–U+009F, some of which terminals obey): the JSON value is
+/// unchanged, since outside strings JSON text holds none of them. The control characters
+/// below U+0020 are already escaped by serde_json (and the line breaks between a pretty
+/// document's tokens are left alone).
+pub fn json_controls(json: String) -> String {
+    let raw = |c: &char| matches!(c, '\u{7f}'..='\u{9f}');
+    if !json.chars().any(|c| raw(&c)) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 8);
+    for c in json.chars() {
+        if raw(&c) {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A value as shown in a `before -> after` pair (JSON, control characters escaped).
 pub(crate) fn value(value: Option<&Value>) -> String {
     match value {
         None => "(none)".to_owned(),
-        Some(v) => serde_json::to_string(v).unwrap_or_default(),
+        Some(v) => json_controls(serde_json::to_string(v).unwrap_or_default()),
     }
 }
 
@@ -158,5 +192,36 @@ pub(crate) fn finding_field(f: &crate::Finding) -> String {
             value(w.as_ref()),
             value(l.as_ref())
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_escapes_del_and_c1_and_reads_back_the_same() {
+        let hostile = "a\u{1b}]0;x\u{7}\u{7f}\u{9b}2J\u{85}é\n";
+        let text = json_string(hostile);
+        assert_eq!(text, "\"a\\u001b]0;x\\u0007\\u007f\\u009b2J\\u0085é\\n\"");
+        assert_eq!(serde_json::from_str::<String>(&text).unwrap(), hostile);
+        let pretty = json_pretty(&serde_json::json!({ "name": hostile }));
+        assert!(
+            !pretty.chars().any(|c| c.is_control() && c != '\n'),
+            "{pretty}"
+        );
+        assert_eq!(
+            serde_json::from_str::<Value>(&pretty).unwrap()["name"],
+            hostile
+        );
+    }
+
+    #[test]
+    fn clean_escapes_every_control_character() {
+        assert_eq!(clean("ok é"), "ok é");
+        assert_eq!(
+            clean("a\u{1b}[2J\u{7}\u{9b}\r\n"),
+            "a\\u{1b}[2J\\u{7}\\u{9b}\\u{d}\\u{a}"
+        );
     }
 }

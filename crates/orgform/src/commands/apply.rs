@@ -48,8 +48,8 @@ pub enum ReportFormat {
 pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
     let saved = match &args.plan_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the plan file {}", path.display()))?;
+            let text =
+                crate::files::read_capped(path, "the plan file", crate::files::PLAN_FILE_LIMIT)?;
             Some(
                 Plan::from_json(&text)
                     .with_context(|| format!("cannot use the plan file {}", path.display()))?,
@@ -75,7 +75,7 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
     let text_mode = args.format == ReportFormat::Text;
     let color = crate::output::stdout_color(global.color, global.env.no_color);
     if text_mode {
-        crate::output::stdout(&orgform_plan::render::text(&plan, color));
+        crate::output::stdout(&orgform_plan::render::text(&plan, color))?;
     }
     for line in super::prepare::refusal_lines(&plan) {
         crate::output::stderr(&line);
@@ -96,9 +96,9 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
         orgform_apply::ApplyReport::new(&plan, Vec::new(), false)
     };
     if text_mode {
-        crate::output::stdout(&report.to_text());
+        crate::output::stdout(&report.to_text())?;
     } else {
-        crate::output::stdout(&report.to_json());
+        crate::output::stdout(&report.to_json())?;
     }
     Ok(if report.has_failures() || report.interrupted {
         Exit::Error
@@ -213,12 +213,19 @@ async fn execute(
     } else {
         None
     };
+    // Targets name live objects: their control characters are escaped on every channel.
     let progress = |outcome: &ActionOutcome| {
+        let target = orgform_plan::render::clean(&outcome.target);
         if let Some(bar) = &bar {
             bar.inc(1);
-            bar.set_message(outcome.target.clone());
+            bar.set_message(target.clone());
         }
-        tracing::info!(action = outcome.id, target = %outcome.target, outcome = ?outcome.outcome, "action finished");
+        tracing::info!(
+            action = outcome.id,
+            target = %target,
+            outcome = ?outcome.outcome,
+            "action finished"
+        );
     };
     let options = ApplyOptions {
         concurrency,

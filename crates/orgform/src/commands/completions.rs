@@ -16,7 +16,9 @@ pub struct Args {
 /// Runs `orgform completions`.
 pub fn run(_global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
     let mut command = Cli::command();
-    let mut out = std::io::stdout().lock();
-    clap_complete::generate(args.shell, &mut command, "orgform", &mut out);
+    // Generated into memory first: the generator panics when its writer fails.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "orgform", &mut script);
+    crate::output::stdout(&String::from_utf8_lossy(&script))?;
     Ok(Exit::Success)
 }

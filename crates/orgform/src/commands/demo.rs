@@ -31,12 +31,12 @@ pub struct Args {
 /// Runs `orgform demo`.
 pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
     if args.show_manifest {
-        crate::output::stdout(DEMO_MANIFEST);
+        crate::output::stdout(DEMO_MANIFEST)?;
         return Ok(Exit::Success);
     }
     let color = crate::output::stdout_color(global.color, global.env.no_color);
     let text = crate::settings::runtime()?.block_on(demo(color))?;
-    crate::output::stdout(&text);
+    crate::output::stdout(&text)?;
     Ok(Exit::Success)
 }
 

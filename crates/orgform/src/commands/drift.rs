@@ -25,7 +25,7 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
         OutputFormat::Json => orgform_plan::render::drift_json(&report),
         OutputFormat::Markdown => orgform_plan::render::drift_markdown(&report),
     };
-    crate::output::stdout(&text);
+    crate::output::stdout(&text)?;
     Ok(if report.is_refused() {
         Exit::Refused
     } else if report.has_drift() {

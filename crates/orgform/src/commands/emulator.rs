@@ -138,7 +138,7 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
             lines.push_str(emulator.admin_key());
             lines.push('\n');
         }
-        crate::output::stdout(&lines);
+        crate::output::stdout(&lines)?;
         tokio::signal::ctrl_c().await?;
         emulator.shutdown().await;
         anyhow::Ok(())

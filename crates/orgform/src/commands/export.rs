@@ -15,5 +15,10 @@ pub struct Args {
 
 /// Runs `orgform export`.
 pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
-    super::live::render_live(global, args.out.as_deref(), crate::export::render)
+    super::live::render_live(
+        global,
+        args.out.as_deref(),
+        crate::export::render,
+        crate::files::NewFile::Shared,
+    )
 }

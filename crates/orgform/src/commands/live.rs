@@ -18,24 +18,34 @@ pub async fn fetch(global: &GlobalArgs, client: &Client) -> anyhow::Result<Snaps
     if let Some(spinner) = spinner {
         spinner.finish_and_clear();
     }
-    result.context(
-        "cannot read the organization completely; nothing was planned or changed \
-         (check the endpoint, the key and the network, then run again)",
-    )
+    let hint = match &result {
+        Err(orgform_api::ApiError::InconsistentRead { .. }) => {
+            "the organization was read incompletely or inconsistently; nothing was planned \
+             or changed (run again; if it persists, the endpoint does not answer like the \
+             Admin API)"
+        }
+        _ => {
+            "cannot read the organization completely; nothing was planned or changed \
+             (check the endpoint, the key and the network, then run again)"
+        }
+    };
+    result.context(hint)
 }
 
-/// Reads the whole organization and writes `render` of it to `out`, or stdout.
+/// Reads the whole organization and writes `render` of it to `out` (a new file of the given
+/// kind), or stdout.
 pub fn render_live(
     global: &GlobalArgs,
     out: Option<&std::path::Path>,
     render: fn(&Snapshot) -> String,
+    kind: crate::files::NewFile,
 ) -> anyhow::Result<crate::exit::Exit> {
     let client = crate::settings::client(global)?;
     let live = crate::settings::runtime()?.block_on(fetch(global, &client))?;
     let text = render(&live);
     match out {
-        Some(path) => write_file(path, &text)?,
-        None => crate::output::stdout(&text),
+        Some(path) => crate::files::write_output(path, "--out", &text, kind)?,
+        None => crate::output::stdout(&text)?,
     }
     Ok(crate::exit::Exit::Success)
 }
@@ -49,21 +59,4 @@ pub fn progress(global: &GlobalArgs, message: &str) -> Option<indicatif::Progres
     bar.set_message(message.to_owned());
     bar.enable_steady_tick(Duration::from_millis(120));
     Some(bar)
-}
-
-/// Writes `text` to `path` atomically (a temporary file in the same folder, then a rename),
-/// so an interrupted write never leaves half a file behind.
-pub fn write_file(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.orgform-tmp"));
-    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }

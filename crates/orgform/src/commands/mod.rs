@@ -63,15 +63,25 @@ pub fn run(cli: Cli) -> Exit {
     }
 }
 
-/// Prints an error with its causes on stderr and picks its exit code.
+/// Prints an error with its causes on stderr and picks its exit code. Messages quote names
+/// and API answers: their control characters are escaped, and an API error (whose text is the
+/// server's) is kept on its one line.
 fn report_error(err: &anyhow::Error) -> Exit {
     let exit = err
         .downcast_ref::<Refusal>()
         .map_or(Exit::Error, |r| r.exit);
-    let mut text = format!("error: {err}");
+    let mut text = format!("error: {}", shown(err.as_ref()));
     for cause in err.chain().skip(1) {
-        let _ = write!(text, "\n  caused by: {cause}");
+        let _ = write!(text, "\n  caused by: {}", shown(cause));
     }
     crate::output::stderr(&text);
     exit
+}
+
+fn shown(err: &(dyn std::error::Error + 'static)) -> String {
+    if err.is::<orgform_api::ApiError>() {
+        orgform_plan::render::clean(&err.to_string())
+    } else {
+        crate::output::message_lines(&err.to_string())
+    }
 }

@@ -39,7 +39,7 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
         OutputFormat::Json => orgform_plan::render::json(&plan),
         OutputFormat::Markdown => orgform_plan::render::markdown(&plan),
     };
-    crate::output::stdout(&text);
+    crate::output::stdout(&text)?;
     for line in super::prepare::refusal_lines(&plan) {
         crate::output::stderr(&line);
     }
@@ -50,7 +50,12 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
                 path.display()
             ));
         } else {
-            super::live::write_file(path, &orgform_plan::render::json(&plan))?;
+            crate::files::write_output(
+                path,
+                "--out",
+                &orgform_plan::render::json(&plan),
+                crate::files::NewFile::Private,
+            )?;
             if !global.quiet {
                 crate::output::stderr(&format!(
                     "Saved the plan to {}; apply it with: orgform apply {}",

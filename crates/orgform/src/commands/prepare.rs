@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use orgform_api::Client;
 use orgform_manifest::Loaded;
 use orgform_model::Snapshot;
+use orgform_plan::render::clean;
 
 use super::Refusal;
 use crate::cli::GlobalArgs;
@@ -52,7 +53,8 @@ pub async fn live(
                 "organization mismatch: the manifest describes organization {wanted}, but the \
                  admin key belongs to organization {} ({}); nothing was read or changed\n  \
                  hint: use the admin key of organization {wanted}, or fix `organization.id`",
-                me.id, me.name
+                clean(&me.id),
+                clean(&me.name)
             ),
         }
         .into());
@@ -105,7 +107,8 @@ pub fn now(global: &GlobalArgs) -> jiff::Timestamp {
 }
 
 /// Why a plan is refused or incomplete, one line each, for stderr: so a pipeline that reads
-/// only the exit code and the logs (JSON or Markdown on stdout) still sees the reason.
+/// only the exit code and the logs (JSON or Markdown on stdout) still sees the reason. The
+/// lines quote names: their control characters are escaped.
 pub fn refusal_lines(plan: &orgform_plan::Plan) -> Vec<String> {
     let mut lines: Vec<String> = plan
         .refusals
@@ -129,5 +132,5 @@ pub fn refusal_lines(plan: &orgform_plan::Plan) -> Vec<String> {
             plan.blocked.len()
         ));
     }
-    lines
+    lines.iter().map(|line| clean(line)).collect()
 }

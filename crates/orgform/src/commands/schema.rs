@@ -11,6 +11,6 @@ pub struct Args {}
 
 /// Runs `orgform schema`.
 pub fn run(_global: &GlobalArgs, _args: &Args) -> anyhow::Result<Exit> {
-    crate::output::stdout(orgform_manifest::SCHEMA_JSON);
+    crate::output::stdout(orgform_manifest::SCHEMA_JSON)?;
     Ok(Exit::Success)
 }

@@ -15,5 +15,10 @@ pub struct Args {
 
 /// Runs `orgform snapshot`.
 pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
-    super::live::render_live(global, args.out.as_deref(), crate::audit::render)
+    super::live::render_live(
+        global,
+        args.out.as_deref(),
+        crate::audit::render,
+        crate::files::NewFile::Private,
+    )
 }

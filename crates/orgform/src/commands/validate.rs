@@ -22,7 +22,7 @@ pub struct Args {
 /// Runs `orgform validate`.
 pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
     let loaded = super::prepare::manifest(global, &args.manifest.path)?;
-    crate::output::stdout(&summary(&args.manifest.path.display().to_string(), &loaded));
+    crate::output::stdout(&summary(&args.manifest.path.display().to_string(), &loaded))?;
     Ok(Exit::Success)
 }
 

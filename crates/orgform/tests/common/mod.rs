@@ -23,6 +23,16 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl From<std::process::Output> for Run {
+    fn from(output: std::process::Output) -> Self {
+        Self {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
 impl Org {
     pub fn start(seed: Snapshot) -> Self {
         Self::start_with(EmulatorConfig {
@@ -97,4 +107,73 @@ pub fn demo_manifest(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("org.yaml");
     std::fs::write(&path, orgform::commands::demo::DEMO_MANIFEST).unwrap();
     path
+}
+
+/// The demo manifest pinned to another organization than the small seed's.
+pub fn other_organization_manifest(dir: &Path) -> std::path::PathBuf {
+    let path = demo_manifest(dir);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace(
+            "4f6b2a1e-8c3d-4e5f-9a7b-1c2d3e4f5a6b",
+            "11111111-2222-4333-8444-555555555555",
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// `program` (the `orgform` binary, or a shell that execs it) run from `dir` as a user runs
+/// it: endpoint and key in the environment, no colour, no hidden flags, stdin empty.
+pub fn command_as_user(
+    program: impl AsRef<std::ffi::OsStr>,
+    base_url: &str,
+    key: &str,
+    dir: &Path,
+) -> std::process::Command {
+    let mut cmd = std::process::Command::new(program);
+    cmd.current_dir(dir)
+        .env("ANTHROPIC_BASE_URL", base_url)
+        .env("ANTHROPIC_ADMIN_KEY", key)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
+impl Org {
+    /// The `orgform` binary against this emulator, as a user runs it (see
+    /// [`command_as_user`]).
+    pub fn user_command(&self, dir: &Path) -> std::process::Command {
+        command_as_user(
+            env!("CARGO_BIN_EXE_orgform"),
+            &self.emulator.base_url(),
+            self.emulator.admin_key(),
+            dir,
+        )
+    }
+}
+
+/// Runs `cmd` to the end and collects its exit code and both streams.
+pub fn run_command(cmd: &mut std::process::Command) -> Run {
+    cmd.output().unwrap().into()
+}
+
+/// Makes a FIFO at `path`.
+pub fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+/// The names in `dir`, sorted.
+pub fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
