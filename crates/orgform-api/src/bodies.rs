@@ -7,8 +7,9 @@ use serde::de::DeserializeOwned;
 
 use crate::ApiError;
 use crate::client::{Req, Resp, decode};
+use crate::integrity::{ListCap, ListCheck};
 use crate::wire::{
-    ErrorEnvelope, Page, WireApiKey, WireInvite, WireOrganization, WireUser, WireWorkspace,
+    ErrorEnvelope, RawPage, WireApiKey, WireInvite, WireOrganization, WireUser, WireWorkspace,
     WireWorkspaceMember,
 };
 
@@ -60,7 +61,8 @@ impl Body {
 }
 
 /// Decodes `bytes` as a body of kind `body` the way the client does, and maps it into the
-/// model types. Returns how many objects it held (1 for a single object or an error
+/// model types; a page also goes through the read-integrity check of one page (the
+/// `integrity` module). Returns how many objects it held (1 for a single object or an error
 /// envelope), or the error the client would report.
 pub fn decode_body(body: Body, bytes: &[u8]) -> Result<usize, ApiError> {
     let req = Req::get(format!("/decode/{body:?}"));
@@ -75,11 +77,13 @@ pub fn decode_body(body: Body, bytes: &[u8]) -> Result<usize, ApiError> {
         Body::Workspace => one::<WireWorkspace, Workspace>(&req, &resp),
         Body::WorkspaceMember => one::<WireWorkspaceMember, WorkspaceMember>(&req, &resp),
         Body::ApiKey => one::<WireApiKey, ApiKey>(&req, &resp),
-        Body::UserPage => page::<WireUser, User>(&req, &resp),
-        Body::InvitePage => page::<WireInvite, Invite>(&req, &resp),
-        Body::WorkspacePage => page::<WireWorkspace, Workspace>(&req, &resp),
-        Body::WorkspaceMemberPage => page::<WireWorkspaceMember, WorkspaceMember>(&req, &resp),
-        Body::ApiKeyPage => page::<WireApiKey, ApiKey>(&req, &resp),
+        Body::UserPage => page::<WireUser, User>(&req, &resp, "id"),
+        Body::InvitePage => page::<WireInvite, Invite>(&req, &resp, "id"),
+        Body::WorkspacePage => page::<WireWorkspace, Workspace>(&req, &resp, "id"),
+        Body::WorkspaceMemberPage => {
+            page::<WireWorkspaceMember, WorkspaceMember>(&req, &resp, "user_id")
+        }
+        Body::ApiKeyPage => page::<WireApiKey, ApiKey>(&req, &resp, "id"),
         Body::Error => serde_json::from_slice::<ErrorEnvelope>(bytes)
             .map(|_| 1)
             .map_err(|e| ApiError::Decode {
@@ -98,6 +102,13 @@ fn one<W: DeserializeOwned, T: From<W>>(req: &Req, resp: &Resp) -> Result<usize,
     })
 }
 
-fn page<W: DeserializeOwned, T: From<W>>(req: &Req, resp: &Resp) -> Result<usize, ApiError> {
-    decode::<Page<W>>(req, resp).map(|p| p.data.into_iter().map(T::from).count())
+fn page<W: DeserializeOwned, T: From<W>>(
+    req: &Req,
+    resp: &Resp,
+    id_field: &'static str,
+) -> Result<usize, ApiError> {
+    let mut check = ListCheck::new(req.path.clone(), id_field, ListCap::USERS);
+    check.page(decode::<RawPage>(req, resp)?)?;
+    let items: Vec<W> = check.finish(&req.path)?;
+    Ok(items.into_iter().map(T::from).count())
 }

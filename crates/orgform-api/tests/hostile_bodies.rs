@@ -1,5 +1,6 @@
 //! Arbitrary bytes and mutated JSON into every response decoder ([`orgform_api::decode_body`]):
-//! each returns a value or a decode error naming the request, and never panics.
+//! each returns a value, a decode error or an inconsistent-read error naming the request, and
+//! never panics.
 
 use orgform_api::{ApiError, Body, decode_body};
 use proptest::prelude::*;
@@ -46,7 +47,10 @@ fn valid(body: Body) -> Value {
 fn decode(body: Body, bytes: &[u8]) -> Result<usize, String> {
     decode_body(body, bytes).map_err(|err| {
         assert!(
-            matches!(err, ApiError::Decode { .. }),
+            matches!(
+                err,
+                ApiError::Decode { .. } | ApiError::InconsistentRead { .. }
+            ),
             "{body:?}: not a decode error: {err}"
         );
         let text = err.to_string();
