@@ -393,6 +393,10 @@ fn a_huge_string_field_is_read_without_echoing_it() {
     });
     outcome.assert_clean_exit(&[0]);
     assert!(outcome.stdout.len() + outcome.stderr.len() < 1 << 20);
+    assert_eq!(
+        server.writes(),
+        vec!["POST /v1/organizations/invites".to_owned()]
+    );
 }
 
 fn redirect(status: u16) {
