@@ -4,7 +4,6 @@
 mod common;
 
 use common::Org;
-use orgform_model::OrgRole;
 
 #[test]
 fn snapshots_are_byte_identical_and_a_role_change_is_a_one_line_diff() {
@@ -20,14 +19,7 @@ fn snapshots_are_byte_identical_and_a_role_change_is_a_one_line_diff() {
     );
     assert!(first.stdout.contains("email: dev.two@acme.example"));
 
-    org.emulator.modify(|state| {
-        let user = state
-            .users
-            .iter_mut()
-            .find(|u| u.email == "dev.two@acme.example")
-            .unwrap();
-        user.role = OrgRole::User;
-    });
+    org.demote_dev_two();
     let changed = org.run(dir.path(), &["snapshot"]);
     let diff = similar::TextDiff::from_lines(&first.stdout, &changed.stdout);
     let changed_lines: Vec<String> = diff

@@ -97,6 +97,19 @@ impl Org {
             .collect()
     }
 
+    /// An out-of-band change, as if made in the Console: `dev.two@acme.example` (small seed)
+    /// becomes a `user`.
+    pub fn demote_dev_two(&self) {
+        self.emulator.modify(|state| {
+            let user = state
+                .users
+                .iter_mut()
+                .find(|u| u.email == "dev.two@acme.example")
+                .expect("the small seed has dev.two");
+            user.role = orgform_model::OrgRole::User;
+        });
+    }
+
     pub fn block_on<F: Future>(&self, f: F) -> F::Output {
         self.runtime.block_on(f)
     }
