@@ -146,7 +146,8 @@ async fn run(concurrency: usize) -> (usize, usize, Duration) {
         },
         &|_| {},
     )
-    .await;
+    .await
+    .expect("the planner's actions are well formed");
     let elapsed = started.elapsed();
     assert!(!report.has_failures(), "{}", report.to_text());
     let requests = emulator.request_log().len();

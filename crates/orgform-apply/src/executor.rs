@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::StreamExt as _;
-use orgform_plan::{Action, Op, Plan, WorkspaceRef};
+use orgform_plan::{Action, InvalidPlan, Op, Plan, WorkspaceRef};
 
 use crate::backend::{Backend, Effect, Step};
 use crate::report::{ActionOutcome, ApplyReport, Outcome};
@@ -53,6 +53,10 @@ impl Default for ApplyOptions {
 
 /// Applies `plan` through `backend`, calling `progress` after each action finishes.
 ///
+/// A plan whose actions cannot run as listed (a duplicate id, a dependency on a missing id
+/// or on a later action, a dependency cycle) is refused before anything is executed: such
+/// actions would otherwise be skipped without a failure, or hidden from the report.
+///
 /// A plan with errors or refusals is never applied: every action is reported as not
 /// started (the CLI refuses before calling this; the check here keeps the library safe too).
 pub async fn apply<B: Backend>(
@@ -60,7 +64,8 @@ pub async fn apply<B: Backend>(
     backend: &B,
     options: &ApplyOptions,
     progress: &(dyn Fn(&ActionOutcome) + Sync),
-) -> ApplyReport {
+) -> Result<ApplyReport, InvalidPlan> {
+    orgform_plan::check_actions(&plan.actions)?;
     let mut outcomes: BTreeMap<u32, ActionOutcome> = BTreeMap::new();
     let mut created: BTreeMap<String, String> = BTreeMap::new();
     let refused = plan.is_refused();
@@ -140,11 +145,11 @@ pub async fn apply<B: Backend>(
             outcomes.insert(id, outcome);
         }
     }
-    ApplyReport::new(
+    Ok(ApplyReport::new(
         plan,
         outcomes.into_values().collect(),
         options.cancel.is_cancelled(),
-    )
+    ))
 }
 
 /// Splits actions into waves: consecutive actions of one kind, none depending on another

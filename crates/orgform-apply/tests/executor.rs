@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use orgform_apply::{ApplyOptions, Backend, Cancel, Effect, Outcome, Step, StepError, apply};
 use orgform_model::{OrgRole, WorkspaceRole};
-use orgform_plan::{Action, FORMAT_VERSION, Op, Plan, Summary, WorkspaceRef};
+use orgform_plan::{Action, FORMAT_VERSION, InvalidPlan, Op, Plan, Summary, WorkspaceRef};
 
 #[derive(Default)]
 struct Fake {
@@ -87,6 +87,7 @@ fn plan(actions: Vec<Action>) -> Plan {
         organization_id: "org".into(),
         manifest_digest: "sha256:m".into(),
         live_digest: "sha256:l".into(),
+        actions_digest: orgform_plan::actions_digest(&actions),
         actions,
         deferred: vec![],
         blocked: vec![],
@@ -145,12 +146,20 @@ fn sample() -> Plan {
     ])
 }
 
-fn run(plan: &Plan, fake: &Fake, options: &ApplyOptions) -> orgform_apply::ApplyReport {
+fn try_run(
+    plan: &Plan,
+    fake: &Fake,
+    options: &ApplyOptions,
+) -> Result<orgform_apply::ApplyReport, InvalidPlan> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap()
         .block_on(apply(plan, fake, options, &|_| {}))
+}
+
+fn run(plan: &Plan, fake: &Fake, options: &ApplyOptions) -> orgform_apply::ApplyReport {
+    try_run(plan, fake, options).expect("a well-formed plan")
 }
 
 #[test]
@@ -274,6 +283,49 @@ fn a_refused_plan_is_never_executed() {
     let report = run(&refused, &fake, &ApplyOptions::default());
     assert!(fake.calls.lock().unwrap().is_empty());
     assert_eq!(report.summary.not_started, 6);
+}
+
+#[test]
+fn malformed_actions_are_refused_before_any_write() {
+    // Each would once have run partly: a duplicate id hid one action from the report, a
+    // missing or later dependency and a cycle made actions skip without a failure.
+    type Edit = Box<dyn Fn(&mut Plan)>;
+    let cases: Vec<(&str, Edit, InvalidPlan)> = vec![
+        (
+            "duplicate id",
+            Box::new(|p| p.actions[5].id = 2),
+            InvalidPlan::DuplicateId { id: 2 },
+        ),
+        (
+            "missing dependency",
+            Box::new(|p| p.actions[5].depends_on = vec![42]),
+            InvalidPlan::MissingDependency { id: 6, missing: 42 },
+        ),
+        (
+            "cycle",
+            Box::new(|p| {
+                p.actions[1].depends_on = vec![3];
+                p.actions[2].depends_on = vec![2];
+            }),
+            InvalidPlan::DependencyCycle { ids: vec![2, 3] },
+        ),
+        (
+            "later dependency",
+            Box::new(|p| p.actions[0].depends_on = vec![6]),
+            InvalidPlan::LaterDependency { id: 1, later: 6 },
+        ),
+    ];
+    for (name, edit, expected) in cases {
+        let fake = Fake::default();
+        let mut bad = sample();
+        edit(&mut bad);
+        let result = try_run(&bad, &fake, &ApplyOptions::default());
+        assert_eq!(result.err(), Some(expected), "{name}");
+        assert!(
+            fake.calls.lock().unwrap().is_empty(),
+            "{name}: nothing was executed"
+        );
+    }
 }
 
 #[test]

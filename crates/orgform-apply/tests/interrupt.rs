@@ -43,7 +43,9 @@ async fn an_interrupted_apply_converges_on_the_next_run_without_repeating_writes
                     concurrency,
                     cancel: cancel.clone(),
                 };
-                let report = orgform_apply::apply(&first, &client, &options, &progress).await;
+                let report = orgform_apply::apply(&first, &client, &options, &progress)
+                    .await
+                    .expect("the planner's actions are well formed");
                 let label = format!(
                     "{} stop after {stop_after} (concurrency {concurrency})",
                     scenario.name
@@ -59,7 +61,9 @@ async fn an_interrupted_apply_converges_on_the_next_run_without_repeating_writes
                 }
                 let second = plan(&client, scenario).await.unwrap();
                 let finish =
-                    orgform_apply::apply(&second, &client, &ApplyOptions::default(), &|_| {}).await;
+                    orgform_apply::apply(&second, &client, &ApplyOptions::default(), &|_| {})
+                        .await
+                        .expect("the planner's actions are well formed");
                 let last = plan(&client, scenario).await.unwrap();
                 if finish.has_failures() || last.has_changes() {
                     failures.push(format!(

@@ -318,7 +318,9 @@ proptest! {
                     break;
                 }
                 let opts = orgform_apply::ApplyOptions { concurrency: 3, ..Default::default() };
-                orgform_apply::apply(&plan, &client, &opts, &|_| {}).await;
+                orgform_apply::apply(&plan, &client, &opts, &|_| {})
+                    .await
+                    .map_err(|e| format!("malformed plan: {e}"))?;
             }
             let dups = duplicated_writes(&emu.request_log());
             emu.shutdown().await;

@@ -20,13 +20,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::planner;
-use crate::types::{ChangeKind, FORMAT_VERSION, PendingKind, PlanError, Refusal};
+use crate::types::{ChangeKind, PendingKind, PlanError, Refusal};
 use crate::{DriftCategory, PlanOptions};
+
+/// The drift report format this crate writes (independent of the plan's
+/// [`crate::FORMAT_VERSION`]).
+pub const DRIFT_FORMAT_VERSION: u32 = 1;
 
 /// A drift report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DriftReport {
-    /// [`FORMAT_VERSION`].
+    /// [`DRIFT_FORMAT_VERSION`].
     pub format_version: u32,
     /// The live organization's id.
     pub organization_id: String,
@@ -157,7 +161,7 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
     let outcome = planner::run(manifest, live, options);
     let plan = outcome.plan;
     let mut report = DriftReport {
-        format_version: FORMAT_VERSION,
+        format_version: DRIFT_FORMAT_VERSION,
         organization_id: plan.organization_id.clone(),
         manifest_digest: plan.manifest_digest.clone(),
         live_digest: plan.live_digest.clone(),

@@ -38,14 +38,20 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod compare;
 mod drift;
+mod integrity;
 mod limits;
 mod planner;
 pub mod render;
 mod types;
 
-pub use drift::{DriftReport, DriftSummary, Finding, HygieneFinding, HygieneKind, drift};
+pub use compare::differences;
+pub use drift::{
+    DRIFT_FORMAT_VERSION, DriftReport, DriftSummary, Finding, HygieneFinding, HygieneKind, drift,
+};
 
+pub use integrity::{InvalidPlan, actions_digest, check_actions};
 pub use limits::{limit as destructive_limit, live_total, percent_limit};
 pub use types::*;
 

@@ -10,8 +10,9 @@ use orgform_model::{ApiKeyStatus, OrgRole, WorkspaceRole};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The plan format this crate writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The plan format this crate writes and reads. Version 2 added `actions_digest`; a plan
+/// file of version 1 (which has none) is refused, and the hint is to make the plan again.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// An ordered plan: every action to execute, plus everything only reported.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +25,9 @@ pub struct Plan {
     pub manifest_digest: String,
     /// [`orgform_model::Snapshot::digest`] of the live state the plan was computed from.
     pub live_digest: String,
+    /// [`crate::actions_digest`] of `actions`: a plan file whose actions were edited without
+    /// it is refused on reading.
+    pub actions_digest: String,
     /// Actions in execution order; empty when there are errors or an organization mismatch.
     pub actions: Vec<Action>,
     /// Wanted changes that wait for something (a workspace grant waits for an invite).
@@ -85,7 +89,12 @@ impl Plan {
         self.actions.iter().find(|a| a.id == id)
     }
 
-    /// Parses a plan file written by [`crate::render::json`], checking its format version.
+    /// Parses a plan file written by [`crate::render::json`], checking its format version,
+    /// that `actions_digest` is the digest of its actions, and that the actions can run in
+    /// their order ([`crate::check_actions`]).
+    ///
+    /// A plan file is a proposal: what it may be used for is comparing it with the plan made
+    /// now (`apply PLANFILE` runs only the fresh plan, and only when the actions match).
     pub fn from_json(text: &str) -> Result<Self, PlanFileError> {
         #[derive(Deserialize)]
         struct Version {
@@ -98,7 +107,16 @@ impl Plan {
                 supported: FORMAT_VERSION,
             });
         }
-        serde_json::from_str(text).map_err(PlanFileError::Parse)
+        let plan: Self = serde_json::from_str(text).map_err(PlanFileError::Parse)?;
+        let computed = crate::actions_digest(&plan.actions);
+        if plan.actions_digest != computed {
+            return Err(PlanFileError::DigestMismatch {
+                recorded: plan.actions_digest,
+                computed,
+            });
+        }
+        crate::check_actions(&plan.actions).map_err(PlanFileError::Invalid)?;
+        Ok(plan)
     }
 }
 
@@ -132,6 +150,19 @@ pub enum PlanFileError {
         /// The version this crate reads.
         supported: u32,
     },
+    /// The actions are not the ones the recorded digest was made of: the file was edited.
+    #[error(
+        "the plan file's actions do not match its actions_digest (recorded {recorded}, the actions give {computed}): it was edited after it was made"
+    )]
+    DigestMismatch {
+        /// The file's `actions_digest`.
+        recorded: String,
+        /// The digest of the file's actions.
+        computed: String,
+    },
+    /// The actions cannot run in their order.
+    #[error("the plan file's actions cannot run as listed: {0}")]
+    Invalid(#[source] crate::InvalidPlan),
 }
 
 /// One step of the plan.

@@ -34,6 +34,7 @@ fn json_plan_format() {
         "organization_id",
         "manifest_digest",
         "live_digest",
+        "actions_digest",
         "actions",
         "deferred",
         "blocked",
@@ -59,6 +60,12 @@ fn json_plan_format() {
         }
         assert!(action["op"]["kind"].is_string());
     }
+    assert_eq!(
+        value["actions_digest"],
+        orgform_plan::actions_digest(&p.actions),
+        "the digest of the actions, as `apply PLANFILE` checks it"
+    );
+    assert_eq!(value["format_version"], orgform_plan::FORMAT_VERSION);
     insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false }, {
         insta::assert_snapshot!("plan_json_every_op", json);
     });

@@ -282,15 +282,62 @@ fn organization_mismatch_stops_everything() {
 #[test]
 fn plan_files_of_another_version_are_refused() {
     let p = plan(&manifest(""), &seed(""), &opts());
-    let json = render::json(&p).replace("\"format_version\": 1", "\"format_version\": 2");
+    let json = render::json(&p);
+    assert!(json.contains("\"format_version\": 2"), "{json}");
+    let older = json.replace("\"format_version\": 2", "\"format_version\": 1");
     assert!(matches!(
-        Plan::from_json(&json),
+        Plan::from_json(&older),
         Err(PlanFileError::UnsupportedVersion {
-            found: 2,
-            supported: 1
+            found: 1,
+            supported: 2
         })
     ));
     assert!(matches!(Plan::from_json("{"), Err(PlanFileError::Parse(_))));
+    assert_eq!(Plan::from_json(&json).unwrap(), p, "a plan file reads back");
+}
+
+#[test]
+fn plan_files_whose_actions_do_not_match_their_digest_or_cannot_run_are_refused() {
+    let m = manifest(
+        "members:\n  - {email: a@acme.example, role: user}\n  - {email: b@acme.example, role: user}\n",
+    );
+    let p = plan(&m, &seed(""), &opts());
+    assert_eq!(p.actions.len(), 2);
+    assert_eq!(p.actions_digest, orgform_plan::actions_digest(&p.actions));
+
+    // An edited action without a new digest.
+    let edited = render::json(&p).replace("b@acme.example", "mallory@evil.example");
+    assert!(matches!(
+        Plan::from_json(&edited),
+        Err(PlanFileError::DigestMismatch { .. })
+    ));
+    // An edited digest.
+    let mut forged = p.clone();
+    forged.actions_digest = format!("sha256:{}", "0".repeat(64));
+    assert!(matches!(
+        Plan::from_json(&render::json(&forged)),
+        Err(PlanFileError::DigestMismatch { .. })
+    ));
+    // A consistent digest over actions that cannot run: duplicate ids, a cycle.
+    let mut duplicate = p.clone();
+    duplicate.actions[1].id = 1;
+    duplicate.actions_digest = orgform_plan::actions_digest(&duplicate.actions);
+    assert!(matches!(
+        Plan::from_json(&render::json(&duplicate)),
+        Err(PlanFileError::Invalid(
+            orgform_plan::InvalidPlan::DuplicateId { id: 1 }
+        ))
+    ));
+    let mut cycle = p;
+    cycle.actions[0].depends_on = vec![2];
+    cycle.actions[1].depends_on = vec![1];
+    cycle.actions_digest = orgform_plan::actions_digest(&cycle.actions);
+    assert!(matches!(
+        Plan::from_json(&render::json(&cycle)),
+        Err(PlanFileError::Invalid(
+            orgform_plan::InvalidPlan::DependencyCycle { .. }
+        ))
+    ));
 }
 
 #[test]
@@ -409,4 +456,75 @@ fn after_an_archive_the_next_plan_finds_the_keys_and_is_quiet() {
     );
     assert_eq!(p.blocked.len(), 1);
     assert_eq!(p.blocked[0].kind, BlockedKind::ArchivedKey);
+}
+
+#[test]
+fn differences_name_each_changed_added_and_missing_action() {
+    let m = manifest(
+        "members:\n  - {email: a@acme.example, role: user}\n  - {email: b@acme.example, role: user}\n",
+    );
+    let now = plan(&m, &seed(""), &opts());
+    assert!(orgform_plan::differences(&now, &now).is_empty());
+
+    let mut saved = now.clone();
+    saved.actions[0].op = Op::RemoveUser {
+        user_id: "user_x".into(),
+        email: "a@acme.example".into(),
+    };
+    saved.actions[1].destructive = true;
+    let mut extra = saved.actions[1].clone();
+    extra.id = 3;
+    saved.actions.push(extra);
+    let lines = orgform_plan::differences(&saved, &now);
+    assert_eq!(lines.len(), 4, "{lines:#?}");
+    assert!(
+        lines[0].starts_with("- #1 only in the saved plan: remove_user {\"user_id\":\"user_x\""),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("~ #2 differs in destructive:\n      saved: create_invite"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].starts_with("- #3 only in the saved plan: create_invite"),
+        "{}",
+        lines[2]
+    );
+    assert!(
+        lines[3].starts_with(
+            "+ #1 only in a plan made now: create_invite {\"email\":\"a@acme.example\""
+        ),
+        "{}",
+        lines[3]
+    );
+
+    // A live change that adds an action before the others renumbers them: one line for the
+    // new action, one count for the renumbered ones.
+    let wider = plan(
+        &manifest(
+            "members:\n  - {email: 0@acme.example, role: user}\n  - {email: a@acme.example, role: user}\n  - {email: b@acme.example, role: user}\n",
+        ),
+        &seed(""),
+        &opts(),
+    );
+    let lines = orgform_plan::differences(&now, &wider);
+    assert_eq!(
+        lines,
+        [
+            "+ #1 only in a plan made now: create_invite {\"email\":\"0@acme.example\",\"role\":\"user\"} \"invite 0@acme.example\"",
+            "~ 2 action(s) differ only in their ids or dependencies (renumbered)",
+        ]
+    );
+
+    // Control characters from the file never reach the terminal raw.
+    let mut hostile = now.clone();
+    hostile.actions[0].target = "member \u{1b}[2Jevil\r\nfake line".into();
+    let lines = orgform_plan::differences(&hostile, &now);
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    for line in lines {
+        assert_eq!(line.lines().count(), 1, "{line}");
+        assert!(!line.contains('\u{1b}') && !line.contains('\r'), "{line}");
+    }
 }

@@ -142,7 +142,7 @@ fn plan_posts_one_comment_then_updates_it_and_keeps_the_json_plan() {
         .state
         .join(format!("artifacts/{RUN_ID}/orgform-plan/plan.json"));
     let plan: Value = serde_json::from_str(&std::fs::read_to_string(artifact).unwrap()).unwrap();
-    assert_eq!(plan["format_version"], 1);
+    assert_eq!(plan["format_version"], 2);
     assert!(
         sandbox.calls().contains("cargo install --locked --path"),
         "{}",

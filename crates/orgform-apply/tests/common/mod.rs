@@ -172,7 +172,9 @@ pub async fn apply(client: &Client, plan: &Plan, concurrency: usize) -> ApplyRep
         concurrency,
         ..ApplyOptions::default()
     };
-    orgform_apply::apply(plan, client, &options, &|_| {}).await
+    orgform_apply::apply(plan, client, &options, &|_| {})
+        .await
+        .expect("the planner's actions are well formed")
 }
 
 /// Successful writes by (method, path, body): a write that appears twice was done twice.

@@ -160,6 +160,7 @@ pub(crate) fn run(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -
         organization_id: live.organization.id.clone(),
         manifest_digest: options.manifest_digest.clone(),
         live_digest: live.digest(),
+        actions_digest: String::new(),
         actions: Vec::new(),
         deferred: Vec::new(),
         blocked: Vec::new(),
@@ -182,6 +183,7 @@ pub(crate) fn run(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -
             live: live.organization.id.clone(),
         });
         plan.summary = summarize(&plan);
+        plan.actions_digest = crate::actions_digest(&plan.actions);
         return Outcome {
             plan,
             categories: Vec::new(),
@@ -477,6 +479,7 @@ impl<'a> Engine<'a> {
             categories.clear();
         }
         plan.summary = summarize(&plan);
+        plan.actions_digest = crate::actions_digest(&plan.actions);
         Outcome { plan, categories }
     }
 }

@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use orgform_apply::{ActionOutcome, ApplyOptions, Cancel};
 use orgform_plan::Plan;
 
+use super::saved_plan::Verdict;
 use super::{ManifestArg, Refusal};
 use crate::cli::GlobalArgs;
 use crate::exit::Exit;
@@ -14,10 +15,11 @@ use crate::exit::Exit;
 /// Arguments of `orgform apply`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The manifest (also re-read to check a PLANFILE is not stale).
+    /// The manifest (with a PLANFILE, the one the plan was made from).
     #[command(flatten)]
     pub manifest: ManifestArg,
-    /// A plan saved by `orgform plan --out`.
+    /// A plan saved by `orgform plan --out`: the plan is made again and runs only when its
+    /// actions are exactly the saved ones.
     #[arg(value_name = "PLANFILE")]
     pub plan_file: Option<PathBuf>,
     /// Do not ask for confirmation.
@@ -50,10 +52,7 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
         Some(path) => {
             let text =
                 crate::files::read_capped(path, "the plan file", crate::files::PLAN_FILE_LIMIT)?;
-            Some(
-                Plan::from_json(&text)
-                    .with_context(|| format!("cannot use the plan file {}", path.display()))?,
-            )
+            Some(super::saved_plan::parse(path, &text)?)
         }
         None => None,
     };
@@ -64,18 +63,27 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
         live,
         options,
     } = super::prepare::inputs(global, &args.manifest.path, args.allow_destructive)?;
-    let fresh = orgform_plan::plan(&loaded.manifest, &live, &options);
-    let plan = match saved {
-        Some(saved) => {
-            check_not_stale(&saved, &fresh, &loaded.digest)?;
-            saved
-        }
-        None => fresh,
+    // Only the plan made now is ever executed; a saved plan only says which actions it may
+    // have (and they must be exactly these).
+    let plan = orgform_plan::plan(&loaded.manifest, &live, &options);
+    let verdict = match &saved {
+        Some(saved) => Some(super::saved_plan::check(saved, &plan, &loaded.digest)?),
+        None => None,
     };
     let text_mode = args.format == ReportFormat::Text;
     let color = crate::output::stdout_color(global.color, global.env.no_color);
     if text_mode {
         crate::output::stdout(&orgform_plan::render::text(&plan, color))?;
+    }
+    match verdict {
+        Some(Verdict::AlreadyApplied) => {
+            crate::output::stderr("the saved plan's changes are already in place; nothing to do");
+        }
+        Some(Verdict::Same { live_changed: true }) if !global.quiet => crate::output::stderr(
+            "note: the live organization changed since the plan was made, but a plan made now \
+             has exactly the saved actions; applying them",
+        ),
+        _ => {}
     }
     for line in super::prepare::refusal_lines(&plan) {
         crate::output::stderr(&line);
@@ -91,7 +99,12 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
         confirm()?;
     }
     let report = if plan.has_changes() {
-        runtime.block_on(execute(global, &client, &plan, args.concurrency))
+        runtime
+            .block_on(execute(global, &client, &plan, args.concurrency))
+            .map_err(|err| Refusal {
+                exit: Exit::Refused,
+                message: format!("the plan cannot be executed: {err}; nothing was applied"),
+            })?
     } else {
         orgform_apply::ApplyReport::new(&plan, Vec::new(), false)
     };
@@ -107,49 +120,6 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
     } else {
         Exit::Success
     })
-}
-
-/// Refuses a saved plan whose manifest or live state changed since it was made.
-fn check_not_stale(saved: &Plan, fresh: &Plan, manifest_digest: &str) -> anyhow::Result<()> {
-    let mut changed = Vec::new();
-    if saved.organization_id != fresh.organization_id {
-        changed.push(format!(
-            "the plan was made for organization {}, the key belongs to {}",
-            saved.organization_id, fresh.organization_id
-        ));
-    }
-    if saved.manifest_digest != manifest_digest {
-        changed.push(format!(
-            "the manifest changed since the plan was made ({} -> {})",
-            short(&saved.manifest_digest),
-            short(manifest_digest)
-        ));
-    }
-    if saved.live_digest != fresh.live_digest {
-        changed.push(format!(
-            "the live organization changed since the plan was made ({} -> {}); a plan made now \
-             would be: {}",
-            short(&saved.live_digest),
-            short(&fresh.live_digest),
-            orgform_plan::render::summary_line(&fresh.summary)
-        ));
-    }
-    if changed.is_empty() {
-        return Ok(());
-    }
-    Err(Refusal {
-        exit: Exit::Refused,
-        message: format!(
-            "the saved plan is stale; nothing was applied:\n  - {}\n  hint: run `orgform plan --out PLANFILE` again, review it, then apply it",
-            changed.join("\n  - ")
-        ),
-    }
-    .into())
-}
-
-fn short(digest: &str) -> &str {
-    let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
-    hex.get(..12).unwrap_or(hex)
 }
 
 /// Asks for `yes` on a terminal; refuses when there is no terminal to ask on.
@@ -187,7 +157,7 @@ async fn execute(
     client: &orgform_api::Client,
     plan: &Plan,
     concurrency: usize,
-) -> orgform_apply::ApplyReport {
+) -> Result<orgform_apply::ApplyReport, orgform_plan::InvalidPlan> {
     let cancel = Cancel::new();
     let watcher = {
         let cancel = cancel.clone();

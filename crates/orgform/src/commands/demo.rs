@@ -81,7 +81,7 @@ pub async fn demo(color: bool) -> anyhow::Result<String> {
     out.push_str(&orgform_plan::render::text(&plan, color));
 
     heading(&mut out, "2. orgform apply --auto-approve");
-    let report = apply(&client, &plan).await;
+    let report = apply(&client, &plan).await?;
     out.push_str(&report.to_text());
     anyhow::ensure!(
         !report.has_failures(),
@@ -148,7 +148,10 @@ pub async fn demo(color: bool) -> anyhow::Result<String> {
     Ok(out)
 }
 
-async fn apply(client: &Client, plan: &Plan) -> orgform_apply::ApplyReport {
+async fn apply(
+    client: &Client,
+    plan: &Plan,
+) -> Result<orgform_apply::ApplyReport, orgform_plan::InvalidPlan> {
     // One action at a time, so the emulator hands out ids in the same order on every run.
     let options = orgform_apply::ApplyOptions {
         concurrency: 1,

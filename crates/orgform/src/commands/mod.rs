@@ -9,6 +9,7 @@ pub mod export;
 mod live;
 pub mod plan;
 mod prepare;
+mod saved_plan;
 pub mod schema;
 pub mod snapshot;
 pub mod validate;

@@ -1,5 +1,6 @@
 //! `orgform plan`: read the live organization and print the ordered plan.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use orgform_plan::PlanOutcome;
@@ -58,9 +59,9 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
             )?;
             if !global.quiet {
                 crate::output::stderr(&format!(
-                    "Saved the plan to {}; apply it with: orgform apply {}",
+                    "Saved the plan to {}; apply it with: {}",
                     path.display(),
-                    path.display()
+                    apply_command(args, path)
                 ));
             }
         }
@@ -70,4 +71,51 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
         PlanOutcome::Changes if args.detailed_exitcode => Exit::Changes,
         PlanOutcome::Changes | PlanOutcome::NoChanges => Exit::Success,
     })
+}
+
+/// The `orgform apply` command line that applies a saved plan: the same manifest (`-f`) and
+/// the same `--allow-destructive`, or the plan made at apply time would differ or be refused.
+fn apply_command(args: &Args, plan_file: &std::path::Path) -> String {
+    let mut command = format!(
+        "orgform apply -f {}",
+        shell_word(&args.manifest.path.to_string_lossy())
+    );
+    if let Some(n) = args.allow_destructive {
+        let _ = write!(command, " --allow-destructive {n}");
+    }
+    command.push(' ');
+    command.push_str(&shell_word(&plan_file.to_string_lossy()));
+    command
+}
+
+/// `word` as one POSIX shell word: as is when it is made of safe characters, else in single
+/// quotes (a quote inside becomes `'\''`); a leading `-` gets `./` so it is not read as a flag.
+fn shell_word(word: &str) -> String {
+    if word.starts_with('-') {
+        return shell_word(&format!("./{word}"));
+    }
+    let safe = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./:,+@%=".contains(c));
+    if safe {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(shell_word("envs/prod/org.yaml"), "envs/prod/org.yaml");
+        assert_eq!(shell_word("my org.yaml"), "'my org.yaml'");
+        assert_eq!(shell_word("it's.yaml"), "'it'\\''s.yaml'");
+        assert_eq!(shell_word("$(rm -rf ~)"), "'$(rm -rf ~)'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("-plan.json"), "./-plan.json");
+    }
 }

@@ -1,0 +1,135 @@
+//! `apply PLANFILE`: a saved plan is a proposal, not a program. The file is read and checked
+//! (format version, its `actions_digest`, actions that can run as listed), then compared with
+//! the plan made now from the manifest and a fresh read. Only the plan made now is ever
+//! executed, and only when its actions (and blocked items) are exactly the saved ones; limits,
+//! protected emails, refusals and blocked items always come from the plan made now.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use orgform_plan::Plan;
+
+use super::Refusal;
+use crate::exit::Exit;
+
+/// Differences shown when a saved plan is refused; the rest are counted.
+const SHOWN_DIFFERENCES: usize = 10;
+
+/// What `apply PLANFILE` does with the plan made now.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The saved actions are the ones a plan made now gives: run the plan made now.
+    Same {
+        /// The live organization changed since the plan was made (in ways that leave the
+        /// actions as they were, e.g. an unmanaged object that is only reported).
+        live_changed: bool,
+    },
+    /// The saved plan had actions, the plan made now has none: they are already in place.
+    AlreadyApplied,
+}
+
+/// Parses a plan file's text; anything wrong with its content refuses the run (exit 3).
+pub fn parse(path: &Path, text: &str) -> anyhow::Result<Plan> {
+    Plan::from_json(text).map_err(|err| {
+        Refusal {
+            exit: Exit::Refused,
+            message: format!(
+                "cannot use the plan file {}: {err}; nothing was read or applied\n  hint: run \
+                 `orgform plan --out PLANFILE` again, review it, then apply it",
+                path.display()
+            ),
+        }
+        .into()
+    })
+}
+
+/// Compares the saved plan with the plan made now; refuses (exit 3) unless the plan made now
+/// may run as the saved plan's reviewed actions.
+pub fn check(saved: &Plan, fresh: &Plan, manifest_digest: &str) -> anyhow::Result<Verdict> {
+    let mut stale = Vec::new();
+    if saved.organization_id != fresh.organization_id {
+        stale.push(format!(
+            "the plan was made for organization {}, the key belongs to {}",
+            saved.organization_id, fresh.organization_id
+        ));
+    }
+    if saved.manifest_digest != manifest_digest {
+        stale.push(format!(
+            "the manifest changed since the plan was made ({} -> {})",
+            short(&saved.manifest_digest),
+            short(manifest_digest)
+        ));
+    }
+    if !stale.is_empty() {
+        return Err(refusal(&format!(
+            "the saved plan is stale; nothing was applied:\n  - {}",
+            stale.join("\n  - ")
+        )));
+    }
+    let live_changed = saved.live_digest != fresh.live_digest;
+    if fresh.is_refused() {
+        // The plan made now is refused on its own (limits, plan errors): the caller reports
+        // it as for any refused plan.
+        return Ok(Verdict::Same { live_changed });
+    }
+    if !saved.actions.is_empty() && fresh.actions.is_empty() {
+        return Ok(Verdict::AlreadyApplied);
+    }
+    let differences = orgform_plan::differences(saved, fresh);
+    if differences.is_empty() {
+        return Ok(Verdict::Same { live_changed });
+    }
+    let mut lines = Vec::new();
+    if live_changed {
+        lines.push(format!(
+            "the live organization changed since the plan was made ({} -> {}); a plan made now \
+             would be: {}",
+            short(&saved.live_digest),
+            short(&fresh.live_digest),
+            orgform_plan::render::summary_line(&fresh.summary)
+        ));
+    } else {
+        lines.push(
+            "the live organization is as it was, so the plan file's actions were edited, or a \
+             time-dependent decision (an invite's expiry) changed"
+                .to_owned(),
+        );
+    }
+    lines.push(format!(
+        "{} difference(s) between the saved plan and a plan made now:",
+        differences.len()
+    ));
+    let headline = if live_changed {
+        "the saved plan is stale: a plan made now has other actions; nothing was applied"
+    } else {
+        "the saved plan is not the plan a fresh read gives; nothing was applied"
+    };
+    let mut text = format!("{headline}:\n  - {}", lines.join("\n  - "));
+    for difference in differences.iter().take(SHOWN_DIFFERENCES) {
+        text.push_str("\n    ");
+        text.push_str(difference);
+    }
+    if differences.len() > SHOWN_DIFFERENCES {
+        let _ = write!(
+            text,
+            "\n    ... and {} more",
+            differences.len() - SHOWN_DIFFERENCES
+        );
+    }
+    Err(refusal(&text))
+}
+
+fn refusal(text: &str) -> anyhow::Error {
+    Refusal {
+        exit: Exit::Refused,
+        message: format!(
+            "{text}\n  hint: run `orgform plan --out PLANFILE` again, review it, then apply it"
+        ),
+    }
+    .into()
+}
+
+fn short(digest: &str) -> &str {
+    let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+    hex.get(..12).unwrap_or(hex)
+}
