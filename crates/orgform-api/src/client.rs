@@ -37,6 +37,9 @@ use crate::retry;
 use crate::wire::{ErrorEnvelope, RawPage};
 use crate::{AdminKey, ApiError};
 
+mod probe;
+pub use probe::{KeyClass, Probe, parse_http_date};
+
 /// The only current API version.
 pub const API_VERSION: &str = "2023-06-01";
 

@@ -24,7 +24,7 @@ pub mod retry;
 mod snapshot;
 mod wire;
 
-pub use client::{API_VERSION, Client, PAGE_SIZE, Written};
+pub use client::{API_VERSION, Client, KeyClass, PAGE_SIZE, Probe, Written, parse_http_date};
 pub use config::{Backoff, ClientConfig, DEFAULT_MAX_RETRIES, RateLimit, check_base_url};
 pub use endpoints::{ApiKeyFilter, InviteFilter, UserFilter};
 pub use error::ApiError;

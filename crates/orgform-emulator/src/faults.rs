@@ -6,13 +6,11 @@
 //! ([`crate::Emulator::push_fault`]) take precedence, are one-shot, and do not change the
 //! random sequence. Test-control routes are never faulted.
 //!
-//! Rate limits ([`FaultConfig::enforce_rate_limits`]) count on the emulator clock **plus** the
-//! wall-clock time since the emulator started: a test triggers the 101st request in a minute
-//! instantly and clears it with `advance_clock`, while a client that honours `retry-after` by
-//! sleeping (or a long-running `orgform emulator`, whose clock never moves) also sees the
-//! window pass. Budgets: 100 requests per sliding
-//! minute shared by every authenticated Admin API request, except invite creation, which uses
-//! its own 1,200 per sliding hour instead. Refused requests do not count.
+//! Rate limits ([`FaultConfig::enforce_rate_limits`], counted as in `crate::ratelimit`) run on
+//! the emulator clock **plus** the wall-clock time since the emulator started: a test triggers
+//! the 101st request in a minute instantly and clears it with `advance_clock`, while a client
+//! that honours `retry-after` by sleeping (or a long-running `orgform emulator`, whose clock
+//! never moves) also sees the window pass.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -21,6 +19,9 @@ use jiff::{SignedDuration, Timestamp};
 use rand::{Rng as _, SeedableRng as _};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+
+use crate::ratelimit::{Allowance, Budget, Limits};
+use crate::readings::RateLimitModel;
 
 /// One kind of injected fault.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -164,21 +165,13 @@ impl From<FaultConfigWire> for FaultConfig {
     }
 }
 
-/// Which budget a request draws from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Budget {
-    Admin,
-    InviteCreate,
-}
-
 /// Runtime fault state.
 #[derive(Debug)]
 pub(crate) struct FaultEngine {
     pub(crate) config: FaultConfig,
     rng: ChaCha8Rng,
     scripted: VecDeque<(FaultMatcher, Fault)>,
-    admin_window: VecDeque<Timestamp>,
-    invite_window: VecDeque<Timestamp>,
+    limits: Limits,
     started: std::time::Instant,
 }
 
@@ -188,8 +181,7 @@ impl FaultEngine {
             rng: ChaCha8Rng::seed_from_u64(config.seed),
             config,
             scripted: VecDeque::new(),
-            admin_window: VecDeque::new(),
-            invite_window: VecDeque::new(),
+            limits: Limits::default(),
             started: std::time::Instant::now(),
         }
     }
@@ -223,37 +215,23 @@ impl FaultEngine {
         self.config.kinds.get(idx).cloned()
     }
 
-    /// Counts a request against its budget; `Err(retry_after_secs)` when over.
-    pub(crate) fn admit(&mut self, budget: Budget, emulator_now: Timestamp) -> Result<(), u64> {
-        if !self.config.enforce_rate_limits {
-            return Ok(());
+    /// Counts a request against its budget in `model`, on the emulator clock plus the wall
+    /// time since start. `Ok(None)` when nothing is counted (limits not enforced and no
+    /// headers wanted); `Err(wait)` when refused.
+    pub(crate) fn admit(
+        &mut self,
+        budget: Budget,
+        model: RateLimitModel,
+        emulator_now: Timestamp,
+        headers: bool,
+    ) -> Result<Option<Allowance>, SignedDuration> {
+        let enforce = self.config.enforce_rate_limits;
+        if !enforce && !headers {
+            return Ok(None);
         }
         let wall = SignedDuration::try_from(self.started.elapsed()).unwrap_or(SignedDuration::ZERO);
         let now = emulator_now.saturating_add(wall).unwrap_or(emulator_now);
-        let (window, span, cap) = match budget {
-            Budget::Admin => (&mut self.admin_window, SignedDuration::from_secs(60), 100),
-            Budget::InviteCreate => (
-                &mut self.invite_window,
-                SignedDuration::from_secs(3600),
-                1200,
-            ),
-        };
-        while window
-            .front()
-            .is_some_and(|t| t.saturating_add(span).is_ok_and(|end| end <= now))
-        {
-            window.pop_front();
-        }
-        if window.len() >= cap {
-            let oldest = window.front().copied().unwrap_or(now);
-            let wait = oldest
-                .saturating_add(span)
-                .map_or(span, |end| end.duration_since(now));
-            let secs = wait.as_secs() + i64::from(wait.subsec_nanos() > 0);
-            return Err(u64::try_from(secs.max(1)).unwrap_or(1));
-        }
-        window.push_back(now);
-        Ok(())
+        self.limits.admit(budget, model, now, enforce).map(Some)
     }
 }
 
@@ -305,6 +283,8 @@ mod tests {
         }
     }
 
+    const W: RateLimitModel = RateLimitModel::RollingWindow;
+
     #[test]
     fn rate_limit_counts_on_the_given_clock() {
         let mut e = FaultEngine::new(FaultConfig {
@@ -313,12 +293,14 @@ mod tests {
         });
         let t0: Timestamp = "2026-06-01T00:00:00Z".parse().unwrap();
         for _ in 0..100 {
-            e.admit(Budget::Admin, t0).unwrap();
+            e.admit(Budget::Admin, W, t0, false).unwrap();
         }
-        assert!(matches!(e.admit(Budget::Admin, t0), Err(59 | 60)));
-        assert!(e.admit(Budget::InviteCreate, t0).is_ok());
+        assert!(
+            matches!(e.admit(Budget::Admin, W, t0, false), Err(w) if (59..=60).contains(&w.as_secs()))
+        );
+        assert!(e.admit(Budget::InviteCreate, W, t0, false).is_ok());
         let later = t0.checked_add(SignedDuration::from_secs(60)).unwrap();
-        assert!(e.admit(Budget::Admin, later).is_ok());
+        assert!(e.admit(Budget::Admin, W, later, false).is_ok());
     }
 
     #[test]
@@ -329,11 +311,11 @@ mod tests {
         });
         let t0: Timestamp = "2026-06-01T00:00:00Z".parse().unwrap();
         for _ in 0..100 {
-            e.admit(Budget::Admin, t0).unwrap();
+            e.admit(Budget::Admin, W, t0, false).unwrap();
         }
-        assert!(e.admit(Budget::Admin, t0).is_err());
+        assert!(e.admit(Budget::Admin, W, t0, false).is_err());
         // As if 61 s of real time had passed while the emulator clock stood still.
         e.started = e.started.checked_sub(Duration::from_secs(61)).unwrap();
-        assert!(e.admit(Budget::Admin, t0).is_ok());
+        assert!(e.admit(Budget::Admin, W, t0, false).is_ok());
     }
 }

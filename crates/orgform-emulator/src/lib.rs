@@ -5,27 +5,44 @@
 //! api_keys}` over plain HTTP on loopback, with the Admin API's authentication, headers,
 //! error envelope, validation, pagination and business rules as documented in
 //! `docs/reference/admin-api.md`. Where that document marks behaviour **uncertain**, the
-//! emulator picks the conservative reading and, where the document suggests it, an
-//! [`Options`] switch. The choices:
+//! emulator picks one reading by default and, for each point a client could trip over, a
+//! [`Readings`] switch reads it the other way (set it with [`EmulatorConfig::readings`],
+//! [`EmulatorConfig::with_readings`], a named profile from [`Readings::profiles`], or
+//! `orgform emulator --readings PROFILE --reading NAME=VALUE`).
+//!
+//! | Uncertain point | Switch (`--reading NAME=...`) | Default, then the other value(s) |
+//! |---|---|---|
+//! | Implicit members (org admins/owners: `workspace_admin`; billing: `workspace_billing`) in member lists | `implicit-members` | `hidden`; `listed` |
+//! | Single `GET` of an implicit member with no explicit membership | `implicit-member-get` | `not-found` (404); `found` (200) |
+//! | `GET` of a deleted invite | `deleted-invite-get` | `not-found` (404); `deleted-status` |
+//! | `DELETE` of a deleted invite | `deleted-invite-delete` | `not-found` (404); `bad-request` (400) |
+//! | A method a known path does not serve (`POST /api_keys`, `DELETE /api_keys/{id}`) | `wrong-method` | `not-found` (404); `method-not-allowed` (405) |
+//! | List order: users, invites | `users-order`, `invites-order` | `newest-first` (documented); `oldest-first` |
+//! | List order: workspaces, members (by user id), API keys | `workspaces-order`, `members-order`, `api-keys-order` | `oldest-first`; `newest-first` |
+//! | Workspace key on admin routes | `workspace-key` | `unauthorized` (401 `invalid x-api-key`); `forbidden` (403) |
+//! | API key shape | `key-shape` | `current` (`scope` with the real workspace id, `principal: null`); `earlier` (no `scope`, `principal` = creator) |
+//! | `anthropic-ratelimit-requests-*` headers | `rate-limit-headers` | `absent`; `present` |
+//! | How "100/min" and "1,200 invites/hour" are counted | `rate-limit-model` | `rolling-window`; `token-bucket` |
+//! | Setting an expired key to `inactive` | `expired-key-inactive` | `refused` (400); `accepted` (still reads `expired`) |
+//! | Workspace name uniqueness | `workspace-names` | `free`; `unique` (400) |
+//!
+//! Other choices, fixed or set through [`Options`]:
 //!
 //! | Uncertain point | Choice |
 //! |---|---|
-//! | Workspace key on admin routes | 401 `invalid x-api-key`; 403 with [`WorkspaceKeyRefusal::Forbidden`] |
 //! | Order of checks | authentication, then `anthropic-version`, then rate limits, then routing (so an unknown path without the version header is a 400) |
-//! | Unknown routes, unsupported methods (`POST /api_keys`, `DELETE /api_keys/{id}`) | 404 `not_found_error` envelope |
+//! | Unknown routes | 404 `not_found_error` envelope |
 //! | Business-rule refusals (101st workspace, admins, archived workspaces, default workspace, implicit members, duplicates) | 400 `invalid_request_error` naming the object |
 //! | Unknown body fields, bad `limit`, both cursors, unknown cursor | 400; a cursor whose object is gone (deleted meanwhile) is unknown |
-//! | `GET` of a deleted invite | 404 ([`DeletedInviteGet`]) |
-//! | Implicit members (org admins/owners: `workspace_admin`; billing: `workspace_billing`) | not listed; single GET 404 unless an explicit membership exists; add/change/remove 400, except billing → `workspace_admin` |
+//! | Changing or removing an implicit member's membership | 400 (whether or not an explicit membership exists), except billing → `workspace_admin` |
 //! | Default workspace | real `wrkspc_` id, `GET` returns `"Default"`, not listed; rename and archive 400; member routes 400; other updates allowed |
 //! | Archiving a workspace | one-way; re-archive returns the original `archived_at`; keys become `archived` ([`ArchiveCascade`]); later writes 400 |
-//! | API key status | `expired` never settable; an expired key accepts only `archived`; `archived` terminal ([`Options::allow_unarchive_keys`]) |
-//! | Workspace name uniqueness | not enforced ([`Options::unique_workspace_names`]) |
+//! | API key status | `expired` never settable; an expired key accepts `archived` (and `inactive` per `expired-key-inactive`); `archived` terminal ([`Options::allow_unarchive_keys`]) |
 //! | Workspace `tags` on update | merged; a `null` value removes the key |
 //! | `external_key_id` | refused unless [`Options::cmek_enabled`]; write-once |
 //! | Organization kind | Console unless the seed has Enterprise-only roles ([`OrganizationKind`]) |
-//! | API key shape | the newest spec shape: `scope` with the real workspace id (default workspace too), `principal: null` |
-//! | Rate limits | emulator clock plus wall time since start (see the faults module) |
+//! | Rate limits | enforced with [`FaultConfig::enforce_rate_limits`]; emulator clock plus wall time since start |
+//! | `date` header | every response, from the emulator clock |
 //! | Stale single-member GET | window measured on the emulator clock |
 //! | Request bodies over 2 MiB | 413 `request_too_large` |
 //!
@@ -76,8 +93,11 @@ mod error;
 mod faults;
 mod ids;
 mod query;
+mod ratelimit;
+pub mod readings;
 pub mod seeds;
 mod server;
+mod snapshot_seed;
 mod state;
 
 use std::net::SocketAddr;
@@ -91,21 +111,12 @@ use tokio::sync::watch;
 
 pub use error::{ApiError, EmulatorError};
 pub use faults::{Fault, FaultConfig, FaultConfigWire, FaultMatcher};
+pub use readings::{DeletedInviteGet, Readings, WorkspaceKeyRefusal};
 pub use state::{State, WorkspaceRecord};
 
 use crate::faults::FaultEngine;
 use crate::ids::IdGen;
 use crate::state::Core;
-
-/// How a workspace (non-admin) API key is refused on admin routes (undocumented: 401 or 403).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum WorkspaceKeyRefusal {
-    /// 401 `authentication_error` `invalid x-api-key` (default).
-    #[default]
-    Unauthorized,
-    /// 403 `permission_error`.
-    Forbidden,
-}
 
 /// What archiving a workspace does to its API keys (undocumented status value).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -117,16 +128,6 @@ pub enum ArchiveCascade {
     Inactive,
     /// Keys are left alone.
     None,
-}
-
-/// What `GET /invites/{id}` returns for a deleted invite (undocumented).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum DeletedInviteGet {
-    /// 404 `not_found_error` (default), consistent with lists hiding deleted invites.
-    #[default]
-    NotFound,
-    /// The invite with `status: "deleted"`.
-    ShowDeleted,
 }
 
 /// Which kind of organization is emulated; it decides the roles the API can assign.
@@ -154,18 +155,12 @@ pub struct Options {
     pub require_version: bool,
     /// Accept `Authorization: Bearer <admin key>` as an `org:admin` token (default true).
     pub accept_bearer: bool,
-    /// How a workspace key is refused.
-    pub workspace_key_refusal: WorkspaceKeyRefusal,
     /// Maximum number of non-archived workspaces (default 100).
     pub max_workspaces: usize,
-    /// Refuse a second active workspace with the same name (default false: undocumented).
-    pub unique_workspace_names: bool,
     /// What archiving a workspace does to its keys.
     pub archive_cascade: ArchiveCascade,
     /// Allow an API key to leave `archived` (default false).
     pub allow_unarchive_keys: bool,
-    /// `GET` of a deleted invite.
-    pub deleted_invite_get: DeletedInviteGet,
     /// CMEK enabled, so `external_key_id` may be set (default false).
     pub cmek_enabled: bool,
     /// A finite seat pool: members + pending invites may not exceed it (default none).
@@ -181,12 +176,9 @@ impl Default for Options {
         Self {
             require_version: true,
             accept_bearer: true,
-            workspace_key_refusal: WorkspaceKeyRefusal::default(),
             max_workspaces: 100,
-            unique_workspace_names: false,
             archive_cascade: ArchiveCascade::default(),
             allow_unarchive_keys: false,
-            deleted_invite_get: DeletedInviteGet::default(),
             cmek_enabled: false,
             seat_limit: None,
             id_seed: 0x0A11_CE5E_ED00_0001,
@@ -208,6 +200,8 @@ pub struct EmulatorConfig {
     pub clock_start: Timestamp,
     /// Fidelity switches.
     pub options: Options,
+    /// How the emulator reads each point the documentation leaves open.
+    pub readings: Readings,
     /// Faults to inject.
     pub faults: FaultConfig,
     /// Enable the `/_emulator/*` routes.
@@ -235,9 +229,19 @@ impl Default for EmulatorConfig {
                 .parse()
                 .unwrap_or(Timestamp::UNIX_EPOCH),
             options: Options::default(),
+            readings: Readings::default(),
             faults: FaultConfig::default(),
             test_controls: false,
         }
+    }
+}
+
+impl EmulatorConfig {
+    /// This configuration with other readings of the undocumented points.
+    #[must_use]
+    pub fn with_readings(mut self, readings: Readings) -> Self {
+        self.readings = readings;
+        self
     }
 }
 
@@ -266,6 +270,7 @@ pub struct LoggedRequest {
 pub(crate) struct Shared {
     pub(crate) admin_key: String,
     pub(crate) options: Options,
+    pub(crate) readings: Readings,
     pub(crate) test_controls: bool,
     pub(crate) core: RwLock<Core>,
     pub(crate) ids: IdGen,
@@ -292,7 +297,7 @@ impl Shared {
         state.validate().map_err(EmulatorError::InvalidSeed)?;
         let mut core = self.core.write();
         let now = core.now;
-        *core = Core::new(state, now, self.options.organization_kind);
+        *core = Core::new(state, now, self.options.organization_kind, self.readings);
         Ok(())
     }
 
@@ -367,10 +372,12 @@ impl Emulator {
                 state,
                 config.clock_start,
                 config.options.organization_kind,
+                config.readings,
             )),
             req_ids: IdGen::new(config.options.id_seed ^ 0x005E_ED0F_4E51),
             ids,
             options: config.options,
+            readings: config.readings,
             faults: Mutex::new(FaultEngine::new(config.faults)),
             log: Mutex::new(std::collections::VecDeque::new()),
         });

@@ -1,6 +1,7 @@
 //! Seed organizations: [`small`] (a realistic small org, also committed as
 //! `seeds/small.yaml`), [`large`] (deterministic from a seed number, for benchmarks), and
-//! [`load`] (a JSON or YAML file in the [`Snapshot`] format).
+//! [`load`] (a JSON or YAML file in the [`Snapshot`] format, or the output of
+//! `orgform snapshot`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -26,7 +27,8 @@ fn after(t: Timestamp, d: SignedDuration) -> Timestamp {
     t.saturating_add(d).unwrap_or(t)
 }
 
-/// Loads a seed file: `.json` as JSON, anything else as YAML.
+/// Loads a seed file: `.json` as JSON, a document written by `orgform snapshot` (it has a
+/// top-level `snapshot_format`) as such, anything else as YAML in the [`Snapshot`] format.
 pub fn load(path: &Path) -> Result<Snapshot, EmulatorError> {
     let text = std::fs::read_to_string(path).map_err(|source| EmulatorError::ReadSeed {
         path: path.to_owned(),
@@ -37,6 +39,8 @@ pub fn load(path: &Path) -> Result<Snapshot, EmulatorError> {
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let parsed = if is_json {
         serde_json::from_str(&text).map_err(|e| e.to_string())
+    } else if crate::snapshot_seed::is_snapshot_document(&text) {
+        crate::snapshot_seed::parse(&text)
     } else {
         serde_saphyr::from_str(&text).map_err(|e| e.to_string())
     };

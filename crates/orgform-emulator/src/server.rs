@@ -13,7 +13,12 @@
 //! Authentication comes before the version check. Credentials: `x-api-key` equal to the admin
 //! key, or `Authorization: Bearer <admin key>` standing in for an `org:admin` OAuth token.
 //! A workspace key (`sk-ant-api...`) is refused with 401 or 403 per
-//! [`crate::Options::workspace_key_refusal`]; anything else gets 401 `invalid x-api-key`.
+//! [`crate::Readings::workspace_key`]; anything else gets 401 `invalid x-api-key`.
+//!
+//! Every response, test-control routes included, carries `date` from the emulator clock
+//! (RFC 7231 format). With [`crate::readings::RateLimitHeaders::Present`], every
+//! authenticated Admin API response also carries `anthropic-ratelimit-requests-limit`,
+//! `-remaining` and `-reset` (RFC 3339, emulator clock) of the budget it counted against.
 
 use std::sync::Arc;
 
@@ -28,7 +33,10 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
 use crate::error::ApiError;
-use crate::faults::{Budget, Fault};
+use crate::faults::Fault;
+use crate::ratelimit::{Allowance, Budget, retry_after_secs};
+use crate::readings::{RateLimitHeaders, WrongMethod};
+use crate::state::fmt_ts;
 use crate::{LoggedRequest, Shared, WorkspaceKeyRefusal, api, controls};
 
 /// The per-connection kill switch.
@@ -117,14 +125,55 @@ pub(crate) fn router(shared: &Arc<Shared>) -> Router {
             get(api::get_key).post(api::update_key),
         )
         .fallback(not_found)
-        .method_not_allowed_fallback(not_found)
+        .method_not_allowed_fallback(wrong_method)
         .layer(middleware::from_fn_with_state(shared.clone(), pipeline))
         .with_state(shared.clone());
-    if shared.test_controls {
+    let app = if shared.test_controls {
         controls::router(shared).fallback_service(api)
     } else {
         api
+    };
+    app.layer(middleware::map_response_with_state(shared.clone(), date))
+}
+
+/// A method the path does not serve: 404 or 405 per [`crate::Readings::wrong_method`].
+async fn wrong_method(AxState(shared): AxState<Arc<Shared>>, method: Method) -> ApiError {
+    match shared.readings.wrong_method {
+        WrongMethod::NotFound => ApiError::not_found("Not found"),
+        WrongMethod::MethodNotAllowed => ApiError::other(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "invalid_request_error",
+            format!("method {method} is not allowed on this path"),
+        ),
     }
+}
+
+/// The HTTP date (RFC 7231 IMF-fixdate) of a timestamp.
+pub(crate) fn http_date(ts: jiff::Timestamp) -> String {
+    ts.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// Sets `date` on every response from the emulator clock (not the host's).
+async fn date(AxState(shared): AxState<Arc<Shared>>, mut response: Response) -> Response {
+    let now = shared.core.read().now;
+    if let Ok(v) = HeaderValue::from_str(&http_date(now)) {
+        response.headers_mut().insert(header::DATE, v);
+    }
+    response
+}
+
+/// The `anthropic-ratelimit-requests-*` headers for an allowance, `reset` on the emulator
+/// clock.
+fn allowance_headers(a: &Allowance, now: jiff::Timestamp) -> Vec<(&'static str, String)> {
+    let reset = now.saturating_add(a.reset_in).unwrap_or(now);
+    vec![
+        ("anthropic-ratelimit-requests-limit", a.limit.to_string()),
+        (
+            "anthropic-ratelimit-requests-remaining",
+            a.remaining.to_string(),
+        ),
+        ("anthropic-ratelimit-requests-reset", fmt_ts(reset)),
+    ]
 }
 
 /// How the request authenticated.
@@ -150,7 +199,7 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Auth {
         });
     match presented {
         Some(key) if constant_time_eq(key.as_bytes(), shared.admin_key.as_bytes()) => Auth::Ok,
-        Some(key) if key.starts_with("sk-ant-api") => match shared.options.workspace_key_refusal {
+        Some(key) if key.starts_with("sk-ant-api") => match shared.readings.workspace_key {
             WorkspaceKeyRefusal::Unauthorized => Auth::Refused(ApiError::unauthenticated()),
             WorkspaceKeyRefusal::Forbidden => Auth::Refused(ApiError::forbidden(
                 "this endpoint requires an Admin API key",
@@ -311,14 +360,39 @@ async fn pipeline(AxState(shared): AxState<Arc<Shared>>, req: Request, next: Nex
             Budget::Admin
         };
         let now = shared.core.read().now;
-        if let Err(secs) = shared.faults.lock().admit(budget, now) {
-            extra_headers.push(("retry-after", secs.to_string()));
-            break 'resp ApiError::other(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limit_error",
-                "Number of requests has exceeded your rate limit",
-            )
-            .into_response();
+        let send_headers = shared.readings.rate_limit_headers == RateLimitHeaders::Present;
+        let admitted =
+            shared
+                .faults
+                .lock()
+                .admit(budget, shared.readings.rate_limit_model, now, send_headers);
+        match admitted {
+            Ok(Some(allowance)) if send_headers => {
+                extra_headers.extend(allowance_headers(&allowance, now));
+            }
+            Ok(_) => {}
+            Err(wait) => {
+                let secs = retry_after_secs(wait);
+                extra_headers.push(("retry-after", secs.to_string()));
+                if send_headers {
+                    let limit = match budget {
+                        Budget::Admin => 100,
+                        Budget::InviteCreate => 1200,
+                    };
+                    let refused = Allowance {
+                        limit,
+                        remaining: 0,
+                        reset_in: wait,
+                    };
+                    extra_headers.extend(allowance_headers(&refused, now));
+                }
+                break 'resp ApiError::other(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limit_error",
+                    "Number of requests has exceeded your rate limit",
+                )
+                .into_response();
+            }
         }
         let req = Request::from_parts(parts, Body::from(bytes));
         next.run(req).await

@@ -9,7 +9,7 @@
 //! `expires_at` has passed reads `expired` (an `archived` key stays `archived`).
 //!
 //! Collections are kept sorted in list order (users and invites newest first, the other
-//! collections oldest first, then by id), and each collection's wire JSON is cached until the
+//! collections oldest first, then by id; each [`Readings`] may reverse), and each collection's wire JSON is cached until the
 //! next write or clock move, so that list requests only copy bytes.
 
 use std::collections::{BTreeMap, HashMap};
@@ -23,6 +23,7 @@ use orgform_model::{
 use serde_json::{Value, json};
 
 use crate::ids::IdGen;
+use crate::readings::{ImplicitMembers, KeyShape, ListOrder, Readings};
 
 /// A workspace with the fields a [`Snapshot`] does not carry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,7 +93,7 @@ impl State {
             workspace_members: seed.workspace_members,
             api_keys: seed.api_keys,
         };
-        state.sort();
+        state.sort(&Readings::default());
         state
     }
 
@@ -143,27 +144,67 @@ impl State {
         Ok(())
     }
 
-    /// Puts every collection in list order.
-    pub(crate) fn sort(&mut self) {
-        self.users
-            .sort_by(|a, b| b.added_at.cmp(&a.added_at).then_with(|| b.id.cmp(&a.id)));
-        self.invites.sort_by(|a, b| {
-            b.invited_at
-                .cmp(&a.invited_at)
-                .then_with(|| b.id.cmp(&a.id))
+    /// Puts every collection in list order: users and invites newest first, the others
+    /// oldest first (members by workspace, then user id), each as `readings` may reverse.
+    pub(crate) fn sort(&mut self, readings: &Readings) {
+        let newest = readings.users_order.newest_first();
+        self.users.sort_by(|a, b| {
+            let o = a.added_at.cmp(&b.added_at).then_with(|| a.id.cmp(&b.id));
+            if newest { o.reverse() } else { o }
         });
+        let newest = readings.invites_order.newest_first();
+        self.invites.sort_by(|a, b| {
+            let o = a
+                .invited_at
+                .cmp(&b.invited_at)
+                .then_with(|| a.id.cmp(&b.id));
+            if newest { o.reverse() } else { o }
+        });
+        let newest = readings.workspaces_order.newest_first();
         self.workspaces.sort_by(|a, b| {
-            a.workspace
+            let o = a
+                .workspace
                 .created_at
                 .cmp(&b.workspace.created_at)
-                .then_with(|| a.workspace.id.cmp(&b.workspace.id))
+                .then_with(|| a.workspace.id.cmp(&b.workspace.id));
+            if newest { o.reverse() } else { o }
         });
-        self.workspace_members.sort();
+        sort_members(&mut self.workspace_members, readings.members_order);
+        let newest = readings.api_keys_order.newest_first();
         self.api_keys.sort_by(|a, b| {
-            a.created_at
+            let o = a
+                .created_at
                 .cmp(&b.created_at)
-                .then_with(|| a.id.cmp(&b.id))
+                .then_with(|| a.id.cmp(&b.id));
+            if newest { o.reverse() } else { o }
         });
+    }
+
+    /// Every membership a member list can show: the explicit ones, plus, for each workspace
+    /// (not the default), the implicit `workspace_admin` of org admins and owners and
+    /// `workspace_billing` of billing members who have no explicit membership there.
+    pub(crate) fn members_with_implicit(&self, order: ListOrder) -> Vec<WorkspaceMember> {
+        let mut out = self.workspace_members.clone();
+        let explicit: std::collections::HashSet<(&str, &str)> = self
+            .workspace_members
+            .iter()
+            .map(|m| (m.workspace_id.as_str(), m.user_id.as_str()))
+            .collect();
+        for ws in &self.workspaces {
+            for user in &self.users {
+                if let Some(role) = user.role.implicit_workspace_role()
+                    && !explicit.contains(&(ws.workspace.id.as_str(), user.id.as_str()))
+                {
+                    out.push(WorkspaceMember {
+                        workspace_id: ws.workspace.id.clone(),
+                        user_id: user.id.clone(),
+                        workspace_role: role,
+                    });
+                }
+            }
+        }
+        sort_members(&mut out, order);
+        out
     }
 
     /// The user with this id.
@@ -212,6 +253,20 @@ impl State {
         }
         .normalized()
     }
+}
+
+/// Members grouped by workspace (ascending), then by user id in `order`.
+fn sort_members(members: &mut [WorkspaceMember], order: ListOrder) {
+    members.sort_by(|a, b| {
+        let users = a.user_id.cmp(&b.user_id);
+        a.workspace_id
+            .cmp(&b.workspace_id)
+            .then(if order.newest_first() {
+                users.reverse()
+            } else {
+                users
+            })
+    });
 }
 
 fn seed_hash(s: &str) -> u64 {
@@ -314,25 +369,43 @@ pub(crate) fn member_json(m: &WorkspaceMember) -> Value {
     })
 }
 
-/// The wire form of an API key at `now`. `scope` carries the real workspace id even for the
-/// default workspace; `principal` is `null` (the emulator has no principal-bound keys).
-pub(crate) fn key_json(k: &ApiKey, now: Timestamp, default_workspace_id: &str) -> Value {
-    json!({
+/// The wire form of an API key at `now`, in `shape`.
+///
+/// [`KeyShape::Current`]: `scope` carries the real workspace id even for the default
+/// workspace; `principal` is `null` (the emulator has no principal-bound keys).
+/// [`KeyShape::Earlier`]: no `scope`; `principal` repeats the creator (`{id, type}`).
+pub(crate) fn key_json(
+    k: &ApiKey,
+    now: Timestamp,
+    default_workspace_id: &str,
+    shape: KeyShape,
+) -> Value {
+    let created_by = k
+        .created_by
+        .as_ref()
+        .map(|c| json!({"id": c.id, "type": c.kind}));
+    let mut out = json!({
         "type": "api_key",
         "id": k.id,
         "name": k.name,
         "created_at": fmt_ts(k.created_at),
-        "created_by": k.created_by.as_ref().map(|c| json!({"id": c.id, "type": c.kind})),
+        "created_by": created_by,
         "partial_key_hint": k.partial_key_hint,
         "status": key_status(k, now).as_str(),
         "expires_at": k.expires_at.map(fmt_ts),
         "workspace_id": k.workspace_id,
-        "scope": {
-            "type": "workspace",
-            "workspace_id": k.workspace_id.as_deref().unwrap_or(default_workspace_id),
-        },
-        "principal": Value::Null,
-    })
+    });
+    match shape {
+        KeyShape::Current => {
+            out["scope"] = json!({
+                "type": "workspace",
+                "workspace_id": k.workspace_id.as_deref().unwrap_or(default_workspace_id),
+            });
+            out["principal"] = Value::Null;
+        }
+        KeyShape::Earlier => out["principal"] = created_by.unwrap_or(Value::Null),
+    }
+    out
 }
 
 /// One collection's cached wire JSON, parallel to the collection, plus id positions.
@@ -383,10 +456,21 @@ pub(crate) struct Core {
     pub(crate) stale_members: HashMap<(String, String), (Timestamp, Option<WorkspaceMember>)>,
     /// A Claude Enterprise organization (assignable roles `user` and `managed`).
     pub(crate) enterprise: bool,
+    /// The readings the server answers under.
+    pub(crate) readings: Readings,
+    /// The memberships member lists show (explicit, plus implicit ones when listed), in
+    /// list order, parallel to the members cache.
+    members_view: OnceLock<Arc<Vec<WorkspaceMember>>>,
 }
 
 impl Core {
-    pub(crate) fn new(state: State, now: Timestamp, kind: crate::OrganizationKind) -> Self {
+    pub(crate) fn new(
+        mut state: State,
+        now: Timestamp,
+        kind: crate::OrganizationKind,
+        readings: Readings,
+    ) -> Self {
+        state.sort(&readings);
         let enterprise = match kind {
             crate::OrganizationKind::Console => false,
             crate::OrganizationKind::Enterprise => true,
@@ -403,6 +487,8 @@ impl Core {
             caches: Caches::default(),
             stale_members: HashMap::new(),
             enterprise,
+            readings,
+            members_view: OnceLock::new(),
         }
     }
 
@@ -423,8 +509,9 @@ impl Core {
 
     /// Re-sorts and drops every cache; call after any change.
     pub(crate) fn touch(&mut self) {
-        self.state.sort();
+        self.state.sort(&self.readings);
         self.caches = Caches::default();
+        self.members_view = OnceLock::new();
     }
 
     pub(crate) fn users_rendered(&self) -> Arc<Rendered> {
@@ -467,12 +554,28 @@ impl Core {
             .clone()
     }
 
+    /// The memberships member lists show, in list order (see [`State::members_with_implicit`]).
+    pub(crate) fn members_view(&self) -> Arc<Vec<WorkspaceMember>> {
+        self.members_view
+            .get_or_init(|| {
+                Arc::new(match self.readings.implicit_members {
+                    ImplicitMembers::Hidden => self.state.workspace_members.clone(),
+                    ImplicitMembers::Listed => self
+                        .state
+                        .members_with_implicit(self.readings.members_order),
+                })
+            })
+            .clone()
+    }
+
+    /// The cached wire JSON of [`Core::members_view`].
     pub(crate) fn members_rendered(&self) -> Arc<Rendered> {
+        let view = self.members_view();
         self.caches
             .members
             .get_or_init(|| {
                 Arc::new(Rendered::build(
-                    &self.state.workspace_members,
+                    &view,
                     |m| member_key(&m.workspace_id, &m.user_id),
                     member_json,
                 ))
@@ -483,13 +586,14 @@ impl Core {
     pub(crate) fn keys_rendered(&self) -> Arc<Rendered> {
         let now = self.now;
         let default_id = self.state.default_workspace.workspace.id.clone();
+        let shape = self.readings.key_shape;
         self.caches
             .keys
             .get_or_init(|| {
                 Arc::new(Rendered::build(
                     &self.state.api_keys,
                     |k| k.id.clone(),
-                    |k| key_json(k, now, &default_id),
+                    |k| key_json(k, now, &default_id, shape),
                 ))
             })
             .clone()

@@ -3,7 +3,7 @@
 mod common;
 
 use common::Api;
-use orgform_emulator::{Emulator, EmulatorConfig, EmulatorError, seeds};
+use orgform_emulator::{Emulator, EmulatorConfig, EmulatorError, Readings, seeds};
 use orgform_model::{InviteStatus, Snapshot};
 use serde_json::{Value, json};
 
@@ -210,7 +210,20 @@ fn seed_files_load_from_yaml_and_json_with_located_errors() {
 /// oracle validated.
 #[tokio::test]
 async fn every_endpoint_conforms_to_the_spec() {
-    let api = Api::small().await;
+    exercise_every_endpoint(&Api::small().await).await;
+}
+
+/// The same under every readings profile (`all-flipped` included): whatever the reading,
+/// every response still validates against the spec (the earlier key shape against the shape
+/// it stands for).
+#[tokio::test]
+async fn every_endpoint_conforms_under_every_readings_profile() {
+    for (_, readings) in Readings::profiles() {
+        exercise_every_endpoint(&Api::small_with(readings).await).await;
+    }
+}
+
+async fn exercise_every_endpoint(api: &Api) {
     let snap = api.emu.state();
     let user = snap
         .users
@@ -291,6 +304,18 @@ async fn every_endpoint_conforms_to_the_spec() {
     api.delete(&format!("/v1/organizations/users/{user}"))
         .await
         .ok();
+    // Lists of every collection again, with implicit members (when listed) and every order.
+    for path in [
+        "/v1/organizations/users",
+        "/v1/organizations/invites",
+        "/v1/organizations/workspaces?include_archived=true",
+        "/v1/organizations/api_keys",
+    ] {
+        api.get(path).await.ok();
+    }
+    for ws in &snap.workspaces {
+        api.get(&format!("{ws_path}/{}/members", ws.id)).await.ok();
+    }
     let covered = api.covered.lock().unwrap().clone();
     let expected = [
         "DELETE /v1/organizations/invites/{invite_id}",

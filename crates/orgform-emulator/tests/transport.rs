@@ -3,7 +3,7 @@
 mod common;
 
 use common::{Api, VERSION};
-use orgform_emulator::{EmulatorConfig, Options, WorkspaceKeyRefusal, seeds};
+use orgform_emulator::{EmulatorConfig, Options, Readings, WorkspaceKeyRefusal, seeds};
 use orgform_model::OrgRole;
 use serde_json::{Value, json};
 
@@ -45,9 +45,9 @@ async fn workspace_keys_are_refused_as_configured() {
         "invalid x-api-key",
     );
     let strict = Api::start(EmulatorConfig {
-        options: Options {
-            workspace_key_refusal: WorkspaceKeyRefusal::Forbidden,
-            ..Options::default()
+        readings: Readings {
+            workspace_key: WorkspaceKeyRefusal::Forbidden,
+            ..Readings::default()
         },
         ..EmulatorConfig::default()
     })

@@ -4,7 +4,7 @@ mod common;
 
 use common::Api;
 use jiff::SignedDuration;
-use orgform_emulator::{DeletedInviteGet, EmulatorConfig, FaultConfig, Options, seeds};
+use orgform_emulator::{DeletedInviteGet, EmulatorConfig, FaultConfig, Options, Readings, seeds};
 use orgform_model::{InviteStatus, OrgRole, Snapshot};
 use serde_json::json;
 
@@ -100,6 +100,56 @@ async fn email_filter_is_normalised_and_case_insensitive() {
     let data = resp.ok()["data"].as_array().unwrap();
     assert_eq!(data.len(), 1);
     assert_eq!(data[0]["email"], "ada@acme.example");
+}
+
+#[tokio::test]
+async fn email_filters_must_be_email_addresses() {
+    let api = Api::small().await;
+    for list in ["users", "invites"] {
+        api.get(&format!("/v1/organizations/{list}?email=not-an-email"))
+            .await
+            .assert_error(400, "invalid_request_error", "not-an-email");
+    }
+}
+
+#[tokio::test]
+async fn role_filters_accept_only_the_roles_of_the_organization_kind() {
+    let console = Api::small().await;
+    for list in ["users", "invites"] {
+        for role in ["owner", "primary_owner", "membership_admin", "managed"] {
+            console
+                .get(&format!("/v1/organizations/{list}?roles[]={role}"))
+                .await
+                .assert_error(400, "invalid_request_error", "Console organizations accept");
+        }
+        let admins = console
+            .get(&format!(
+                "/v1/organizations/{list}?roles[]=admin&roles[]=claude_code_user"
+            ))
+            .await;
+        admins.ok();
+    }
+    let enterprise = Api::start(EmulatorConfig {
+        seed: seeds::small(),
+        options: Options {
+            organization_kind: orgform_emulator::OrganizationKind::Enterprise,
+            ..Options::default()
+        },
+        ..EmulatorConfig::default()
+    })
+    .await;
+    enterprise
+        .get("/v1/organizations/users?roles[]=owner&roles[]=managed")
+        .await
+        .ok();
+    enterprise
+        .get("/v1/organizations/users?roles[]=developer")
+        .await
+        .assert_error(
+            400,
+            "invalid_request_error",
+            "Claude Enterprise organizations accept",
+        );
 }
 
 #[tokio::test]
@@ -253,9 +303,9 @@ async fn only_pending_invites_can_be_deleted_and_deleted_ones_disappear() {
 async fn deleted_invite_get_can_show_the_deleted_status() {
     let api = Api::start(EmulatorConfig {
         seed: seeds::small(),
-        options: Options {
+        readings: Readings {
             deleted_invite_get: DeletedInviteGet::ShowDeleted,
-            ..Options::default()
+            ..Readings::default()
         },
         ..EmulatorConfig::default()
     })

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use common::Api;
 use jiff::SignedDuration;
-use orgform_emulator::{EmulatorConfig, FaultConfig, Options, WorkspaceRecord, seeds};
+use orgform_emulator::readings::WorkspaceNames;
+use orgform_emulator::{EmulatorConfig, FaultConfig, Options, Readings, WorkspaceRecord, seeds};
 use orgform_model::{ApiKeyStatus, OrgRole, Snapshot, WorkspaceRole};
 use serde_json::{Value, json};
 
@@ -225,9 +226,9 @@ async fn names_are_unique_only_when_asked() {
     api.post(WS, json!({"name": "Production"})).await.ok();
     let strict = Api::start(EmulatorConfig {
         seed: seeds::small(),
-        options: Options {
-            unique_workspace_names: true,
-            ..Options::default()
+        readings: Readings {
+            workspace_names: WorkspaceNames::Unique,
+            ..Readings::default()
         },
         ..EmulatorConfig::default()
     })
@@ -405,6 +406,52 @@ async fn org_admins_are_implicit_and_untouchable() {
     api.get(&format!("{WS}/{ws}/members/{admin}"))
         .await
         .assert_error(404, "not_found_error", &admin);
+    // Changing or removing an org admin's (implicit) membership is the documented 400, not
+    // a 404 for a membership the list does not show.
+    api.post(
+        &format!("{WS}/{ws}/members/{admin}"),
+        json!({"workspace_role": "workspace_user"}),
+    )
+    .await
+    .assert_error(400, "invalid_request_error", "implicitly workspace_admin");
+    api.delete(&format!("{WS}/{ws}/members/{admin}"))
+        .await
+        .assert_error(400, "invalid_request_error", "implicitly workspace_admin");
+    // Someone with no membership at all is still 404.
+    let nobody = snap
+        .users
+        .iter()
+        .find(|u| {
+            u.role.implicit_workspace_role().is_none()
+                && !snap
+                    .workspace_members
+                    .iter()
+                    .any(|m| m.workspace_id == ws && m.user_id == u.id)
+        })
+        .unwrap()
+        .id
+        .clone();
+    api.delete(&format!("{WS}/{ws}/members/{nobody}"))
+        .await
+        .assert_error(404, "not_found_error", &nobody);
+}
+
+#[tokio::test]
+async fn an_admin_with_an_explicit_membership_still_cannot_lose_it() {
+    let api = Api::small().await;
+    let snap = api.emu.state();
+    let ws = active_ws(&snap);
+    let admin = user_with(&snap, &OrgRole::Admin);
+    api.emu.modify(|s| {
+        s.workspace_members.push(orgform_model::WorkspaceMember {
+            workspace_id: ws.clone(),
+            user_id: admin.clone(),
+            workspace_role: WorkspaceRole::WorkspaceAdmin,
+        });
+    });
+    api.delete(&format!("{WS}/{ws}/members/{admin}"))
+        .await
+        .assert_error(400, "invalid_request_error", "implicitly workspace_admin");
 }
 
 #[tokio::test]

@@ -159,6 +159,14 @@ pub enum Command {
     Schema(commands::schema::Args),
     /// Serve the local Admin API emulator.
     Emulator(commands::emulator::Args),
+    /// Check a first contact with an organization, changing nothing.
+    ///
+    /// Reports whether the key works and is an Admin API key; the organization (and, with -f,
+    /// whether the manifest pins it); what a plan reads (counts, pages, time under the rate
+    /// limit); which reading the API shows on each point its documentation leaves open; the
+    /// clock skew; and permissions optional features need. Only GET requests are sent.
+    /// Exit codes: 0 orgform can work with what it saw, 1 otherwise.
+    Doctor(commands::doctor::Args),
     /// A first run on a built-in emulator: plan, apply, re-plan, drift.
     Demo(commands::demo::Args),
     /// Print shell completions.

@@ -29,6 +29,7 @@ fn every_command_has_help() {
         "export",
         "schema",
         "emulator",
+        "doctor",
         "demo",
         "completions",
     ] {

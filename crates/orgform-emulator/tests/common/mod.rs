@@ -9,7 +9,8 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use orgform_emulator::{Emulator, EmulatorConfig};
+use orgform_emulator::readings::KeyShape;
+use orgform_emulator::{Emulator, EmulatorConfig, Readings};
 use serde_json::Value;
 
 pub const VERSION: &str = "2023-06-01";
@@ -25,11 +26,49 @@ fn spec() -> &'static Value {
     })
 }
 
+/// The spec's components with `BetaApiKey` in its earlier (August 2026 docs) shape: no
+/// `scope`, and `principal` the creator (`{id, type}`) or null. The current spec requires
+/// `scope`, so the earlier reading is held to the shape it stands for.
+fn earlier_components() -> &'static Value {
+    static EARLIER: OnceLock<Value> = OnceLock::new();
+    EARLIER.get_or_init(|| {
+        let mut components = spec()["components"].clone();
+        let key = &mut components["schemas"]["BetaApiKey"];
+        key["properties"].as_object_mut().unwrap().remove("scope");
+        key["properties"]["principal"] = serde_json::json!({
+            "anyOf": [{"$ref": "#/components/schemas/BetaCreatedBy"}, {"type": "null"}]
+        });
+        key["required"] = Value::Array(
+            key["required"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| *r != "scope")
+                .cloned()
+                .collect(),
+        );
+        components
+    })
+}
+
 /// Validates `instance` against `schema` (a sub-schema of the spec).
 pub fn validate(schema: &Value, instance: &Value) -> Result<(), String> {
+    validate_in(&spec()["components"], schema, instance)
+}
+
+/// Validates against the spec as `readings` shape it.
+pub fn validate_under(readings: &Readings, schema: &Value, instance: &Value) -> Result<(), String> {
+    let components = match readings.key_shape {
+        KeyShape::Current => &spec()["components"],
+        KeyShape::Earlier => earlier_components(),
+    };
+    validate_in(components, schema, instance)
+}
+
+fn validate_in(components: &Value, schema: &Value, instance: &Value) -> Result<(), String> {
     let root = serde_json::json!({
         "allOf": [schema],
-        "components": spec()["components"],
+        "components": components,
     });
     let validator = jsonschema::options()
         .should_validate_formats(true)
@@ -108,10 +147,13 @@ pub struct Api {
     pub client: reqwest::Client,
     /// `METHOD template` of every operation exercised with a 200.
     pub covered: Arc<Mutex<BTreeSet<String>>>,
+    /// The readings the emulator serves under (the oracle follows the key shape).
+    pub readings: Readings,
 }
 
 impl Api {
     pub async fn start(config: EmulatorConfig) -> Self {
+        let readings = config.readings;
         let emu = Emulator::start(config).await.expect("emulator starts");
         Self {
             emu,
@@ -120,13 +162,20 @@ impl Api {
                 .build()
                 .expect("client"),
             covered: Arc::default(),
+            readings,
         }
     }
 
     pub async fn small() -> Self {
+        Self::small_with(Readings::default()).await
+    }
+
+    /// The small seed served under `readings`.
+    pub async fn small_with(readings: Readings) -> Self {
         Self::start(EmulatorConfig {
             seed: orgform_emulator::seeds::small(),
             test_controls: true,
+            readings,
             ..EmulatorConfig::default()
         })
         .await
@@ -200,6 +249,19 @@ impl Api {
             "request-id {request_id:?}"
         );
         assert!(resp.headers.get("anthropic-workspace-id").is_none());
+        let date = resp
+            .headers
+            .get("date")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_else(|| panic!("no date header on {method} {path_q}"));
+        assert_eq!(
+            date,
+            self.emu
+                .now()
+                .strftime("%a, %d %b %Y %H:%M:%S GMT")
+                .to_string(),
+            "date comes from the emulator clock"
+        );
         if resp.status != 200 {
             let schema = serde_json::json!({"$ref": "#/components/schemas/BetaErrorResponse"});
             if !["conflict_error", "request_too_large"].contains(&resp.error_type()) {
@@ -225,7 +287,7 @@ impl Api {
         let op = operation(&template, method)
             .unwrap_or_else(|| panic!("no spec operation {method} {template}"));
         let schema = &op["responses"]["200"]["content"]["application/json"]["schema"];
-        validate(schema, &resp.body).unwrap_or_else(|e| {
+        validate_under(&self.readings, schema, &resp.body).unwrap_or_else(|e| {
             panic!(
                 "{method} {path} response does not match the spec: {e}\n{}",
                 resp.body

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use orgform_emulator::{Emulator, EmulatorConfig, Fault, FaultConfig, Options, seeds};
+use orgform_emulator::{Emulator, EmulatorConfig, Fault, FaultConfig, Options, Readings, seeds};
 
 use crate::cli::GlobalArgs;
 use crate::commands::Refusal;
@@ -60,6 +60,17 @@ pub struct Args {
     /// Do not require the anthropic-version header.
     #[arg(long)]
     pub no_version_check: bool,
+    /// Serve under a named readings profile of the undocumented points: default, all-flipped,
+    /// or one switch's name (that switch flipped).
+    #[arg(long, value_name = "PROFILE", default_value = "default")]
+    pub readings: String,
+    /// Read one undocumented point another way, as NAME=VALUE (repeatable; applied after
+    /// --readings). See docs/emulator.md for the names.
+    #[arg(long = "reading", value_name = "NAME=VALUE")]
+    pub reading: Vec<String>,
+    /// Start of the emulator clock: an RFC 3339 time or `now` (default 2026-06-01T00:00:00Z).
+    #[arg(long, value_name = "TIME")]
+    pub clock: Option<String>,
     /// Allow a non-loopback listen address (the emulator has no TLS).
     #[arg(long)]
     pub allow_remote: bool,
@@ -97,6 +108,17 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
         }
         .into());
     }
+    let readings = readings(args)?;
+    let clock_start = match args.clock.as_deref() {
+        None => EmulatorConfig::default().clock_start,
+        Some("now") => jiff::Timestamp::now(),
+        Some(raw) => raw.parse().map_err(|e| Refusal {
+            exit: Exit::Usage,
+            message: format!(
+                "--clock {raw:?} is not an RFC 3339 time ({e}); for example 2026-06-01T00:00:00Z, or now"
+            ),
+        })?,
+    };
     let seed = if let Some(path) = &args.seed {
         seeds::load(path)?
     } else if args.seed_small {
@@ -128,7 +150,8 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
             stale_member_get: args.stale_member_get.map(Duration::from_secs),
         },
         test_controls: args.test_controls,
-        ..EmulatorConfig::default()
+        readings,
+        clock_start,
     };
     crate::settings::runtime()?.block_on(async move {
         let emulator = Emulator::start(config).await?;
@@ -144,6 +167,19 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
         anyhow::Ok(())
     })?;
     Ok(Exit::Success)
+}
+
+/// The readings of `--readings` then each `--reading`.
+fn readings(args: &Args) -> Result<Readings, Refusal> {
+    let usage = |e: orgform_emulator::readings::ReadingError| Refusal {
+        exit: Exit::Usage,
+        message: e.to_string(),
+    };
+    let mut readings = Readings::profile(&args.readings).map_err(usage)?;
+    for pair in &args.reading {
+        readings.set_pair(pair).map_err(usage)?;
+    }
+    Ok(readings)
 }
 
 #[cfg(test)]
@@ -194,6 +230,20 @@ mod refusal_tests {
             refusal(&["orgform", "emulator", "--listen", "[::]:0"]),
             Some(Exit::Usage)
         );
+    }
+
+    #[test]
+    fn unknown_readings_and_bad_clocks_are_usage_errors() {
+        for bad in [
+            &["--readings", "sometimes"][..],
+            &["--reading", "implicit-members=maybe"],
+            &["--reading", "colour=red"],
+            &["--clock", "yesterday"],
+        ] {
+            let mut line = vec!["orgform", "emulator", "--listen", "127.0.0.1:0"];
+            line.extend_from_slice(bad);
+            assert_eq!(refusal(&line), Some(Exit::Usage), "{bad:?}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod completions;
 pub mod demo;
+pub mod doctor;
 pub mod drift;
 pub mod emulator;
 pub mod export;
@@ -56,6 +57,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Schema(args) => schema::run(&global, &args),
         Command::Emulator(args) => emulator::run(&global, &args),
         Command::Demo(args) => demo::run(&global, &args),
+        Command::Doctor(args) => doctor::run(&global, &args),
         Command::Completions(args) => completions::run(&global, &args),
     };
     match result {

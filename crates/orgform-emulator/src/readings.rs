@@ -1,0 +1,465 @@
+//! Readings of the points the Admin API documentation leaves open.
+//!
+//! Each [`Readings`] field is one switch with a kebab-case name and two or more values; the
+//! first value is the default (the emulator's long-standing choice). A switch can be set by
+//! name ([`Readings::set`], `orgform emulator --reading NAME=VALUE`), and whole named profiles
+//! ([`Readings::profiles`]: `default`, one per switch flipped, `all-flipped`) let a test
+//! matrix run the same scenarios under every reading.
+
+use std::fmt;
+
+/// Declares a reading: an enum whose first variant (marked `#[default]`) is the default, with
+/// its wire names.
+macro_rules! reading {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $var:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vm])* $var),+
+        }
+
+        impl $name {
+            /// Every value, the default first.
+            pub const ALL: &'static [Self] = &[$(Self::$var),+];
+            /// Every value's name, the default first.
+            pub const NAMES: &'static [&'static str] = &[$($s),+];
+
+            /// The value's name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$var => $s),+
+                }
+            }
+
+            /// The value with this name.
+            pub fn parse(name: &str) -> Option<Self> {
+                match name {
+                    $($s => Some(Self::$var),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+reading! {
+    /// Whether org admins (as `workspace_admin`) and billing members (as `workspace_billing`)
+    /// appear in every workspace's member list.
+    ImplicitMembers {
+        /// Not listed; only explicit memberships are (default).
+        #[default]
+        Hidden = "hidden",
+        /// Listed, unless an explicit membership of theirs is listed instead.
+        Listed = "listed",
+    }
+}
+
+reading! {
+    /// What `GET .../members/{user_id}` returns for an implicit member without an explicit
+    /// membership.
+    ImplicitMemberGet {
+        /// 404 `not_found_error` (default).
+        #[default]
+        NotFound = "not-found",
+        /// 200 with the implicit role.
+        Found = "found",
+    }
+}
+
+reading! {
+    /// What `GET /invites/{id}` returns for a deleted invite.
+    DeletedInviteGet {
+        /// 404 `not_found_error` (default), consistent with lists hiding deleted invites.
+        #[default]
+        NotFound = "not-found",
+        /// The invite with `status: "deleted"`.
+        ShowDeleted = "deleted-status",
+    }
+}
+
+reading! {
+    /// What `DELETE /invites/{id}` returns for an invite already deleted.
+    DeletedInviteDelete {
+        /// 404 `not_found_error` (default).
+        #[default]
+        NotFound = "not-found",
+        /// 400 `invalid_request_error`: only pending invites can be deleted.
+        BadRequest = "bad-request",
+    }
+}
+
+reading! {
+    /// What a known path answers to a method it does not serve (`POST /api_keys`,
+    /// `DELETE /api_keys/{id}`, ...).
+    WrongMethod {
+        /// 404 `not_found_error` (default).
+        #[default]
+        NotFound = "not-found",
+        /// 405 `invalid_request_error` with an `allow` header.
+        MethodNotAllowed = "method-not-allowed",
+    }
+}
+
+reading! {
+    /// The order of a list documented as newest first (users, invites).
+    NewestFirstOrder {
+        /// Newest first, as documented (default).
+        #[default]
+        NewestFirst = "newest-first",
+        /// Oldest first.
+        OldestFirst = "oldest-first",
+    }
+}
+
+impl NewestFirstOrder {
+    /// Whether the newest object comes first.
+    pub fn newest_first(self) -> bool {
+        self == Self::NewestFirst
+    }
+}
+
+reading! {
+    /// The order of a list whose order is undocumented (workspaces, members, API keys).
+    ListOrder {
+        /// Oldest first (by creation time; members by user id, ascending).
+        #[default]
+        OldestFirst = "oldest-first",
+        /// Newest first (by creation time; members by user id, descending).
+        NewestFirst = "newest-first",
+    }
+}
+
+impl ListOrder {
+    /// Whether the newest object comes first.
+    pub fn newest_first(self) -> bool {
+        self == Self::NewestFirst
+    }
+}
+
+reading! {
+    /// How a workspace (non-admin) API key is refused on admin routes.
+    WorkspaceKeyRefusal {
+        /// 401 `authentication_error` `invalid x-api-key` (default).
+        #[default]
+        Unauthorized = "unauthorized",
+        /// 403 `permission_error`.
+        Forbidden = "forbidden",
+    }
+}
+
+reading! {
+    /// The shape of an API key object.
+    KeyShape {
+        /// The current spec: `scope` with the real workspace id, `principal: null` (default).
+        #[default]
+        Current = "current",
+        /// The earlier (August 2026) shape: no `scope`; `principal` is the creator
+        /// (`{"id", "type": "user" | "service_account"}`) or `null`.
+        Earlier = "earlier",
+    }
+}
+
+reading! {
+    /// Whether responses carry `anthropic-ratelimit-requests-{limit,remaining,reset}`.
+    RateLimitHeaders {
+        /// No rate-limit headers (default; only `retry-after` on a 429).
+        #[default]
+        Absent = "absent",
+        /// The headers on every authenticated Admin API response.
+        Present = "present",
+    }
+}
+
+reading! {
+    /// How the server counts "100 requests per minute" (and 1,200 invites per hour).
+    RateLimitModel {
+        /// Never more than the budget in any rolling window (default).
+        #[default]
+        RollingWindow = "rolling-window",
+        /// A bucket of the budget's size, refilled continuously at budget / window.
+        TokenBucket = "token-bucket",
+    }
+}
+
+reading! {
+    /// What setting `status: "inactive"` on an expired key does.
+    ExpiredKeyInactive {
+        /// 400: an expired key accepts only `archived` (default).
+        #[default]
+        Refused = "refused",
+        /// 200: stored as `inactive`, still read as `expired`.
+        Accepted = "accepted",
+    }
+}
+
+reading! {
+    /// Whether two active workspaces may share a name.
+    WorkspaceNames {
+        /// Names are free (default; uniqueness is undocumented).
+        #[default]
+        Free = "free",
+        /// A second active workspace with the same name is 400.
+        Unique = "unique",
+    }
+}
+
+/// One switch of [`Readings`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Switch {
+    /// Kebab-case name, as in `--reading NAME=VALUE`.
+    pub name: &'static str,
+    /// Its values, the default first.
+    pub values: &'static [&'static str],
+    /// What it decides.
+    pub about: &'static str,
+}
+
+/// A name or value [`Readings::set`] does not know.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReadingError {
+    /// No switch has this name.
+    #[error("unknown reading {0:?}; known readings: {1}")]
+    UnknownSwitch(String, String),
+    /// The switch has no such value.
+    #[error("unknown value {value:?} for reading {name}; expected one of {expected}")]
+    UnknownValue {
+        /// The switch.
+        name: String,
+        /// The value given.
+        value: String,
+        /// Its values.
+        expected: String,
+    },
+    /// No profile has this name.
+    #[error("unknown readings profile {0:?}; known profiles: {1}")]
+    UnknownProfile(String, String),
+}
+
+/// Declares [`Readings`] and its switch table from one list.
+macro_rules! readings {
+    ($($(#[$m:meta])* $field:ident: $ty:ident = $name:literal, $about:literal;)+) => {
+        /// One choice per point the Admin API documentation leaves open. `Default` is the
+        /// emulator's long-standing reading of each.
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+        pub struct Readings {
+            $($(#[$m])* pub $field: $ty,)+
+        }
+
+        impl Readings {
+            /// Every switch, in a fixed order.
+            pub const SWITCHES: &'static [Switch] = &[
+                $(Switch { name: $name, values: $ty::NAMES, about: $about },)+
+            ];
+
+            /// The current value of the switch `name`.
+            pub fn get(&self, name: &str) -> Option<&'static str> {
+                match name {
+                    $($name => Some(self.$field.as_str()),)+
+                    _ => None,
+                }
+            }
+
+            /// Sets the switch `name` to `value`.
+            pub fn set(&mut self, name: &str, value: &str) -> Result<(), ReadingError> {
+                match name {
+                    $($name => {
+                        self.$field = $ty::parse(value).ok_or_else(|| ReadingError::UnknownValue {
+                            name: name.to_owned(),
+                            value: value.to_owned(),
+                            expected: $ty::NAMES.join(", "),
+                        })?;
+                        Ok(())
+                    })+
+                    _ => Err(ReadingError::UnknownSwitch(
+                        name.to_owned(),
+                        Self::SWITCHES.iter().map(|s| s.name).collect::<Vec<_>>().join(", "),
+                    )),
+                }
+            }
+        }
+    };
+}
+
+readings! {
+    /// Implicit workspace members in member lists.
+    implicit_members: ImplicitMembers = "implicit-members",
+        "org admins (workspace_admin) and billing members (workspace_billing) in every workspace's member list";
+    /// Single GET of an implicit member.
+    implicit_member_get: ImplicitMemberGet = "implicit-member-get",
+        "GET of an implicit member's membership: 404 or 200";
+    /// GET of a deleted invite.
+    deleted_invite_get: DeletedInviteGet = "deleted-invite-get",
+        "GET of a deleted invite: 404 or the invite with status deleted";
+    /// DELETE of a deleted invite.
+    deleted_invite_delete: DeletedInviteDelete = "deleted-invite-delete",
+        "DELETE of a deleted invite: 404 or 400";
+    /// A method a known path does not serve.
+    wrong_method: WrongMethod = "wrong-method",
+        "a method a known path does not serve: 404 or 405";
+    /// Order of the user list (documented newest first).
+    users_order: NewestFirstOrder = "users-order",
+        "order of the user list (by added_at)";
+    /// Order of the invite list (documented newest first).
+    invites_order: NewestFirstOrder = "invites-order",
+        "order of the invite list (by invited_at)";
+    /// Order of the workspace list (undocumented).
+    workspaces_order: ListOrder = "workspaces-order",
+        "order of the workspace list (by created_at)";
+    /// Order of member lists (undocumented).
+    members_order: ListOrder = "members-order",
+        "order of workspace member lists (by user id)";
+    /// Order of the API key list (undocumented).
+    api_keys_order: ListOrder = "api-keys-order",
+        "order of the API key list (by created_at)";
+    /// How a workspace key is refused on admin routes.
+    workspace_key: WorkspaceKeyRefusal = "workspace-key",
+        "a workspace API key on admin routes: 401 or 403";
+    /// The API key object's shape.
+    key_shape: KeyShape = "key-shape",
+        "API key shape: current (scope, principal) or earlier (principal is the creator, no scope)";
+    /// `anthropic-ratelimit-*` headers.
+    rate_limit_headers: RateLimitHeaders = "rate-limit-headers",
+        "anthropic-ratelimit-requests-* headers on every response";
+    /// How rate limits are counted.
+    rate_limit_model: RateLimitModel = "rate-limit-model",
+        "how 100 requests/min and 1,200 invites/hour are counted";
+    /// Setting `inactive` on an expired key.
+    expired_key_inactive: ExpiredKeyInactive = "expired-key-inactive",
+        "setting an expired key to inactive: refused (400) or accepted";
+    /// Workspace name uniqueness.
+    workspace_names: WorkspaceNames = "workspace-names",
+        "whether two active workspaces may share a name";
+}
+
+impl Readings {
+    /// The default readings with switch `name` set to its first non-default value.
+    pub fn flipped(name: &str) -> Result<Self, ReadingError> {
+        let mut r = Self::default();
+        let switch = Self::SWITCHES
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| ReadingError::UnknownSwitch(name.to_owned(), Self::switch_names()))?;
+        r.set(name, switch.values[1])?;
+        Ok(r)
+    }
+
+    /// Every switch set to its first non-default value.
+    pub fn all_flipped() -> Self {
+        let mut r = Self::default();
+        for s in Self::SWITCHES {
+            // Every switch has at least two values.
+            let _ = r.set(s.name, s.values[1]);
+        }
+        r
+    }
+
+    /// The named profiles a test matrix iterates: `default`, one per switch flipped (named
+    /// after the switch), and `all-flipped`.
+    pub fn profiles() -> Vec<(&'static str, Readings)> {
+        let mut out = vec![("default", Self::default())];
+        for s in Self::SWITCHES {
+            if let Ok(r) = Self::flipped(s.name) {
+                out.push((s.name, r));
+            }
+        }
+        out.push(("all-flipped", Self::all_flipped()));
+        out
+    }
+
+    /// The profile with this name.
+    pub fn profile(name: &str) -> Result<Self, ReadingError> {
+        Self::profiles()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, r)| r)
+            .ok_or_else(|| {
+                ReadingError::UnknownProfile(
+                    name.to_owned(),
+                    Self::profiles()
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+            })
+    }
+
+    /// Parses `NAME=VALUE` and sets that switch.
+    pub fn set_pair(&mut self, pair: &str) -> Result<(), ReadingError> {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        self.set(name.trim(), value.trim())
+    }
+
+    /// The switches whose value differs from the default, as `(name, value)`.
+    pub fn differences(&self) -> Vec<(&'static str, &'static str)> {
+        let default = Self::default();
+        Self::SWITCHES
+            .iter()
+            .filter_map(|s| {
+                let v = self.get(s.name)?;
+                (Some(v) != default.get(s.name)).then_some((s.name, v))
+            })
+            .collect()
+    }
+
+    fn switch_names() -> String {
+        Self::SWITCHES
+            .iter()
+            .map(|s| s.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_switch_round_trips_and_flips() {
+        for s in Readings::SWITCHES {
+            assert!(s.values.len() >= 2, "{} has one value", s.name);
+            let d = Readings::default();
+            assert_eq!(d.get(s.name), Some(s.values[0]), "{} default", s.name);
+            let f = Readings::flipped(s.name).unwrap();
+            assert_eq!(f.differences(), vec![(s.name, s.values[1])]);
+        }
+        assert_eq!(
+            Readings::all_flipped().differences().len(),
+            Readings::SWITCHES.len()
+        );
+    }
+
+    #[test]
+    fn profiles_are_default_each_switch_and_all_flipped() {
+        let p = Readings::profiles();
+        assert_eq!(p.len(), Readings::SWITCHES.len() + 2);
+        assert_eq!(p[0], ("default", Readings::default()));
+        assert_eq!(p.last().unwrap().0, "all-flipped");
+        assert_eq!(
+            Readings::profile("key-shape").unwrap().key_shape,
+            KeyShape::Earlier
+        );
+        assert!(Readings::profile("nope").is_err());
+    }
+
+    #[test]
+    fn set_pair_names_the_bad_part() {
+        let mut r = Readings::default();
+        r.set_pair("implicit-members=listed").unwrap();
+        assert_eq!(r.implicit_members, ImplicitMembers::Listed);
+        let e = r
+            .set_pair("implicit-members=maybe")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("hidden, listed"), "{e}");
+        let e = r.set_pair("colour=red").unwrap_err().to_string();
+        assert!(e.contains("unknown reading \"colour\""), "{e}");
+    }
+}
