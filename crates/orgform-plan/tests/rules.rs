@@ -369,7 +369,69 @@ fn markdown_stays_under_the_limit_for_10000_actions() {
         .expect("a count of what was left out");
     assert_eq!(shown + hidden, 10_000);
     assert!(shown > 100, "as many as fit are shown ({shown})");
-    assert!(md.contains("<details><summary>Actions (10,000)</summary>"));
+    assert!(md.contains(
+        "<details open><summary>Destructive and irreversible actions (10,000)</summary>"
+    ));
+    // Destructive actions alone do not fit: the top of the comment says so.
+    let top = md.split("| add |").next().unwrap();
+    assert!(
+        top.contains(
+            "destructive or irreversible actions do not fit in this comment; read the JSON plan"
+        ),
+        "{top}"
+    );
+    let warned: usize = top
+        .lines()
+        .find_map(|l| l.strip_prefix("> **"))
+        .and_then(|rest| rest.split(' ').next())
+        .map(|n| n.replace(',', "").parse().unwrap())
+        .expect("a count at the top");
+    assert_eq!(warned, hidden);
+}
+
+#[test]
+fn markdown_shows_every_removal_of_a_large_plan_and_cuts_only_the_rest() {
+    // 3,030 new members (invites, additive) and 6 unlisted members to remove: removals come
+    // last in the plan's order, and once were cut with the tail.
+    let mut body = String::from("settings:\n  members: {unmanaged: remove}\nmembers:\n");
+    for i in 0..3_030 {
+        let _ = writeln!(
+            body,
+            "  - {{email: new-person-with-a-long-mailbox-{i}@acme.example, role: developer}}"
+        );
+    }
+    let mut o = opts();
+    o.allow_destructive = Some(6);
+    let p = plan(&manifest(&body), &seed(&users(6, "user")), &o);
+    assert_eq!(p.actions.len(), 3_036);
+    assert_eq!(p.summary.destructive, 6);
+    assert!(
+        p.actions[3_030..].iter().all(|a| a.destructive),
+        "removals come last"
+    );
+    let md = render::markdown(&p);
+    let chars = md.chars().count();
+    assert!(chars < render::MARKDOWN_LIMIT, "{chars} characters");
+    for i in 0..6 {
+        let line = format!(
+            "- [{}] remove member u{i}@acme.example (destructive)",
+            3_031 + i
+        );
+        assert!(md.contains(&line), "{line} is shown");
+    }
+    assert!(
+        md.contains("<details open><summary>Destructive and irreversible actions (6)</summary>")
+    );
+    assert!(md.contains("<details><summary>Other actions (3,030)</summary>"));
+    assert!(!md.contains("do not fit"), "the removals fit");
+    let cut: usize = md
+        .lines()
+        .find_map(|l| l.strip_prefix("_... "))
+        .and_then(|rest| rest.split(' ').next())
+        .map(|n| n.replace(',', "").parse().unwrap())
+        .expect("the invites that do not fit are counted");
+    let shown_invites = md.lines().filter(|l| l.starts_with("+ [")).count();
+    assert_eq!(shown_invites + cut, 3_030);
 }
 
 #[test]

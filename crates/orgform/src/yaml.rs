@@ -3,8 +3,11 @@
 //! Generated YAML must be byte-stable and diff well, so orgform writes it itself instead of
 //! going through a serializer whose quoting may change between versions: block style, one
 //! scalar per line, two-space indents, and a scalar is written plain only when it cannot be
-//! read back as anything but that string; otherwise it is a JSON string, which is also a valid
-//! YAML double-quoted scalar.
+//! read back as anything but that string; otherwise it is a YAML double-quoted scalar.
+//!
+//! Strings from the API or the manifest end up in scalars and comments, so both escape every
+//! YAML line break (`\n`, `\r`, U+0085, U+2028, U+2029), every control character and the
+//! characters YAML does not allow raw: a name cannot end a comment early and add an entry.
 
 use std::fmt::Write as _;
 
@@ -20,18 +23,11 @@ impl YamlWriter {
         Self::default()
     }
 
-    /// `# text` at the given indent (each line of `text` becomes one comment line). Comments
-    /// name live objects: control characters are escaped, so a name holding a carriage return
-    /// (a line break to YAML) cannot end the comment and inject a key.
+    /// `# text` on one line at the given indent; line breaks and control characters in
+    /// `text` are escaped ([`comment_text`]), so it can never spill onto a line of its own.
     pub fn comment(&mut self, indent: usize, text: &str) {
-        for line in text.lines() {
-            self.pad(indent);
-            if line.is_empty() {
-                self.out.push_str("#\n");
-            } else {
-                let _ = writeln!(self.out, "# {}", orgform_plan::render::clean(line));
-            }
-        }
+        self.pad(indent);
+        let _ = writeln!(self.out, "# {}", comment_text(text));
     }
 
     /// An empty line.
@@ -87,14 +83,60 @@ impl YamlWriter {
     }
 }
 
-/// `value` as a YAML scalar that reads back as exactly this string. Quoted scalars have every
-/// control character escaped (YAML forbids raw C1 characters, and terminals obey some).
+/// `value` as a YAML scalar that reads back as exactly this string.
 pub fn scalar(value: &str) -> String {
     if is_plain_safe(value) {
-        value.to_owned()
-    } else {
-        orgform_plan::render::json_string(value)
+        return value.to_owned();
     }
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c => push_char(&mut out, c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `text` for a `#` comment: the same on one line, with every line break and control
+/// character escaped as in a double-quoted scalar (`\r`, `\u2028`, ...).
+pub fn comment_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        push_char(&mut out, c);
+    }
+    out
+}
+
+/// Pushes `c`, escaped when YAML would read it as a line break, does not allow it raw, or it
+/// is a control character (bidirectional overrides included).
+fn push_char(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if needs_escape(c) => {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        }
+        c => out.push(c),
+    }
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}'
+                | '\u{2029}'
+                | '\u{feff}'
+                | '\u{fffe}'
+                | '\u{ffff}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
 }
 
 fn is_plain_safe(value: &str) -> bool {
@@ -143,9 +185,30 @@ mod tests {
     }
 
     #[test]
+    fn line_breaks_and_controls_are_escaped_in_scalars_and_comments() {
+        assert_eq!(scalar("a\rb"), "\"a\\rb\"");
+        assert_eq!(scalar("a\u{85}b"), "\"a\\u0085b\"");
+        assert_eq!(scalar("a\u{2028}b\u{2029}"), "\"a\\u2028b\\u2029\"");
+        assert_eq!(scalar("del\u{7f}"), "\"del\\u007f\"");
+        assert_eq!(scalar("back\\slash"), "\"back\\\\slash\"");
+        assert_eq!(scalar("Café Ünïcode"), "\"Café Ünïcode\"");
+        assert_eq!(
+            comment_text("x\r  - email: injected@evil.example"),
+            "x\\r  - email: injected@evil.example"
+        );
+        assert_eq!(
+            comment_text("a\nb\u{85}c\u{2028}d\u{2029}e\u{1b}f"),
+            "a\\nb\\u0085c\\u2028d\\u2029e\\u001bf"
+        );
+        let mut w = YamlWriter::new();
+        w.comment(1, "one\ntwo");
+        assert_eq!(w.finish(), "  # one\\ntwo\n");
+    }
+
+    #[test]
     fn document_reads_back() {
         let mut w = YamlWriter::new();
-        w.comment(0, "head\n\nmore");
+        w.comment(0, "head");
         w.field(0, "name", "Acme: the \"best\"");
         w.key(0, "list");
         w.item_field(1, "email", "a@b.example");
@@ -161,5 +224,64 @@ mod tests {
         assert_eq!(value["name"], "Acme: the \"best\"");
         assert_eq!(value["list"][0]["role"], "true");
         assert_eq!(value["list"][1], "null");
+    }
+
+    /// Characters that break YAML lines or carry YAML meaning, mixed into arbitrary text.
+    fn hostile_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let hostile = prop_oneof![
+            Just('\r'),
+            Just('\n'),
+            Just('\u{85}'),
+            Just('\u{2028}'),
+            Just('\u{2029}'),
+            Just('#'),
+            Just('"'),
+            Just('\\'),
+            Just(':'),
+            Just('-'),
+            Just(' '),
+            proptest::char::range('\u{0}', '\u{a0}'),
+        ];
+        proptest::collection::vec(
+            prop_oneof![any::<String>(), hostile.prop_map(String::from)],
+            0..12,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Any string: its comment stays one comment line, and its scalar reads back as the
+        /// same string, as a value and as a key.
+        #[test]
+        fn any_string_is_one_comment_line_and_round_trips_as_a_scalar(text in hostile_text()) {
+            let mut w = YamlWriter::new();
+            w.comment(1, &text);
+            w.field(0, "value", &text);
+            w.field(0, "after", "x");
+            let doc = w.finish();
+            let comment = doc.split_inclusive('\n').next().unwrap();
+            proptest::prop_assert!(comment.starts_with("  # "));
+            proptest::prop_assert!(
+                !comment[..comment.len() - 1]
+                    .contains(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}']),
+                "{comment:?}"
+            );
+            let back: std::collections::BTreeMap<String, String> =
+                serde_saphyr::from_str(&doc).map_err(|e| {
+                    proptest::test_runner::TestCaseError::fail(format!("{e}: {doc:?}"))
+                })?;
+            proptest::prop_assert_eq!(back.len(), 2, "{:?}", doc);
+            proptest::prop_assert_eq!(&back["value"], &text);
+            let mut keyed = YamlWriter::new();
+            keyed.field(0, &text, "v");
+            let back: std::collections::BTreeMap<String, String> =
+                serde_saphyr::from_str(&keyed.finish()).map_err(|e| {
+                    proptest::test_runner::TestCaseError::fail(format!("{e}"))
+                })?;
+            proptest::prop_assert_eq!(back.get(&text).map(String::as_str), Some("v"));
+        }
     }
 }

@@ -21,24 +21,11 @@ fn org(readings: Readings) -> Org {
     })
 }
 
-/// Runs `orgform ARGS` as a user would: endpoint and key from the environment, no hidden
-/// flags.
+/// Runs `orgform doctor ARGS` as a user would (no hidden flags).
 fn doctor(org: &Org, dir: &Path, key: &str, args: &[&str]) -> Run {
-    let output = assert_cmd::Command::cargo_bin("orgform")
-        .unwrap()
-        .current_dir(dir)
-        .arg("doctor")
-        .args(args)
-        .env("ANTHROPIC_BASE_URL", org.emulator.base_url())
-        .env("ANTHROPIC_ADMIN_KEY", key)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
+    let mut line = vec!["doctor"];
+    line.extend_from_slice(args);
+    org.run_plain(dir, &line, key)
 }
 
 fn json(run: &Run) -> Value {

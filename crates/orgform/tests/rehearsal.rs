@@ -55,23 +55,8 @@ fn serve(seed: &Path) -> Served {
     Served { child, url }
 }
 
-/// Runs `orgform ARGS` against `url` as a user would (no hidden flags).
 fn orgform(dir: &Path, url: &str, key: &str, args: &[&str]) -> Run {
-    let output = assert_cmd::Command::cargo_bin("orgform")
-        .unwrap()
-        .current_dir(dir)
-        .args(args)
-        .env("ANTHROPIC_BASE_URL", url)
-        .env("ANTHROPIC_ADMIN_KEY", key)
-        .env("NO_COLOR", "1")
-        .write_stdin("")
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
+    common::run_plain(dir, url, key, args)
 }
 
 #[test]

@@ -3,6 +3,11 @@
 //! ("... 9,990 more not shown") and left to the JSON rendering. One item never takes more than
 //! [`ITEM_LIMIT`] bytes. Bytes are counted, which bounds characters too.
 //!
+//! Destructive and irreversible actions take the budget first, each in full (no item limit),
+//! in their own expanded section: only the other actions, blocked items and reports can be
+//! cut. When they alone do not fit, the comment says so at the top and points to the JSON
+//! plan, which is never truncated.
+//!
 //! Untrusted strings are control-escaped and placed inside code fences that are longer than
 //! any backtick run they contain, so names cannot break out into Markdown or HTML.
 
@@ -13,7 +18,7 @@ use super::{
 };
 use crate::DriftCategory;
 use crate::drift::DriftReport;
-use crate::types::{PendingKind, Plan};
+use crate::types::{Action, PendingKind, Plan};
 
 /// Upper bound of a Markdown rendering, in characters (GitHub comments allow 65,536).
 pub const MARKDOWN_LIMIT: usize = 60_000;
@@ -68,15 +73,47 @@ fn fence_for(body: &str) -> String {
     "`".repeat((longest_backtick_run(body) + 1).max(3))
 }
 
-/// Writes one collapsible section whose items share the remaining budget.
-fn section(out: &mut String, budget: &mut usize, title: &str, lang: &str, items: &[String]) {
+/// How a section shows its items.
+#[derive(Clone, Copy)]
+struct Style {
+    /// Expanded rather than collapsed.
+    open: bool,
+    /// Items are cut at [`ITEM_LIMIT`] bytes; when false they are shown in full or not at all.
+    item_limit: bool,
+}
+
+const COLLAPSED: Style = Style {
+    open: false,
+    item_limit: true,
+};
+
+/// Errors and blocked items need a person: they are shown expanded.
+const EXPANDED: Style = Style {
+    open: true,
+    item_limit: true,
+};
+
+/// Writes one collapsible section whose items share the remaining budget; returns how many
+/// items did not fit.
+fn section(
+    out: &mut String,
+    budget: &mut usize,
+    title: &str,
+    lang: &str,
+    items: &[String],
+    style: Style,
+) -> usize {
     if items.is_empty() {
-        return;
+        return 0;
     }
     let mut body = String::new();
     let mut shown = 0;
     for item in items {
-        let item = truncate(item, ITEM_LIMIT);
+        let item = if style.item_limit {
+            truncate(item, ITEM_LIMIT)
+        } else {
+            item.clone()
+        };
         if item.len() + 1 > *budget {
             break;
         }
@@ -86,12 +123,7 @@ fn section(out: &mut String, budget: &mut usize, title: &str, lang: &str, items:
         shown += 1;
     }
     let fence = fence_for(&body);
-    // Errors and blocked items need a person: they are shown expanded.
-    let open = if matches!(title, "Plan errors" | "Blocked") {
-        " open"
-    } else {
-        ""
-    };
+    let open = if style.open { " open" } else { "" };
     let _ = write!(
         out,
         "\n<details{open}><summary>{title} ({})</summary>\n\n",
@@ -109,6 +141,32 @@ fn section(out: &mut String, budget: &mut usize, title: &str, lang: &str, items:
         );
     }
     out.push_str("\n</details>\n");
+    left
+}
+
+/// One action as a `diff` item: symbol, id, verb, target, flags, then its changes,
+/// consequences and dependencies.
+fn action_item(a: &Action) -> String {
+    let mut item = format!(
+        "{}{} [{}] {} {}{}",
+        a.kind().symbol(),
+        if a.irreversible { "!" } else { "" },
+        a.id,
+        verb(a),
+        clean(&a.target),
+        flags(a)
+    );
+    for c in &a.changes {
+        let _ = write!(item, "\n      {}", field_line(c));
+    }
+    for c in &a.consequences {
+        let _ = write!(item, "\n      consequence: {}", clean(c));
+    }
+    if !a.depends_on.is_empty() {
+        let ids: Vec<String> = a.depends_on.iter().map(|d| format!("[{d}]")).collect();
+        let _ = write!(item, "\n      depends on: {}", ids.join(", "));
+    }
+    item
 }
 
 fn code_line(text: &str) -> String {
@@ -119,10 +177,36 @@ fn code_line(text: &str) -> String {
 
 /// Renders a plan.
 pub(super) fn plan(plan: &Plan) -> String {
+    let mut budget = LIST_BUDGET;
+    // Destructive and irreversible actions first, in full, before anything else is cut.
+    let (grave, other): (Vec<&Action>, Vec<&Action>) = plan
+        .actions
+        .iter()
+        .partition(|a| a.destructive || a.irreversible);
+    let grave: Vec<String> = grave.into_iter().map(action_item).collect();
+    let mut grave_section = String::new();
+    let grave_left = section(
+        &mut grave_section,
+        &mut budget,
+        "Destructive and irreversible actions",
+        "diff",
+        &grave,
+        Style {
+            open: true,
+            item_limit: false,
+        },
+    );
     let mut out = String::new();
     let s = &plan.summary;
     out.push_str("### orgform plan\n\n");
     let _ = writeln!(out, "**{}**\n", summary_line(s));
+    if grave_left > 0 {
+        let _ = writeln!(
+            out,
+            "> **{} destructive or irreversible actions do not fit in this comment; read the JSON plan** (`orgform plan --format json`, never truncated) before approving.\n",
+            thousands(grave_left)
+        );
+    }
     if plan.actions.is_empty() && plan.errors.is_empty() {
         out.push_str("No changes.\n\n");
     }
@@ -164,7 +248,7 @@ pub(super) fn plan(plan: &Plan) -> String {
         s.pending,
         s.missing
     );
-    let mut budget = LIST_BUDGET;
+    out.push_str(&grave_section);
     let errors: Vec<String> = plan
         .errors
         .iter()
@@ -177,7 +261,14 @@ pub(super) fn plan(plan: &Plan) -> String {
             format!("x {}: {}{hint}", clean(&e.target), clean(&e.message))
         })
         .collect();
-    section(&mut out, &mut budget, "Plan errors", "text", &errors);
+    section(
+        &mut out,
+        &mut budget,
+        "Plan errors",
+        "text",
+        &errors,
+        EXPANDED,
+    );
     let blocked: Vec<String> = plan
         .blocked
         .iter()
@@ -202,40 +293,27 @@ pub(super) fn plan(plan: &Plan) -> String {
             )
         })
         .collect();
-    section(&mut out, &mut budget, "Blocked", "text", &blocked);
-    let actions: Vec<String> = plan
-        .actions
-        .iter()
-        .map(|a| {
-            let mut item = format!(
-                "{}{} [{}] {} {}{}",
-                a.kind().symbol(),
-                if a.irreversible { "!" } else { "" },
-                a.id,
-                verb(a),
-                clean(&a.target),
-                flags(a)
-            );
-            for c in &a.changes {
-                let _ = write!(item, "\n      {}", field_line(c));
-            }
-            for c in &a.consequences {
-                let _ = write!(item, "\n      consequence: {}", clean(c));
-            }
-            if !a.depends_on.is_empty() {
-                let ids: Vec<String> = a.depends_on.iter().map(|d| format!("[{d}]")).collect();
-                let _ = write!(item, "\n      depends on: {}", ids.join(", "));
-            }
-            item
-        })
-        .collect();
-    section(&mut out, &mut budget, "Actions", "diff", &actions);
+    section(&mut out, &mut budget, "Blocked", "text", &blocked, EXPANDED);
+    let other: Vec<String> = other.into_iter().map(action_item).collect();
+    let title = if grave.is_empty() {
+        "Actions"
+    } else {
+        "Other actions"
+    };
+    section(&mut out, &mut budget, title, "diff", &other, COLLAPSED);
     let deferred: Vec<String> = plan
         .deferred
         .iter()
         .map(|d| format!("> {}: {}; {}", clean(&d.target), d.role, clean(&d.reason)))
         .collect();
-    section(&mut out, &mut budget, "Deferred", "text", &deferred);
+    section(
+        &mut out,
+        &mut budget,
+        "Deferred",
+        "text",
+        &deferred,
+        COLLAPSED,
+    );
     let pending: Vec<String> = plan
         .pending
         .iter()
@@ -252,13 +330,27 @@ pub(super) fn plan(plan: &Plan) -> String {
             )
         })
         .collect();
-    section(&mut out, &mut budget, "Invites waiting", "text", &pending);
+    section(
+        &mut out,
+        &mut budget,
+        "Invites waiting",
+        "text",
+        &pending,
+        COLLAPSED,
+    );
     let missing: Vec<String> = plan
         .missing
         .iter()
         .map(|m| format!("? {}: {}", clean(&m.target), clean(&m.reason)))
         .collect();
-    section(&mut out, &mut budget, "Missing", "text", &missing);
+    section(
+        &mut out,
+        &mut budget,
+        "Missing",
+        "text",
+        &missing,
+        COLLAPSED,
+    );
     let unmanaged: Vec<String> = plan
         .unmanaged
         .iter()
@@ -271,9 +363,23 @@ pub(super) fn plan(plan: &Plan) -> String {
             )
         })
         .collect();
-    section(&mut out, &mut budget, "Unmanaged", "text", &unmanaged);
+    section(
+        &mut out,
+        &mut budget,
+        "Unmanaged",
+        "text",
+        &unmanaged,
+        COLLAPSED,
+    );
     let warnings: Vec<String> = plan.warnings.iter().map(|w| clean(w)).collect();
-    section(&mut out, &mut budget, "Warnings", "text", &warnings);
+    section(
+        &mut out,
+        &mut budget,
+        "Warnings",
+        "text",
+        &warnings,
+        COLLAPSED,
+    );
     let _ = writeln!(
         out,
         "\n<sub>organization {} · live state {} · manifest {}</sub>",
@@ -305,7 +411,14 @@ pub(super) fn drift(report: &DriftReport) -> String {
         .iter()
         .map(|e| format!("x {}: {}", clean(&e.target), clean(&e.message)))
         .collect();
-    section(&mut out, &mut budget, "Plan errors", "text", &errors);
+    section(
+        &mut out,
+        &mut budget,
+        "Plan errors",
+        "text",
+        &errors,
+        EXPANDED,
+    );
     let sections = [
         (DriftCategory::Unmanaged, "Unmanaged: live, not declared"),
         (DriftCategory::Changed, "Changed: a value differs"),
@@ -326,7 +439,7 @@ pub(super) fn drift(report: &DriftReport) -> String {
                 format!("{}{field} ({})", clean(&f.object), clean(&f.detail))
             })
             .collect();
-        section(&mut out, &mut budget, title, "text", &items);
+        section(&mut out, &mut budget, title, "text", &items, COLLAPSED);
     }
     let hygiene: Vec<String> = report
         .hygiene
@@ -336,9 +449,23 @@ pub(super) fn drift(report: &DriftReport) -> String {
             format!("{}: {}{info}", clean(&h.object), clean(&h.detail))
         })
         .collect();
-    section(&mut out, &mut budget, "Hygiene", "text", &hygiene);
+    section(
+        &mut out,
+        &mut budget,
+        "Hygiene",
+        "text",
+        &hygiene,
+        COLLAPSED,
+    );
     let warnings: Vec<String> = report.warnings.iter().map(|w| clean(w)).collect();
-    section(&mut out, &mut budget, "Warnings", "text", &warnings);
+    section(
+        &mut out,
+        &mut budget,
+        "Warnings",
+        "text",
+        &warnings,
+        COLLAPSED,
+    );
     let _ = writeln!(
         out,
         "\n<sub>organization {} · live state {}</sub>",

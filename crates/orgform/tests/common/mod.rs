@@ -87,6 +87,11 @@ impl Org {
         }
     }
 
+    /// Runs `orgform ARGS` against this emulator as a user would: no hidden flags.
+    pub fn run_plain(&self, dir: &Path, args: &[&str], key: &str) -> Run {
+        run_plain(dir, &self.emulator.base_url(), key, args)
+    }
+
     /// Writes made so far (anything but GET), as `METHOD path`.
     pub fn writes(&self) -> Vec<String> {
         self.emulator
@@ -189,4 +194,24 @@ pub fn entries(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// Runs `orgform ARGS` against `url` from `dir` as a user would: endpoint and key from the
+/// environment, no hidden flags.
+pub fn run_plain(dir: &Path, url: &str, key: &str, args: &[&str]) -> Run {
+    let output = assert_cmd::Command::cargo_bin("orgform")
+        .unwrap()
+        .current_dir(dir)
+        .args(args)
+        .env("ANTHROPIC_BASE_URL", url)
+        .env("ANTHROPIC_ADMIN_KEY", key)
+        .env("NO_COLOR", "1")
+        .write_stdin("")
+        .output()
+        .unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
 }
