@@ -19,6 +19,7 @@ fn every_op_json() -> String {
         serde_saphyr::from_str(&std::fs::read_to_string(dir.join("seed.yaml")).unwrap()).unwrap();
     let options = PlanOptions {
         allow_destructive: Some(5),
+        clock_skew: None,
         now: "2026-11-01T00:00:00Z".parse().unwrap(),
         manifest_digest: sha256_hex(manifest_text.as_bytes()),
     };
