@@ -300,10 +300,10 @@ impl Client {
             })?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
+            let key = self.inner.key_header.as_bytes();
             let request_id = headers
                 .get("request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+                .map(|v| String::from_utf8_lossy(&scrub(v.as_bytes(), key)).into_owned());
             let current = tracing::Span::current();
             current.record("status", status);
             if let Some(id) = &request_id {
@@ -314,12 +314,12 @@ impl Client {
                 tracing::debug!(error = %f.error, "response body failed");
                 f
             })?;
+            // A server or proxy that echoes the key ("invalid x-api-key: sk-ant-...") must not
+            // carry it into an error message, a log line or a snapshot.
+            let body = scrub(&body, key);
             tracing::debug!("response");
             if (200..300).contains(&status) {
-                return Ok(Resp {
-                    request_id,
-                    body: body.to_vec(),
-                });
+                return Ok(Resp { request_id, body });
             }
             let envelope = serde_json::from_slice::<ErrorEnvelope>(&body).ok();
             let (error_type, message, body_request_id) = match envelope {
@@ -491,6 +491,24 @@ impl Client {
     }
 }
 
+/// `bytes` with every occurrence of `secret` replaced by `[redacted]`. Secrets shorter than
+/// 8 bytes are left alone: no admin key is that short, and replacing a few common bytes would
+/// only garble the body.
+pub(crate) fn scrub(bytes: &[u8], secret: &[u8]) -> Vec<u8> {
+    if secret.len() < 8 {
+        return bytes.to_vec();
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut rest = bytes;
+    while let Some(at) = rest.windows(secret.len()).position(|w| w == secret) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(b"[redacted]");
+        rest = &rest[at + secret.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
 /// Decodes a success body.
 pub(crate) fn decode<T: DeserializeOwned>(req: &Req, resp: &Resp) -> Result<T, ApiError> {
     serde_json::from_slice(&resp.body).map_err(|e| ApiError::Decode {
@@ -549,6 +567,27 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(err, ApiError::UrlPolicy { .. }));
+    }
+
+    #[test]
+    fn scrub_replaces_every_copy_of_the_secret() {
+        let key = b"sk-ant-admin01-CANARY";
+        assert_eq!(
+            scrub(
+                b"{\"m\": \"bad sk-ant-admin01-CANARY and sk-ant-admin01-CANARY!\"}",
+                key
+            ),
+            b"{\"m\": \"bad [redacted] and [redacted]!\"}".to_vec()
+        );
+        assert_eq!(
+            scrub(b"sk-ant-admin01-CANAR", key),
+            b"sk-ant-admin01-CANAR".to_vec()
+        );
+        assert_eq!(
+            scrub(b"aaaa", b"a"),
+            b"aaaa".to_vec(),
+            "too short to be a key"
+        );
     }
 
     #[test]

@@ -8,12 +8,14 @@
 //!   whole organization or fails: there is no partial snapshot, and a read that is cut short,
 //!   paginates without end, contradicts itself or changes while it is taken fails with
 //!   [`ApiError::InconsistentRead`] (`integrity` module; caps in [`ListCap`]).
+//! - [`decode_body`] runs every response decoder on given bytes (fuzzing, property tests).
 //! - Retries follow the official SDKs (`retry` module); a write that got any retryable answer
 //!   is checked by reading back before any resend (`client` module).
 //!
 //! Every request sends `anthropic-version: 2023-06-01` and, like the official SDKs,
 //! `?beta=true`. The key goes only in the `x-api-key` header, marked sensitive.
 
+mod bodies;
 mod client;
 mod config;
 mod endpoints;
@@ -24,6 +26,7 @@ pub mod retry;
 mod snapshot;
 mod wire;
 
+pub use bodies::{Body, decode_body};
 pub use client::{API_VERSION, Client, KeyClass, PAGE_SIZE, Probe, Written, parse_http_date};
 pub use config::{Backoff, ClientConfig, DEFAULT_MAX_RETRIES, RateLimit, check_base_url};
 pub use endpoints::{ApiKeyFilter, InviteFilter, UserFilter};
