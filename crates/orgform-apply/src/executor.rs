@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::mem::discriminant;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use futures::StreamExt as _;
 use orgform_plan::{Action, InvalidPlan, Op, Plan, WorkspaceRef};
@@ -13,8 +13,15 @@ use crate::backend::{Backend, Effect, Step};
 use crate::report::{ActionOutcome, ApplyReport, Outcome};
 
 /// Stops an apply between actions (Ctrl-C): nothing new starts, requests in flight finish.
+/// It also knows which actions are in flight, for a caller that must exit before they end.
 #[derive(Clone, Debug, Default)]
-pub struct Cancel(Arc<AtomicBool>);
+pub struct Cancel(Arc<CancelState>);
+
+#[derive(Debug, Default)]
+struct CancelState {
+    cancelled: AtomicBool,
+    in_flight: Mutex<BTreeMap<u32, String>>,
+}
 
 impl Cancel {
     /// A token that is not cancelled.
@@ -24,12 +31,28 @@ impl Cancel {
 
     /// Asks the apply to stop.
     pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.0.cancelled.store(true, Ordering::SeqCst);
     }
 
     /// Whether stopping was asked for.
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.0.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// The actions started and not finished yet (id, target): if the process ends now, their
+    /// outcome is unknown.
+    pub fn in_flight(&self) -> Vec<(u32, String)> {
+        self.lock()
+            .iter()
+            .map(|(id, target)| (*id, target.clone()))
+            .collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u32, String>> {
+        self.0
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -113,7 +136,13 @@ pub async fn apply<B: Backend>(
                     op: &action.op,
                     created_workspace_id,
                 };
-                let outcome = match backend.execute(step).await {
+                options
+                    .cancel
+                    .lock()
+                    .insert(action.id, action.target.clone());
+                let result = backend.execute(step).await;
+                options.cancel.lock().remove(&action.id);
+                let outcome = match result {
                     Ok(Effect::Applied {
                         request_id,
                         created_id,

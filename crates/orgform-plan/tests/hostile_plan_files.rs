@@ -110,7 +110,7 @@ proptest! {
     #[test]
     fn arbitrary_json_never_panics(value in json_value()) {
         let _ = read(&value.to_string());
-        let mut with_version = serde_json::json!({"format_version": 1});
+        let mut with_version = serde_json::json!({"format_version": orgform_plan::FORMAT_VERSION});
         with_version["actions"] = value;
         let _ = read(&with_version.to_string());
     }

@@ -19,6 +19,8 @@ pub enum Exit {
     InvalidManifest = 4,
     /// Bad flags.
     Usage = 64,
+    /// Interrupted twice during `apply`: exited at once, with actions in flight.
+    Interrupted = 130,
 }
 
 impl From<Exit> for ExitCode {

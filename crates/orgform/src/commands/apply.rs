@@ -1,5 +1,6 @@
 //! `orgform apply`: execute a plan, idempotently, after confirmation.
 
+use std::fmt::Write as _;
 use std::io::{BufRead as _, IsTerminal as _};
 use std::path::PathBuf;
 
@@ -166,10 +167,14 @@ async fn execute(
             if tokio::signal::ctrl_c().await.is_ok() {
                 if !quiet {
                     crate::output::stderr(
-                        "\ninterrupt: finishing the requests in flight, starting nothing new",
+                        "\ninterrupt: finishing the requests in flight, starting nothing new \
+                         (interrupt again to exit at once)",
                     );
                 }
                 cancel.cancel();
+            }
+            if tokio::signal::ctrl_c().await.is_ok() {
+                exit_now(&cancel.in_flight());
             }
         })
     };
@@ -207,4 +212,21 @@ async fn execute(
     }
     watcher.abort();
     report
+}
+
+/// The second interrupt: says which writes may or may not have happened, then exits 130.
+fn exit_now(in_flight: &[(u32, String)]) -> ! {
+    let mut text = format!(
+        "\ninterrupt again: exiting now; the outcome of {} action(s) in flight is unknown:",
+        in_flight.len()
+    );
+    for (id, target) in in_flight {
+        let _ = write!(text, "\n  ? #{id} {}", orgform_plan::render::clean(target));
+    }
+    text.push_str(
+        "\n  run `orgform plan` to see what is left; the next apply converges without repeating \
+         what was done",
+    );
+    crate::output::stderr(&text);
+    std::process::exit(i32::from(Exit::Interrupted as u8))
 }
