@@ -137,7 +137,7 @@ fn plan_posts_one_comment_then_updates_it_and_keeps_the_json_plan() {
     assert_eq!(posted.len(), 1, "{posted:?}");
     let body = posted[0]["body"].as_str().unwrap();
     assert!(body.starts_with(MARKER), "{body}");
-    assert!(body.contains("**Plan: 6 to add"), "{body}");
+    assert!(body.contains("**Plan: 5 to add"), "{body}");
     let artifact = sandbox
         .state
         .join(format!("artifacts/{RUN_ID}/orgform-plan/plan.json"));
