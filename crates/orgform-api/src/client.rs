@@ -1,7 +1,7 @@
 //! The HTTP core: one request attempt, the retry loops for reads and writes, and cursor
 //! pagination.
 //!
-//! Every attempt first waits for the client-side rate limiter (when enabled), then for a
+//! Every attempt first waits for its budget (the `pacing` module, when enabled), then for a
 //! slot of the global concurrency limit; the slot is released before any backoff sleep, so
 //! a request waiting to retry never blocks the others.
 //!
@@ -19,11 +19,9 @@
 use std::fmt;
 use std::fmt::Write as _;
 use std::future::Future;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
@@ -33,6 +31,7 @@ use url::Url;
 
 use crate::config::{ClientConfig, check_base_url};
 use crate::integrity::ListCheck;
+use crate::pacing::{Budget, Pacer};
 use crate::retry;
 use crate::wire::{ErrorEnvelope, RawPage};
 use crate::{AdminKey, ApiError};
@@ -70,7 +69,7 @@ struct Inner {
     base: String,
     key_header: HeaderValue,
     config: ClientConfig,
-    limiter: Option<DefaultDirectRateLimiter>,
+    pacer: Option<Pacer>,
     permits: Semaphore,
     clock: crate::clock::ClockRecorder,
 }
@@ -204,16 +203,14 @@ impl Client {
             .use_rustls_tls()
             .build()
             .map_err(|e| ApiError::Config(format!("cannot build the http client: {e}")))?;
-        let limiter = match config.rate_limit {
+        let pacer = match config.rate_limit {
             None => None,
-            Some(limit) => {
-                let per_minute = NonZeroU32::new(limit.per_minute)
-                    .ok_or_else(|| ApiError::Config("rate limit must be at least 1/min".into()))?;
-                let burst = NonZeroU32::new(limit.burst.max(1)).unwrap_or(NonZeroU32::MIN);
-                Some(RateLimiter::direct(
-                    Quota::per_minute(per_minute).allow_burst(burst),
-                ))
+            Some(limit) if limit.per_minute == 0 || limit.invites_per_hour == 0 => {
+                return Err(ApiError::Config(
+                    "rate limits must allow at least 1 request per window".into(),
+                ));
             }
+            Some(limit) => Some(Pacer::new(limit)),
         };
         let base = base.as_str().trim_end_matches('/').to_owned();
         Ok(Self {
@@ -223,7 +220,7 @@ impl Client {
                 key_header,
                 permits: Semaphore::new(config.concurrency),
                 config,
-                limiter,
+                pacer,
                 clock: crate::clock::ClockRecorder::default(),
             }),
         })
@@ -260,9 +257,10 @@ impl Client {
             wait: None,
             unknown_outcome: false,
         })?;
-        if let Some(limiter) = &self.inner.limiter {
-            limiter.until_ready().await;
-        }
+        let paced = match &self.inner.pacer {
+            Some(pacer) => Some(pacer.acquire(Budget::of(&req.method, &req.path)).await),
+            None => None,
+        };
         let _permit = self
             .inner
             .permits
@@ -308,6 +306,10 @@ impl Client {
             let status = response.status().as_u16();
             let headers = response.headers().clone();
             self.inner.clock.observe(&headers);
+            let server_wait = retry::retry_after(&headers, jiff::Timestamp::now());
+            if let Some(paced) = paced {
+                paced.answered(status, &headers, server_wait);
+            }
             let key = self.inner.key_header.as_bytes();
             let request_id = headers
                 .get("request-id")
@@ -355,7 +357,7 @@ impl Client {
                     request_id: request_id.or(body_request_id),
                 },
                 retry: retry::should_retry(status, &headers),
-                wait: retry::retry_after(&headers, jiff::Timestamp::now()),
+                wait: server_wait,
                 // Any answer that invites a retry may come after the write was applied: a
                 // proxy's 408 or 5xx after forwarding, a 429, 529 or 409 from a server that
                 // performed the create and then refused. Nothing is resent unread.

@@ -18,21 +18,22 @@ use crate::ApiError;
 /// The official SDKs' default number of retries.
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
 
-/// Client-side request budget (the Admin API allows 100 requests per minute per
-/// organization, shared by every admin endpoint).
+/// Client-side request budgets, each paced as a rolling window (`pacing` module): the Admin
+/// API allows 100 requests per minute per organization, shared by every admin endpoint, and
+/// 1,200 invite creations per hour, which do not draw from the 100.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {
-    /// Sustained requests per minute.
+    /// Requests in any 60 s, invite creation excepted.
     pub per_minute: u32,
-    /// How many requests may go at once before the sustained rate applies.
-    pub burst: u32,
+    /// Invite creations in any hour.
+    pub invites_per_hour: u32,
 }
 
 impl Default for RateLimit {
     fn default() -> Self {
         Self {
             per_minute: 100,
-            burst: 10,
+            invites_per_hour: 1200,
         }
     }
 }

@@ -23,6 +23,7 @@ mod endpoints;
 mod error;
 mod integrity;
 mod key;
+pub mod pacing;
 pub mod retry;
 mod snapshot;
 mod wire;
@@ -35,6 +36,7 @@ pub use endpoints::{ApiKeyFilter, InviteFilter, UserFilter};
 pub use error::ApiError;
 pub use integrity::{ListCap, READ_ATTEMPTS, ReadProblem};
 pub use key::{AdminKey, KeyError};
+pub use snapshot::ReadScope;
 pub use wire::{
     CreateWorkspace, DataResidencyCreate, DataResidencyUpdate, UpdateApiKey, UpdateWorkspace,
 };

@@ -21,15 +21,34 @@
 //! unique case-insensitively, every member a user of the same snapshot); a failure there is
 //! refused at once, since reading a stable organization again would give the same answer.
 //!
-//! Archived workspaces' member lists are read too: the API documents no refusal for them,
-//! and a snapshot that silently skipped them could not be compared with the seeded state.
+//! What is read depends on the [`ReadScope`]. [`ReadScope::Everything`] (`orgform snapshot`)
+//! reads the member lists of archived workspaces too: the API documents no refusal for them,
+//! and a snapshot is the organization's complete record. [`ReadScope::Plan`] (`plan`, `apply`,
+//! `drift`, `export`) lists archived workspaces but not their members: an archived workspace
+//! cannot be changed, so nothing about its members can be planned, drift from them cannot be
+//! corrected, and the destructive limits count only the memberships a run could remove (those
+//! of non-archived workspaces). On an organization with many archived workspaces that is most
+//! of the requests.
+//!
+//! The organization (`GET /v1/organizations/me`) is read once per run: a caller that already
+//! read it (to check the manifest's `organization.id`) passes it in.
 
 use futures::{StreamExt as _, TryStreamExt as _};
-use orgform_model::{Snapshot, User, Workspace};
+use orgform_model::{Organization, Snapshot, User, Workspace};
 
 use crate::endpoints::{ApiKeyFilter, InviteFilter, UserFilter};
 use crate::integrity::{READ_ATTEMPTS, ReadProblem, check_snapshot, inconsistent};
 use crate::{ApiError, Client};
+
+/// Which member lists a read includes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReadScope {
+    /// Every workspace's members, archived workspaces included.
+    #[default]
+    Everything,
+    /// The members of non-archived workspaces only; archived workspaces are still listed.
+    Plan,
+}
 
 impl Client {
     /// Reads the whole organization: the organization itself, users, invites of every
@@ -38,11 +57,29 @@ impl Client {
     ///
     /// Fails with [`ApiError::InconsistentRead`] when a list is cut short, paginates without
     /// end, contradicts itself or another list, or keeps changing while it is read.
-    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn fetch_snapshot(&self) -> Result<Snapshot, ApiError> {
+        self.fetch_snapshot_scoped(ReadScope::Everything, None)
+            .await
+    }
+
+    /// [`Client::fetch_snapshot`] within `scope`; with `organization` (already read by the
+    /// caller), `GET /v1/organizations/me` is not asked again.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn fetch_snapshot_scoped(
+        &self,
+        scope: ReadScope,
+        organization: Option<Organization>,
+    ) -> Result<Snapshot, ApiError> {
+        let organization = match organization {
+            Some(org) => org,
+            None => self.me().await?,
+        };
         let mut changed = "users";
         for attempt in 1..=READ_ATTEMPTS {
-            let snapshot = self.read_snapshot().await?.normalized();
+            let snapshot = self
+                .read_snapshot(scope, organization.clone())
+                .await?
+                .normalized();
             let all_users = UserFilter::default();
             let (users, workspaces) =
                 futures::try_join!(self.list_users(&all_users), self.list_workspaces(true))?;
@@ -70,10 +107,17 @@ impl Client {
     }
 
     /// One pass over every collection.
-    async fn read_snapshot(&self) -> Result<Snapshot, ApiError> {
+    async fn read_snapshot(
+        &self,
+        scope: ReadScope,
+        organization: Organization,
+    ) -> Result<Snapshot, ApiError> {
         let workspaces_and_members = async {
             let workspaces = self.list_workspaces(true).await?;
-            let members: Vec<Vec<_>> = futures::stream::iter(workspaces.iter().map(|w| {
+            let wanted = workspaces
+                .iter()
+                .filter(|w| scope == ReadScope::Everything || !w.is_archived());
+            let members: Vec<Vec<_>> = futures::stream::iter(wanted.map(|w| {
                 let id = w.id.clone();
                 async move { self.list_workspace_members(&id).await }
             }))
@@ -87,8 +131,7 @@ impl Client {
             InviteFilter::default(),
             ApiKeyFilter::default(),
         );
-        let (organization, users, invites, api_keys, (workspaces, workspace_members)) = futures::try_join!(
-            self.me(),
+        let (users, invites, api_keys, (workspaces, workspace_members)) = futures::try_join!(
             self.list_users(&user_filter),
             self.list_invites(&invite_filter),
             self.list_api_keys(&key_filter),

@@ -629,29 +629,30 @@ async fn member_writes_verify_through_the_list() {
         || s.method == Method::POST));
 }
 
-/// The client-side limiter spaces requests: 10 per second with a burst of 1 means four
-/// requests take at least 300 ms.
-#[tokio::test]
-async fn rate_limiter_spaces_requests() {
+/// The client paces requests as a rolling window: with 2 per minute, two go at once and the
+/// third waits until the first has been answered a whole minute ago (virtual time).
+#[tokio::test(start_paused = true)]
+async fn pacing_holds_the_request_over_the_window() {
     let server = Server::start(|_| org()).await;
     let client = Client::new(
         ClientConfig {
             base_url: server.url.clone(),
             rate_limit: Some(orgform_api::RateLimit {
-                per_minute: 600,
-                burst: 1,
+                per_minute: 2,
+                ..orgform_api::RateLimit::default()
             }),
             ..ClientConfig::default()
         },
         AdminKey::new(KEY).unwrap(),
     )
     .unwrap();
-    let started = std::time::Instant::now();
-    for _ in 0..4 {
-        client.me().await.unwrap();
-    }
+    let started = tokio::time::Instant::now();
+    client.me().await.unwrap();
+    client.me().await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(1));
+    client.me().await.unwrap();
     assert!(
-        started.elapsed() >= Duration::from_millis(290),
+        started.elapsed() >= Duration::from_secs(60),
         "{:?}",
         started.elapsed()
     );

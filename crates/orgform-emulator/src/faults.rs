@@ -10,7 +10,9 @@
 //! the emulator clock **plus** the wall-clock time since the emulator started: a test triggers
 //! the 101st request in a minute instantly and clears it with `advance_clock`, while a client
 //! that honours `retry-after` by sleeping (or a long-running `orgform emulator`, whose clock
-//! never moves) also sees the window pass.
+//! never moves) also sees the window pass. The wall time is tokio's clock, which is the
+//! machine's except in a runtime whose time is paused: there a whole run against the limits
+//! (client and emulator in one runtime) takes virtual time, as the benchmark does.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -172,7 +174,7 @@ pub(crate) struct FaultEngine {
     rng: ChaCha8Rng,
     scripted: VecDeque<(FaultMatcher, Fault)>,
     limits: Limits,
-    started: std::time::Instant,
+    started: tokio::time::Instant,
 }
 
 impl FaultEngine {
@@ -182,7 +184,7 @@ impl FaultEngine {
             config,
             scripted: VecDeque::new(),
             limits: Limits::default(),
-            started: std::time::Instant::now(),
+            started: tokio::time::Instant::now(),
         }
     }
 
@@ -316,6 +318,21 @@ mod tests {
         assert!(e.admit(Budget::Admin, W, t0, false).is_err());
         // As if 61 s of real time had passed while the emulator clock stood still.
         e.started = e.started.checked_sub(Duration::from_secs(61)).unwrap();
+        assert!(e.admit(Budget::Admin, W, t0, false).is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn rate_limit_window_passes_in_the_virtual_time_of_a_paused_runtime() {
+        let mut e = FaultEngine::new(FaultConfig {
+            enforce_rate_limits: true,
+            ..FaultConfig::default()
+        });
+        let t0: Timestamp = "2026-06-01T00:00:00Z".parse().unwrap();
+        for _ in 0..100 {
+            e.admit(Budget::Admin, W, t0, false).unwrap();
+        }
+        assert!(e.admit(Budget::Admin, W, t0, false).is_err());
+        tokio::time::advance(Duration::from_secs(60)).await;
         assert!(e.admit(Budget::Admin, W, t0, false).is_ok());
     }
 }

@@ -221,11 +221,25 @@ impl Snapshot {
         self
     }
 
+    /// Whether every collection is in the order [`Snapshot::normalize`] gives.
+    pub fn is_normalized(&self) -> bool {
+        self.users.is_sorted_by(|a, b| a.id <= b.id)
+            && self.invites.is_sorted_by(|a, b| a.id <= b.id)
+            && self.workspaces.is_sorted_by(|a, b| a.id <= b.id)
+            && self.workspace_members.is_sorted()
+            && self.api_keys.is_sorted_by(|a, b| a.id <= b.id)
+    }
+
     /// `sha256:<hex>` of the normalised state, used to tell whether a saved plan is stale.
+    /// A snapshot already normalised (every read is) is hashed as it is, streamed into the
+    /// hash without a copy; any other is normalised in a copy first.
     pub fn digest(&self) -> String {
-        let normalized = self.clone().normalized();
-        let bytes = serde_json::to_vec(&normalized).expect("a snapshot always serialises");
-        sha256_hex(&bytes)
+        if !self.is_normalized() {
+            return self.clone().normalized().digest();
+        }
+        let mut hasher = Sha256::new();
+        serde_json::to_writer(&mut hasher, self).expect("a snapshot always serialises");
+        hex_digest(&hasher.finalize())
     }
 
     /// The user with this email (case-insensitive, surrounding whitespace ignored).
@@ -247,8 +261,11 @@ impl Snapshot {
 
 /// `sha256:<lowercase hex>` of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex_digest(&Sha256::digest(bytes))
+}
+
+fn hex_digest(hash: &[u8]) -> String {
     use std::fmt::Write as _;
-    let hash = Sha256::digest(bytes);
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");
     for byte in hash {
@@ -292,6 +309,22 @@ mod tests {
         b.users[0].role = OrgRole::User;
         assert_ne!(a.digest(), b.digest());
         assert!(a.digest().starts_with("sha256:"));
+    }
+
+    #[test]
+    fn digest_of_a_normalised_snapshot_hashes_its_json_as_before() {
+        let mut s = Snapshot {
+            users: vec![user("user_b", "b@x.example"), user("user_a", "a@x.example")],
+            ..Snapshot::default()
+        };
+        assert!(!s.is_normalized());
+        let unsorted = s.digest();
+        s.normalize();
+        assert!(s.is_normalized());
+        // The form saved plans were written with: the hash of the normalised JSON.
+        let json = serde_json::to_vec(&s).unwrap();
+        assert_eq!(s.digest(), sha256_hex(&json));
+        assert_eq!(unsorted, sha256_hex(&json));
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! deactivations and archivals, workspace archives) is checked on its own, against the live
 //! objects of that kind: members; pending invites; explicit workspace memberships (an implicit
 //! one the API may list, an org admin's `workspace_admin` or a billing member's
-//! `workspace_billing`, does not count); active and inactive keys; non-archived workspaces.
+//! `workspace_billing`, does not count) as read for a plan, which reads the members of
+//! non-archived workspaces only; active and inactive keys; non-archived workspaces.
 //!
 //! The limit of a kind is the smaller of `settings.limits.max_destructive` and the percent
 //! limit. Rounding of the percent limit: `floor(live * percent / 100)`, but never below 1

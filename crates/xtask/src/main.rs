@@ -1,7 +1,11 @@
-//! Project chores. `cargo run -p xtask -- schema [--check]` regenerates the committed files.
+//! Project chores. `cargo run -p xtask -- schema [--check]` regenerates the committed files;
+//! `cargo run --release -p xtask -- bench [--quick]` prints the performance report.
 //!
 //! `schema` writes `schema/orgform.schema.json` from the manifest types; with `--check` it
 //! writes nothing and fails when the committed file differs from what the types generate.
+//! `bench` is described in its module and in `docs/performance.md`.
+
+mod bench;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -34,7 +38,12 @@ fn run(args: &[String]) -> anyhow::Result<String> {
             [flag] if flag == "--check" => schema(true),
             other => bail!("unexpected arguments to `schema`: {}", other.join(" ")),
         },
-        _ => bail!("usage: cargo run -p xtask -- schema [--check]"),
+        Some("bench") => bench::run(&args[1..]),
+        // The measuring process `bench` starts (not for use by hand).
+        Some("bench-child") => bench::child::run(&args[1..]),
+        _ => bail!(
+            "usage: cargo run -p xtask -- schema [--check]\n       cargo run --release -p xtask -- bench [--quick] [--sizes 100,2000] [--no-apply] [--no-large]"
+        ),
     }
 }
 

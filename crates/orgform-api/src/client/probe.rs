@@ -80,9 +80,10 @@ impl Client {
         let max = self.inner.config.max_retries;
         let mut n = 0;
         loop {
-            if let Some(limiter) = &self.inner.limiter {
-                limiter.until_ready().await;
-            }
+            let paced = match &self.inner.pacer {
+                Some(pacer) => Some(pacer.acquire(crate::pacing::Budget::General).await),
+                None => None,
+            };
             let sent = {
                 let _permit = self
                     .inner
@@ -101,6 +102,10 @@ impl Client {
                     Ok(r) => {
                         let status = r.status().as_u16();
                         let headers = r.headers().clone();
+                        if let Some(paced) = paced {
+                            let wait = retry::retry_after(&headers, jiff::Timestamp::now());
+                            paced.answered(status, &headers, wait);
+                        }
                         r.bytes().await.map(|b| (status, headers, b))
                     }
                     Err(e) => Err(e),

@@ -6,15 +6,21 @@ use std::io::IsTerminal as _;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use orgform_api::Client;
-use orgform_model::Snapshot;
+use orgform_api::{Client, ReadScope};
+use orgform_model::{Organization, Snapshot};
 
 use crate::cli::GlobalArgs;
 
-/// Reads the whole organization.
-pub async fn fetch(global: &GlobalArgs, client: &Client) -> anyhow::Result<Snapshot> {
+/// Reads the whole organization within `scope` (`organization`: already read, not asked
+/// again).
+pub async fn fetch(
+    global: &GlobalArgs,
+    client: &Client,
+    scope: ReadScope,
+    organization: Option<Organization>,
+) -> anyhow::Result<Snapshot> {
     let spinner = progress(global, "reading the organization");
-    let result = client.fetch_snapshot().await;
+    let result = client.fetch_snapshot_scoped(scope, organization).await;
     if let Some(spinner) = spinner {
         spinner.finish_and_clear();
     }
@@ -32,16 +38,17 @@ pub async fn fetch(global: &GlobalArgs, client: &Client) -> anyhow::Result<Snaps
     result.context(hint)
 }
 
-/// Reads the whole organization and writes `render` of it to `out` (a new file of the given
-/// kind), or stdout.
+/// Reads the organization within `scope` and writes `render` of it to `out` (a new file of
+/// the given kind), or stdout.
 pub fn render_live(
     global: &GlobalArgs,
     out: Option<&std::path::Path>,
+    scope: ReadScope,
     render: fn(&Snapshot) -> String,
     kind: crate::files::NewFile,
 ) -> anyhow::Result<crate::exit::Exit> {
     let client = crate::settings::client(global)?;
-    let live = crate::settings::runtime()?.block_on(fetch(global, &client))?;
+    let live = crate::settings::runtime()?.block_on(fetch(global, &client, scope, None))?;
     let text = render(&live);
     match out {
         Some(path) => crate::files::write_output(path, "--out", &text, kind)?,

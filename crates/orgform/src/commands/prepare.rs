@@ -59,7 +59,7 @@ pub async fn live(
         }
         .into());
     }
-    super::live::fetch(global, client).await
+    super::live::fetch(global, client, orgform_api::ReadScope::Plan, Some(me)).await
 }
 
 /// Everything a plan or a drift report is computed from.

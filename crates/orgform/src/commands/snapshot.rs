@@ -18,6 +18,7 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
     super::live::render_live(
         global,
         args.out.as_deref(),
+        orgform_api::ReadScope::Everything,
         crate::audit::render,
         crate::files::NewFile::Private,
     )

@@ -305,12 +305,16 @@ async fn read_all(
     Ok(requests)
 }
 
-/// Seconds `requests` take under the client's limiter (a burst, then the sustained rate).
+/// Seconds `requests` take under the client's pacing (a rolling window: the first
+/// `per_minute` at once, each further `per_minute` a whole window later).
 pub fn seconds_under_limit(requests: u32, limit: Option<orgform_api::RateLimit>) -> f64 {
     match limit {
-        Some(l) if l.per_minute > 0 => {
-            f64::from(requests.saturating_sub(l.burst.max(1))) * 60.0 / f64::from(l.per_minute)
-        }
+        Some(l) if l.per_minute > 0 => orgform_api::pacing::window_floor(
+            requests,
+            l.per_minute,
+            orgform_api::pacing::GENERAL_WINDOW,
+        )
+        .as_secs_f64(),
         _ => 0.0,
     }
 }
@@ -351,12 +355,10 @@ mod tests {
 
     #[test]
     fn time_under_the_limiter() {
-        let limit = orgform_api::RateLimit {
-            per_minute: 100,
-            burst: 10,
-        };
-        assert!((seconds_under_limit(10, Some(limit)) - 0.0).abs() < 1e-9);
+        let limit = orgform_api::RateLimit::default();
+        assert!((seconds_under_limit(100, Some(limit)) - 0.0).abs() < 1e-9);
         assert!((seconds_under_limit(110, Some(limit)) - 60.0).abs() < 1e-9);
+        assert!((seconds_under_limit(201, Some(limit)) - 120.0).abs() < 1e-9);
         assert!((seconds_under_limit(500, None)).abs() < 1e-9);
     }
 }
