@@ -151,6 +151,43 @@ fn organization_mismatch_is_refused_before_reading_the_org() {
 }
 
 #[test]
+fn plan_apply_and_drift_read_the_organization_once_and_no_archived_members() {
+    let org = Org::small();
+    let archived: Vec<String> = org
+        .emulator
+        .state()
+        .workspaces
+        .iter()
+        .filter(|w| w.is_archived())
+        .map(|w| format!("/v1/organizations/workspaces/{}/members", w.id))
+        .collect();
+    assert!(!archived.is_empty(), "the sample has an archived workspace");
+    let dir = tempfile::tempdir().unwrap();
+    demo_manifest(dir.path());
+    for command in [&["plan"][..], &["apply", "--auto-approve"], &["drift"]] {
+        org.emulator.clear_request_log();
+        let run = org.run(dir.path(), command);
+        assert!(run.code == 0 || run.code == 2, "{command:?}: {run:?}");
+        let log = org.emulator.request_log();
+        let me = log
+            .iter()
+            .filter(|r| r.path == "/v1/organizations/me")
+            .count();
+        assert_eq!(me, 1, "{command:?}: GET /me once per run");
+        assert!(
+            log.iter().all(|r| !archived.contains(&r.path)),
+            "{command:?}: an archived workspace's members were read"
+        );
+    }
+    // `snapshot` is the complete record: archived workspaces' members included.
+    org.emulator.clear_request_log();
+    let snapshot = org.run(dir.path(), &["snapshot"]);
+    assert_eq!(snapshot.code, 0, "{snapshot:?}");
+    let log = org.emulator.request_log();
+    assert!(archived.iter().all(|p| log.iter().any(|r| &r.path == p)));
+}
+
+#[test]
 fn an_invalid_manifest_exits_4_and_touches_nothing() {
     let org = Org::small();
     let dir = tempfile::tempdir().unwrap();
