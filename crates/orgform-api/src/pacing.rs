@@ -157,7 +157,7 @@ impl Seen {
         let reset: jiff::Timestamp = text("anthropic-ratelimit-requests-reset")?.parse().ok()?;
         // `date` has whole seconds: reading `reset` against it errs on the long side.
         let date = text("date")
-            .and_then(|d| crate::client::parse_http_date(d))
+            .and_then(crate::client::parse_http_date)
             .unwrap_or_else(jiff::Timestamp::now);
         let reset_in = Duration::try_from(reset.duration_since(date)).unwrap_or(Duration::ZERO);
         Some(Self {

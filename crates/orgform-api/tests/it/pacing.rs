@@ -11,9 +11,11 @@ use orgform_model::{OrgRole, Snapshot};
 use tokio::time::Instant;
 
 async fn enforcing(seed: Snapshot, model: RateLimitModel, headers: RateLimitHeaders) -> Emulator {
-    let mut readings = Readings::default();
-    readings.rate_limit_model = model;
-    readings.rate_limit_headers = headers;
+    let readings = Readings {
+        rate_limit_model: model,
+        rate_limit_headers: headers,
+        ..Readings::default()
+    };
     Emulator::start(EmulatorConfig {
         seed,
         readings,

@@ -69,7 +69,7 @@ pub fn run(args: &[String]) -> anyhow::Result<String> {
     let loaded =
         orgform_manifest::load(Path::new(manifest)).map_err(|e| anyhow::anyhow!("{e}"))?;
     let load = started.elapsed();
-    let key = AdminKey::new(std::env::var("BENCH_ADMIN_KEY").context("no BENCH_ADMIN_KEY")?)?;
+    let key = AdminKey::new(&std::env::var("BENCH_ADMIN_KEY").context("no BENCH_ADMIN_KEY")?)?;
     let client = Client::new(
         ClientConfig {
             base_url: endpoint.clone(),
