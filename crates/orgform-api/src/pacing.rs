@@ -149,7 +149,12 @@ pub(crate) struct Seen {
 
 impl Seen {
     pub(crate) fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+        let text = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+        };
         let limit = text("anthropic-ratelimit-requests-limit")?.parse().ok()?;
         let remaining = text("anthropic-ratelimit-requests-remaining")?
             .parse()
@@ -372,7 +377,8 @@ impl LaneState {
 
     fn observe(&mut self, now: Instant, seen: Seen) {
         let in_flight = self.slots.iter().filter(|s| s.done.is_none()).count();
-        let fresh = f64::from(seen.remaining) - f64::from(u32::try_from(in_flight).unwrap_or(u32::MAX));
+        let fresh =
+            f64::from(seen.remaining) - f64::from(u32::try_from(in_flight).unwrap_or(u32::MAX));
         let was_bucket = self.bucket;
         if seen.shows_a_bucket(self.window) {
             self.bucket = true;
@@ -425,7 +431,12 @@ mod tests {
     fn max_in_any(times: &[Duration], window: Duration) -> usize {
         times
             .iter()
-            .map(|t| times.iter().filter(|u| **u >= *t && **u < *t + window).count())
+            .map(|t| {
+                times
+                    .iter()
+                    .filter(|u| **u >= *t && **u < *t + window)
+                    .count()
+            })
             .max()
             .unwrap_or(0)
     }
@@ -434,7 +445,10 @@ mod tests {
     async fn a_hundred_requests_go_at_once_and_the_next_waits_a_whole_window() {
         let pacer = Pacer::new(limit(100));
         let times = send(&pacer, Budget::General, 250).await;
-        assert!(times[..100].iter().all(|t| *t == Duration::ZERO), "{times:?}");
+        assert!(
+            times[..100].iter().all(|t| *t == Duration::ZERO),
+            "{times:?}"
+        );
         assert_eq!(times[100], GENERAL_WINDOW);
         assert_eq!(times[199], GENERAL_WINDOW);
         assert_eq!(times[200], GENERAL_WINDOW * 2);
@@ -454,7 +468,10 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(5)).await;
         drop(a);
         drop(b);
-        pacer.acquire(Budget::General).await.answered(200, &HeaderMap::new(), None);
+        pacer
+            .acquire(Budget::General)
+            .await
+            .answered(200, &HeaderMap::new(), None);
         assert_eq!(start.elapsed(), Duration::from_secs(65));
     }
 
@@ -512,7 +529,10 @@ mod tests {
         };
         put("date", "Mon, 01 Jun 2026 00:00:00 GMT".to_owned());
         put("anthropic-ratelimit-requests-limit", limit.to_string());
-        put("anthropic-ratelimit-requests-remaining", remaining.to_string());
+        put(
+            "anthropic-ratelimit-requests-remaining",
+            remaining.to_string(),
+        );
         put("anthropic-ratelimit-requests-reset", reset.to_string());
         map
     }
@@ -544,14 +564,21 @@ mod tests {
             // What such a server says, from its own count.
             let tokens = (100.0 - f64::from(n) + elapsed.as_secs_f64() / 0.6).min(100.0);
             let remaining = tokens.max(0.0).floor();
-            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "0..=100")]
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "0..=100"
+            )]
             let remaining = remaining as u32;
             permit.answered(200, &headers(100, remaining, (100.0 - tokens) * 0.6), None);
         }
         // The window would hold the 101st for 60 s; the bucket has one more every 0.6 s.
         let last = times.last().unwrap().as_secs_f64();
         let floor = bucket_floor(130, 100, GENERAL_WINDOW).as_secs_f64();
-        assert!(last >= floor - 1e-6 && last <= floor + 1.0, "{last} vs {floor}");
+        assert!(
+            last >= floor - 1e-6 && last <= floor + 1.0,
+            "{last} vs {floor}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

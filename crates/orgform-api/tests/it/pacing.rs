@@ -93,7 +93,12 @@ async fn a_paced_read_over_one_window_gets_no_429_in_any_model() {
 #[tokio::test(start_paused = true)]
 async fn invite_creation_draws_from_its_own_budget() {
     for model in [RateLimitModel::RollingWindow, RateLimitModel::TokenBucket] {
-        let emu = enforcing(EmulatorConfig::default().seed, model, RateLimitHeaders::Absent).await;
+        let emu = enforcing(
+            EmulatorConfig::default().seed,
+            model,
+            RateLimitHeaders::Absent,
+        )
+        .await;
         let client = paced(&emu);
         let started = Instant::now();
         // 150 invites and 50 reads: over the general budget if invites counted there.
@@ -137,7 +142,10 @@ async fn a_429_from_a_server_counting_other_traffic_pauses_and_recovers() {
     // still holds after the pause is unknown, so a second wave may follow. The read
     // completes within the retry budget.
     assert!(refusals >= 1, "the server never refused");
-    assert!(refusals <= 2 * 9, "{refusals} refusals: the pause was not shared");
+    assert!(
+        refusals <= 2 * 9,
+        "{refusals} refusals: the pause was not shared"
+    );
 }
 
 #[tokio::test]

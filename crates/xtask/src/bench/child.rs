@@ -66,8 +66,7 @@ pub fn run(args: &[String]) -> anyhow::Result<String> {
         bail!("usage: bench-child MANIFEST ENDPOINT");
     };
     let started = Instant::now();
-    let loaded =
-        orgform_manifest::load(Path::new(manifest)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let loaded = orgform_manifest::load(Path::new(manifest)).map_err(|e| anyhow::anyhow!("{e}"))?;
     let load = started.elapsed();
     let key = AdminKey::new(&std::env::var("BENCH_ADMIN_KEY").context("no BENCH_ADMIN_KEY")?)?;
     let client = Client::new(
@@ -89,7 +88,9 @@ pub fn run(args: &[String]) -> anyhow::Result<String> {
     })?;
     let options = orgform_plan::PlanOptions {
         allow_destructive: None,
-        now: client.api_clock().map_or_else(jiff::Timestamp::now, |c| c.date),
+        now: client
+            .api_clock()
+            .map_or_else(jiff::Timestamp::now, |c| c.date),
         clock_skew: None,
         manifest_digest: loaded.digest.clone(),
     };

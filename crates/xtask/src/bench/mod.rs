@@ -79,14 +79,17 @@ pub fn per_object_requests(live: &Snapshot) -> u32 {
         + count(live.api_keys.len())
 }
 
-/// The shortest time `general` requests (and `invites` invite creations) take under `model`:
-/// the limits' floor plus one round trip, or the network's floor at the client's concurrency
-/// when that is longer.
-fn floor(model: ServerModel, general: u32, invites: u32, wave: u32) -> Duration {
+/// The shortest time a run takes under `model`: the limits' floor for its `general` requests
+/// and `invites` invite creations plus one round trip, or the network's floor when that is
+/// longer: `reads` at the client's concurrency, `writes` at the apply's, and at least the
+/// four dependent round trips of a read (organization; lists; member lists; second listing).
+fn floor(model: ServerModel, general: u32, invites: u32, reads: u32, writes: u32) -> Duration {
     let limits = model
         .floor(general, GENERAL_CAP, GENERAL_WINDOW)
         .max(model.floor(invites, INVITE_CAP, INVITE_WINDOW));
-    let network = LATENCY * (general + invites).div_ceil(wave);
+    let wave = count(orgform_apply::ApplyOptions::default().concurrency);
+    let network =
+        (LATENCY * reads.div_ceil(CONCURRENCY)).max(LATENCY * 4) + LATENCY * writes.div_ceil(wave);
     (limits + LATENCY).max(network)
 }
 
@@ -123,7 +126,7 @@ fn size_row(n: usize, dir: &Path, out: &mut String) -> anyhow::Result<()> {
     ];
     for model in ServerModel::ALL {
         let run = runs::plan(&live, &manifest, Some(model))?;
-        let floor = floor(model, run.requests, 0, CONCURRENCY);
+        let floor = floor(model, run.requests, 0, run.requests, 0);
         cells.push(format!(
             "{} / {} ({:.2}x), {}",
             secs(run.wall),
@@ -159,7 +162,6 @@ fn apply_rows(dir: &Path, out: &mut String) -> anyhow::Result<()> {
         ("1,000 invites", org::without_members(&wanted, 1_000)),
         ("1,000 role changes", org::with_other_roles(&wanted, 1_000)),
     ];
-    let wave = count(orgform_apply::ApplyOptions::default().concurrency);
     for (name, live) in &cases {
         for model in ServerModel::ALL {
             let run = runs::apply(live, &manifest, model)?;
@@ -168,8 +170,8 @@ fn apply_rows(dir: &Path, out: &mut String) -> anyhow::Result<()> {
             }
             let invites = run.invite_creations;
             let general = run.requests - invites;
-            // Reads go at the client's concurrency, writes at the apply's.
-            let floor = floor(model, general, invites, wave.min(CONCURRENCY));
+            let writes = run.applied;
+            let floor = floor(model, general, invites, run.requests - writes, writes);
             let _ = writeln!(
                 out,
                 "| {name} | {} | {} ({general} general, {invites} invite) | {} | {} | {:.2}x | {} |",
@@ -277,7 +279,7 @@ pub fn run(args: &[String]) -> anyhow::Result<String> {
         "| members | requests | minimum | ratio | {} | planner | peak | per-object tool: requests, time |",
         models.join(" | ")
     );
-    let _ = writeln!(out, "|{}", "---|".repeat(9 + models.len() - 1));
+    let _ = writeln!(out, "|{}", "---|".repeat(7 + models.len()));
     for n in &o.sizes {
         size_row(*n, dir.path(), &mut out)?;
     }

@@ -140,7 +140,8 @@ pub fn without_members(wanted: &Snapshot, count: usize) -> Snapshot {
     assert_eq!(gone.len(), count, "the organization is too small");
     let mut live = wanted.clone();
     live.users.retain(|u| !gone.contains(&u.id));
-    live.workspace_members.retain(|m| !gone.contains(&m.user_id));
+    live.workspace_members
+        .retain(|m| !gone.contains(&m.user_id));
     live
 }
 
