@@ -297,6 +297,41 @@ fn drift_opens_one_issue_updates_it_and_closes_it_when_clean() {
     assert_no_key(&org, &sandbox, &third);
 }
 
+/// The demo manifest with every `unmanaged` setting at `ignore`: right after an apply, the
+/// scheduled drift job is green and opens nothing.
+#[test]
+fn drift_is_green_right_after_an_apply_when_unmanaged_objects_are_ignored() {
+    let org = Org::small();
+    let manifest = demo_manifest()
+        .replace(
+            "unmanaged: remove          # ursula",
+            "unmanaged: ignore          # ursula",
+        )
+        .replace(
+            "  invites:\n    unmanaged: report",
+            "  invites:\n    unmanaged: ignore",
+        )
+        .replace(
+            "unmanaged: report          # Research",
+            "unmanaged: ignore          # Research",
+        )
+        .replace(
+            "  api_keys:\n    unmanaged: report",
+            "  api_keys:\n    unmanaged: ignore",
+        );
+    let sandbox = github_sandbox(&org, &manifest);
+    let apply = common::run_command(
+        org.user_command(&sandbox.workspace)
+            .args(["apply", "--auto-approve"]),
+    );
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let run = runner::run_github_job(&sandbox, "drift.yml", "drift");
+    assert!(!run.failed, "{run:#?}");
+    assert!(run.log.contains("no drift"), "{}", run.log);
+    assert!(issues(&sandbox).is_empty(), "no issue is opened");
+    assert_no_key(&org, &sandbox, &run);
+}
+
 #[test]
 fn a_drift_error_fails_the_job_and_leaves_the_issue_alone() {
     let org = quiet_org();
