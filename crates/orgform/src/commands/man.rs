@@ -21,20 +21,17 @@ pub struct Args {
 /// Runs `orgform man`.
 pub fn run(_global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
     let command = crate::cli::command();
-    match &args.out {
-        Some(dir) => {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create --out {}", dir.display()))?;
-            clap_mangen::generate_to(command, dir)
-                .with_context(|| format!("cannot write the manual pages to {}", dir.display()))?;
-        }
-        None => {
-            let mut page = Vec::new();
-            clap_mangen::Man::new(command)
-                .render(&mut page)
-                .context("cannot render the manual page")?;
-            crate::output::stdout(&String::from_utf8_lossy(&page))?;
-        }
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create --out {}", dir.display()))?;
+        clap_mangen::generate_to(command, dir)
+            .with_context(|| format!("cannot write the manual pages to {}", dir.display()))?;
+    } else {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command)
+            .render(&mut page)
+            .context("cannot render the manual page")?;
+        crate::output::stdout(&String::from_utf8_lossy(&page))?;
     }
     Ok(Exit::Success)
 }
