@@ -2,6 +2,7 @@
 //! that exercises every operation, plus the fields `docs/cli.md` promises.
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
 use orgform_plan::render;
 
