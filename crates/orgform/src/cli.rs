@@ -173,7 +173,7 @@ pub enum Command {
     /// clock skew; and permissions optional features need. Only GET requests are sent.
     /// Exit codes: 0 orgform can work with what it saw, 1 otherwise.
     Doctor(commands::doctor::Args),
-    /// A first run on a built-in emulator: plan, apply, re-plan, drift.
+    /// A first run on a built-in emulator: plan, apply, re-plan, a refused plan, drift, revert.
     Demo(commands::demo::Args),
     /// Print shell completions.
     Completions(commands::completions::Args),

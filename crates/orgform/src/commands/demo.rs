@@ -20,8 +20,9 @@ use crate::exit::Exit;
 /// The manifest the demo applies.
 pub const DEMO_MANIFEST: &str = include_str!("demo/manifest.yaml");
 
-/// A first run on a built-in emulator: plan, apply, re-plan, an out-of-band change, the plan
-/// that reverts it, and drift. Needs no key and no network.
+/// A first run on a built-in emulator: plan, apply, re-plan, a mistaken edit refused by the
+/// destructive limits, an out-of-band change reported as drift, and its revert applied. Needs
+/// no key and no network.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Print the demo's manifest and exit.
