@@ -295,12 +295,10 @@ fn drift_opens_one_issue_updates_it_and_closes_it_when_clean() {
     assert_no_key(&org, &sandbox, &third);
 }
 
-/// The demo manifest with every `unmanaged` setting at `ignore`: right after an apply, the
-/// scheduled drift job is green and opens nothing.
-#[test]
-fn drift_is_green_right_after_an_apply_when_unmanaged_objects_are_ignored() {
-    let org = Org::small();
-    let manifest = demo_manifest()
+/// `manifest` (the demo's) with the members, invites, workspaces and API keys it does not list
+/// left alone (`unmanaged: ignore`).
+pub fn ignoring_unmanaged(manifest: &str) -> String {
+    let ignoring = manifest
         .replace(
             "unmanaged: remove          # ursula",
             "unmanaged: ignore          # ursula",
@@ -317,6 +315,20 @@ fn drift_is_green_right_after_an_apply_when_unmanaged_objects_are_ignored() {
             "  api_keys:\n    unmanaged: report",
             "  api_keys:\n    unmanaged: ignore",
         );
+    assert_eq!(
+        ignoring.matches("unmanaged: ignore").count(),
+        4,
+        "{ignoring}"
+    );
+    ignoring
+}
+
+/// The demo manifest with every `unmanaged` setting at `ignore`: right after an apply, the
+/// scheduled drift job is green and opens nothing.
+#[test]
+fn drift_is_green_right_after_an_apply_when_unmanaged_objects_are_ignored() {
+    let org = Org::small();
+    let manifest = ignoring_unmanaged(&demo_manifest());
     let sandbox = github_sandbox(&org, &manifest);
     let apply = common::run_command(
         org.user_command(&sandbox.workspace)
