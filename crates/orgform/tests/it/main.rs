@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod demo;
 mod dockerfile;
+mod docs_runnable;
 mod doctor;
 mod drift;
 mod export_escaping;
