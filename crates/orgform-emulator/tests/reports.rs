@@ -137,7 +137,7 @@ async fn the_usage_report_groups_by_api_key_in_daily_buckets_and_pages() {
             "/v1/organizations/usage_report/messages?starting_at={start}&bucket_width=1d&group_by[]=api_key_id"
         );
         if let Some(p) = page.take() {
-            path.push_str(&format!("&page={p}"));
+            path = format!("{path}&page={p}");
         }
         let resp = api.get(&path).await;
         let body = resp.ok().clone();
@@ -150,16 +150,12 @@ async fn the_usage_report_groups_by_api_key_in_daily_buckets_and_pages() {
                     .or_default() += r["uncached_input_tokens"].as_u64().unwrap();
             }
         }
-        match body["next_page"].as_str() {
-            Some(next) => {
-                assert_eq!(body["has_more"], true);
-                page = Some(next.to_owned());
-            }
-            None => {
-                assert_eq!(body["has_more"], false);
-                break;
-            }
-        }
+        let Some(next) = body["next_page"].as_str() else {
+            assert_eq!(body["has_more"], false);
+            break;
+        };
+        assert_eq!(body["has_more"], true);
+        page = Some(next.to_owned());
     }
     assert_eq!(buckets, 30, "one bucket per day, empty ones included");
     assert_eq!(pages, 5, "7 buckets per page by default");

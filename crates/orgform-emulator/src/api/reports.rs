@@ -47,7 +47,7 @@ const GROUP_BY: &[&str] = &[
     "workspace_id",
 ];
 
-fn group_type_filter<'q>(q: &'q Query) -> Result<Option<&'q str>, ApiError> {
+fn group_type_filter(q: &Query) -> Result<Option<&str>, ApiError> {
     match q.one("group_type")? {
         None => Ok(None),
         Some(t) if GROUP_TYPES.contains(&t) => Ok(Some(t)),
@@ -171,6 +171,9 @@ pub(crate) async fn workspace_rate_limits(
     Ok(ok(&json!({"data": data, "next_page": null})))
 }
 
+/// One result row's grouping values: API key, workspace, model (each `None` when not grouped).
+type GroupKey = (Option<String>, Option<String>, Option<String>);
+
 /// Bucket width in seconds, default limit, maximum limit.
 fn width(raw: Option<&str>) -> Result<(i64, usize, usize), ApiError> {
     match raw.unwrap_or("1d") {
@@ -235,13 +238,12 @@ pub(crate) async fn usage_report(AxState(s): Shd, RawQuery(raw): RawQuery) -> Ap
     let mut data = Vec::new();
     let mut start = first;
     while start < end && data.len() < limit {
-        let stop = start + step;
-        let mut groups: BTreeMap<(Option<String>, Option<String>, Option<String>), (u64, u64)> =
-            BTreeMap::new();
+        let bucket_end = start + step;
+        let mut groups: BTreeMap<GroupKey, (u64, u64)> = BTreeMap::new();
         for r in reports.usage.iter().filter(|r| {
             let at = r.at.as_second();
             at >= start
-                && at < stop
+                && at < bucket_end
                 && at < end
                 && (keys.is_empty() || r.api_key_id.as_ref().is_some_and(|k| keys.contains(k)))
                 && (workspaces.is_empty()
@@ -281,10 +283,10 @@ pub(crate) async fn usage_report(AxState(s): Shd, RawQuery(raw): RawQuery) -> Ap
             .collect();
         data.push(json!({
             "starting_at": fmt_day(start),
-            "ending_at": fmt_day(stop),
+            "ending_at": fmt_day(bucket_end),
             "results": results,
         }));
-        start = stop;
+        start = bucket_end;
     }
     let has_more = start < end;
     let next_page = has_more.then(|| format!("page_{start}"));
