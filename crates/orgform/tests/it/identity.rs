@@ -1,9 +1,7 @@
 //! Keyless CI, drift with a name on it, unused keys and rate limits in the snapshot: the real
 //! binary against the emulator.
 
-mod common;
-
-use common::{Org, Run, demo_manifest};
+use crate::common::{Org, Run, demo_manifest};
 use orgform_emulator::EmulatorConfig;
 
 const TOKEN: &str = "oauth-org-admin-CANARY-token-0001";
@@ -320,14 +318,19 @@ fn drift_attribute_sees_out_of_band_writes_through_the_api() {
         orgform_api::AdminKey::new(org.emulator.admin_key()).unwrap(),
     )
     .unwrap();
-    org.block_on(client.update_api_key(
-        &key.id,
-        &orgform_api::UpdateApiKey {
-            name: None,
-            status: Some(orgform_model::ApiKeyStatus::Inactive),
-        },
-    ))
-    .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(client.update_api_key(
+            &key.id,
+            &orgform_api::UpdateApiKey {
+                name: None,
+                status: Some(orgform_model::ApiKeyStatus::Inactive),
+            },
+        ))
+        .unwrap();
     let run = org.run(dir.path(), &["drift", "--attribute"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(

@@ -3,11 +3,9 @@
 //! serves. Every 200 is checked against the official spec (the feed, which the Admin subset
 //! does not hold, against its documented envelope).
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::{Api, VERSION};
+use crate::common::{Api, VERSION};
 use jiff::{SignedDuration, Timestamp};
 use orgform_emulator::readings::{ActivityFeed, UsageReport};
 use orgform_emulator::{EmulatorConfig, Readings, UsageRecord, seeds};
