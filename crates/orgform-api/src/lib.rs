@@ -26,6 +26,7 @@ mod key;
 mod reports;
 pub mod retry;
 mod snapshot;
+pub use snapshot::PROGRESS_TARGET;
 mod wire;
 
 pub use bodies::{Body, decode_body};

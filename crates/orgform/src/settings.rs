@@ -19,6 +19,8 @@ pub struct Environment {
     pub auth_token: Option<String>,
     /// `NO_COLOR` set to anything non-empty.
     pub no_color: bool,
+    /// `RUST_LOG`: log directives that replace the `-q`/`-v` level.
+    pub rust_log: Option<String>,
 }
 
 impl fmt::Debug for Environment {
@@ -30,6 +32,7 @@ impl fmt::Debug for Environment {
                 &self.auth_token.as_ref().map(|_| "[redacted]"),
             )
             .field("no_color", &self.no_color)
+            .field("rust_log", &self.rust_log)
             .finish()
     }
 }
@@ -41,6 +44,7 @@ impl Environment {
             admin_key: std::env::var("ANTHROPIC_ADMIN_KEY").ok(),
             auth_token: std::env::var("ANTHROPIC_AUTH_TOKEN").ok(),
             no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            rust_log: std::env::var("RUST_LOG").ok(),
         }
     }
 }
@@ -142,8 +146,10 @@ pub fn client_config(global: &GlobalArgs) -> ClientConfig {
     }
 }
 
-/// A client for the configured endpoint and key.
+/// A client for the configured endpoint and key. An endpoint that is not a URL at all is a
+/// usage error (exit 64), found before the key is looked at.
 pub fn client(global: &GlobalArgs) -> anyhow::Result<Client> {
+    check_endpoint(&global.connection.endpoint)?;
     let key = admin_key(global)?;
     Client::new(client_config(global), key).context("cannot set up the Admin API client")
 }
@@ -154,4 +160,20 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
+}
+
+/// Refuses (exit 64) an endpoint that does not parse as an absolute URL, with a hint.
+fn check_endpoint(endpoint: &str) -> anyhow::Result<()> {
+    match url::Url::parse(endpoint) {
+        Ok(url) if url.has_host() => Ok(()),
+        Ok(_) | Err(_) => Err(crate::commands::Refusal {
+            exit: crate::exit::Exit::Usage,
+            message: format!(
+                "the endpoint {:?} is not a URL\n  hint: give the Admin API base URL with its \
+                 scheme, e.g. --endpoint https://api.anthropic.com (or set ANTHROPIC_BASE_URL)",
+                orgform_plan::render::clean(endpoint)
+            ),
+        }
+        .into()),
+    }
 }

@@ -34,7 +34,8 @@ pub struct Args {
 
 /// Runs `orgform drift`.
 pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
-    let inputs = super::prepare::inputs(global, &args.manifest.path, None)?;
+    let inputs = super::prepare::inputs(global, &args.manifest.path, None)
+        .inspect_err(|err| crate::failure::print(args.format, "drift", err))?;
     let manifest = &inputs.loaded.manifest;
     let mut report = orgform_plan::drift(manifest, &inputs.live, &inputs.options);
     let now = inputs.options.now;
