@@ -51,6 +51,13 @@ pub struct DriftReport {
     pub warnings: Vec<String>,
     /// Counts.
     pub summary: DriftSummary,
+    /// Who changed the drifted objects (`drift --attribute` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<crate::attribution::Attribution>,
+    /// What identifies each finding's live object in the activity feed (by `object`); not
+    /// part of the report's JSON.
+    #[serde(skip)]
+    pub refs: std::collections::BTreeMap<String, crate::attribution::Needles>,
 }
 
 impl DriftReport {
@@ -104,6 +111,8 @@ pub enum HygieneKind {
     ExpiredUnlistedInvite,
     /// An implicit workspace membership the manifest does not declare (information only).
     ImplicitMembership,
+    /// Active key with no usage in the last `settings.api_keys.unused_days` days.
+    KeyUnused,
 }
 
 /// A hygiene finding.
@@ -179,6 +188,8 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
             .collect(),
         warnings: plan.warnings.clone(),
         summary: DriftSummary::default(),
+        attribution: None,
+        refs: std::collections::BTreeMap::new(),
     };
     if report.is_refused() {
         report.summary = summarize(&report);
@@ -187,6 +198,10 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
     let mut findings = Vec::new();
     for (action, category) in plan.actions.iter().zip(&outcome.categories) {
         let category = *category;
+        let needles = crate::attribution::op_needles(&action.op);
+        if !needles.is_empty() {
+            report.refs.entry(action.target.clone()).or_insert(needles);
+        }
         if category == DriftCategory::Changed && action.kind() != ChangeKind::Remove {
             for c in &action.changes {
                 findings.push(finding(
@@ -229,6 +244,10 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
         ));
     }
     for u in &plan.unmanaged {
+        report
+            .refs
+            .entry(u.target.clone())
+            .or_insert_with(|| crate::attribution::id_needles(&u.id));
         if u.implicit {
             report.hygiene.push(HygieneFinding {
                 kind: HygieneKind::ImplicitMembership,
@@ -310,6 +329,15 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
     });
     report.findings = findings;
     hygiene(manifest, live, options, &mut report.hygiene);
+    for key in &live.api_keys {
+        let object = format!("api key {} ({})", key.name, key.id);
+        if report.hygiene.iter().any(|h| h.object == object) {
+            report
+                .refs
+                .entry(object)
+                .or_insert_with(|| crate::attribution::id_needles(&key.id));
+        }
+    }
     report
         .hygiene
         .sort_by(|a, b| (a.kind, &a.object).cmp(&(b.kind, &b.object)));
@@ -446,7 +474,7 @@ fn hygiene(
     }
 }
 
-fn summarize(report: &DriftReport) -> DriftSummary {
+pub(crate) fn summarize(report: &DriftReport) -> DriftSummary {
     let mut s = DriftSummary::default();
     for f in &report.findings {
         match f.category {
