@@ -38,7 +38,6 @@ pub use endpoints::{ApiKeyFilter, InviteFilter, UserFilter};
 pub use error::ApiError;
 pub use integrity::{ListCap, READ_ATTEMPTS, ReadProblem};
 pub use key::{AdminKey, CredentialKind, KeyError};
-pub use key::{AdminKey, KeyError};
 pub use reports::{Activity, ActivityFeed, MAX_ACTIVITIES, days_before};
 pub use snapshot::ReadScope;
 pub use wire::{
