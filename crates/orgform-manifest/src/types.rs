@@ -99,7 +99,9 @@ pub struct MembersSettings {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MemberPolicy {
-    /// Report them; change nothing.
+    /// Leave them alone: neither planned nor reported, not drift.
+    Ignore,
+    /// Report them; change nothing (drift finds them).
     #[default]
     Report,
     /// Remove them from the organization.
@@ -131,7 +133,9 @@ impl Default for InvitesSettings {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum InvitePolicy {
-    /// Report them; change nothing.
+    /// Leave them alone: neither planned nor reported, not drift.
+    Ignore,
+    /// Report them; change nothing (drift finds them).
     #[default]
     Report,
     /// Delete them.
@@ -152,7 +156,9 @@ pub struct WorkspacesSettings {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WorkspacePolicy {
-    /// Report them; change nothing.
+    /// Leave them alone: neither planned nor reported, not drift.
+    Ignore,
+    /// Report them; change nothing (drift finds them).
     #[default]
     Report,
     /// Archive them (irreversible; deactivates their keys).

@@ -298,8 +298,16 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
             format!("deferred: {}", d.reason),
         ));
     }
-    findings
-        .sort_by(|a, b| (a.category, &a.object, &a.field).cmp(&(b.category, &b.object, &b.field)));
+    // Within a category, objects come in the plan's order of kinds (members, invites,
+    // workspaces, workspace members, keys), so `plan` and `drift` list them alike.
+    findings.sort_by(|a, b| {
+        (a.category, kind_rank(&a.object), &a.object, &a.field).cmp(&(
+            b.category,
+            kind_rank(&b.object),
+            &b.object,
+            &b.field,
+        ))
+    });
     report.findings = findings;
     hygiene(manifest, live, options, &mut report.hygiene);
     report
@@ -307,6 +315,22 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
         .sort_by(|a, b| (a.kind, &a.object).cmp(&(b.kind, &b.object)));
     report.summary = summarize(&report);
     report
+}
+
+/// The rank of an object's kind, from its label, in the order of [`crate::ObjectKind`].
+fn kind_rank(object: &str) -> u8 {
+    const KINDS: [&str; 5] = [
+        "member ",
+        "invite ",
+        "workspace member ",
+        "workspace ",
+        "api key ",
+    ];
+    const RANKS: [u8; 5] = [0, 1, 3, 2, 4];
+    KINDS
+        .iter()
+        .position(|kind| object.starts_with(kind))
+        .map_or(5, |i| RANKS[i])
 }
 
 fn verb(action: &crate::Action) -> &'static str {
@@ -442,4 +466,22 @@ fn summarize(report: &DriftReport) -> DriftSummary {
     }
     s.errors = u32::try_from(report.errors.len()).unwrap_or(u32::MAX);
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kind_rank;
+
+    #[test]
+    fn kinds_rank_in_the_plans_order() {
+        let objects = [
+            "member a@x.example",
+            "invite b@x.example",
+            "workspace Research",
+            "workspace member a@x.example in Research",
+            "api key default (apikey_1)",
+        ];
+        let ranks: Vec<u8> = objects.iter().map(|o| kind_rank(o)).collect();
+        assert_eq!(ranks, [0, 1, 2, 3, 4]);
+    }
 }

@@ -216,6 +216,9 @@ impl<'a> Engine<'a> {
 
     pub(super) fn plan_unlisted_users(&mut self) {
         let policy = self.m.settings.members.unmanaged;
+        if policy == MemberPolicy::Ignore {
+            return;
+        }
         let mut users: Vec<&'a User> = self.users_by_email.values().copied().collect();
         users.sort_by(|a, b| a.id.cmp(&b.id));
         for user in users {
@@ -235,6 +238,7 @@ impl<'a> Engine<'a> {
                 continue;
             }
             match policy {
+                MemberPolicy::Ignore => {}
                 MemberPolicy::Report => self.unmanaged(
                     ObjectKind::Member,
                     &user.id,
@@ -286,6 +290,9 @@ impl<'a> Engine<'a> {
 
     pub(super) fn plan_unlisted_invites(&mut self) {
         let policy = self.m.settings.invites.unmanaged;
+        if policy == InvitePolicy::Ignore {
+            return;
+        }
         let mut found: Vec<&'a Invite> = Vec::new();
         for (email, invites) in &self.invites_by_email {
             if self.listed.contains_key(email) || self.users_by_email.contains_key(email) {
@@ -306,6 +313,7 @@ impl<'a> Engine<'a> {
                 continue;
             }
             match policy {
+                InvitePolicy::Ignore => {}
                 InvitePolicy::Report => self.unmanaged(
                     ObjectKind::Invite,
                     &invite.id,
