@@ -115,6 +115,7 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
     let mut members = vec![MemberSpec {
         email: "root@acme.example".into(),
         role: OrgRole::Admin,
+        expires: None,
     }];
     seed.users.push(User {
         id: id("user", 999),
@@ -139,6 +140,7 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
             members.push(MemberSpec {
                 email: email.clone(),
                 role: ROLES[*wanted].clone(),
+                expires: None,
             });
             if ROLES[*wanted] != OrgRole::Billing && ROLES[*live] != OrgRole::Billing {
                 grantable.push((email, Some(user_id)));
@@ -159,6 +161,7 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
             members.push(MemberSpec {
                 email: format!("inv{i}@acme.example"),
                 role: OrgRole::Developer,
+                expires: None,
             });
         }
     }
@@ -167,6 +170,7 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
         members.push(MemberSpec {
             email: email.clone(),
             role: ROLES[*role % 3].clone(),
+            expires: None,
         });
         grantable.push((email, None));
     }
@@ -280,6 +284,7 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
         members,
         workspaces,
         api_keys,
+        sources: Default::default(),
     };
     (seed, manifest)
 }

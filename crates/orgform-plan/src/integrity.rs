@@ -165,6 +165,7 @@ mod tests {
             irreversible: false,
             depends_on,
             consequences: vec![],
+            source: None,
         }
     }
 

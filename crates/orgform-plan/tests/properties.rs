@@ -255,7 +255,7 @@ prop_compose! {
         let colors = ["#111111", "#222222", "#abcdef"];
         let members_list: Vec<MemberSpec> = members
             .iter()
-            .map(|(i, role)| MemberSpec { email: email(*i), role: role.clone() })
+            .map(|(i, role)| MemberSpec { email: email(*i), role: role.clone(), expires: None })
             .collect();
         let mut ws_specs = Vec::new();
         for (w, (listed, color, pin, ws_members, archived, residency)) in workspaces.into_iter().enumerate() {
@@ -301,6 +301,7 @@ prop_compose! {
             members: members_list,
             workspaces: ws_specs,
             api_keys,
+            sources: Default::default(),
         }
     }
 }
@@ -313,6 +314,7 @@ fn exported(live: &Snapshot, settings: Settings) -> Manifest {
         .map(|u| MemberSpec {
             email: u.email.clone(),
             role: u.role.clone(),
+            expires: None,
         })
         .collect();
     for invite in &live.invites {
@@ -320,6 +322,7 @@ fn exported(live: &Snapshot, settings: Settings) -> Manifest {
             members.push(MemberSpec {
                 email: invite.email.clone(),
                 role: invite.role.clone(),
+                expires: None,
             });
         }
     }
@@ -372,6 +375,7 @@ fn exported(live: &Snapshot, settings: Settings) -> Manifest {
         members,
         workspaces,
         api_keys,
+        sources: Default::default(),
     }
 }
 

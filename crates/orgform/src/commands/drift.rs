@@ -1,6 +1,6 @@
 //! `orgform drift`: report-only comparison of the live organization with the manifest.
 
-use super::ManifestArg;
+use super::{ManifestArg, SourceLinkArg};
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::exit::Exit;
 
@@ -13,6 +13,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
+    /// Links to the manifest lines (Markdown).
+    #[command(flatten)]
+    pub source_links: SourceLinkArg,
 }
 
 /// Runs `orgform drift`.
@@ -23,7 +26,9 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
     let text = match args.format {
         OutputFormat::Text => orgform_plan::render::drift_text(&report, color),
         OutputFormat::Json => orgform_plan::render::drift_json(&report),
-        OutputFormat::Markdown => orgform_plan::render::drift_markdown(&report),
+        OutputFormat::Markdown => {
+            orgform_plan::render::drift_markdown_with(&report, &args.source_links.markdown())
+        }
     };
     crate::output::stdout(&text)?;
     Ok(if report.is_refused() {
