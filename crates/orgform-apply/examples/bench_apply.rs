@@ -105,7 +105,7 @@ fn manifest(live: &Snapshot) -> Manifest {
         members,
         workspaces,
         api_keys: Vec::new(),
-        sources: Default::default(),
+        sources: orgform_manifest::Sources::default(),
     }
 }
 

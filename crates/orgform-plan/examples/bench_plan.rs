@@ -250,7 +250,7 @@ fn manifest(live: &Snapshot) -> Manifest {
         members,
         workspaces,
         api_keys,
-        sources: Default::default(),
+        sources: orgform_manifest::Sources::default(),
     }
 }
 

@@ -282,7 +282,7 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
         members,
         workspaces,
         api_keys,
-        sources: Default::default(),
+        sources: orgform_manifest::Sources::default(),
     };
     (seed, manifest)
 }

@@ -41,7 +41,10 @@ fn fragments_name_their_own_file_and_line() {
     );
     let setting = s.setting("members.unmanaged").unwrap();
     assert_eq!(setting.place(), Some(format!("{}:5", file("00-head.yaml"))));
-    assert_eq!(setting.setting.as_deref(), Some("settings.members.unmanaged"));
+    assert_eq!(
+        setting.setting.as_deref(),
+        Some("settings.members.unmanaged")
+    );
     let default = s.setting("workspace_members.unmanaged").unwrap();
     assert!(default.default && default.file.is_none());
     // Layout is not part of what a manifest says.
@@ -58,12 +61,16 @@ fn a_bad_expiry_date_is_an_error_at_its_line() {
     for bad in ["2027-02-30", "31/01/2027", "2027-1-31", "tomorrow"] {
         let err = load_str(
             "org.yaml",
-            &format!("{HEAD}members:\n  - email: a@acme.example\n    role: user\n    expires: {bad}\n"),
+            &format!(
+                "{HEAD}members:\n  - email: a@acme.example\n    role: user\n    expires: {bad}\n"
+            ),
         )
         .unwrap_err();
         let problem = err.errors().next().unwrap();
         assert!(
-            problem.message.contains("`expires` must be a date such as 2027-01-31"),
+            problem
+                .message
+                .contains("`expires` must be a date such as 2027-01-31"),
             "{bad}: {}",
             problem.message
         );
@@ -73,11 +80,16 @@ fn a_bad_expiry_date_is_an_error_at_its_line() {
     // A date already past is valid: the plan removes the access.
     let ok = load_str(
         "org.yaml",
-        &format!("{HEAD}members:\n  - {{email: a@acme.example, role: user, expires: 2001-01-01}}\n"),
+        &format!(
+            "{HEAD}members:\n  - {{email: a@acme.example, role: user, expires: 2001-01-01}}\n"
+        ),
     )
     .unwrap();
     assert_eq!(
-        ok.manifest.members[0].expires.map(|e| e.to_string()).as_deref(),
+        ok.manifest.members[0]
+            .expires
+            .map(|e| e.to_string())
+            .as_deref(),
         Some("2001-01-01")
     );
 }

@@ -17,7 +17,7 @@ use super::{Draft, Engine, change, class, s};
 use crate::DriftCategory;
 use crate::types::{BlockedKind, Expiring, Op};
 
-impl<'a> Engine<'a> {
+impl Engine<'_> {
     /// Plans the expiry of `members[index]`; returns whether its access has ended (then the
     /// entry is planned no further).
     pub(super) fn plan_member_expiry(

@@ -37,8 +37,8 @@ use serde_json::Value;
 
 use crate::limits;
 use crate::types::{
-    Action, Blocked, BlockedKind, ChangeKind, Deferred, Expiring, FORMAT_VERSION, FieldChange, Missing,
-    ObjectKind, Op, Pending, Plan, PlanError, PlanErrorKind, Refusal, Summary, Unmanaged,
+    Action, Blocked, BlockedKind, ChangeKind, Deferred, Expiring, FORMAT_VERSION, FieldChange,
+    Missing, ObjectKind, Op, Pending, Plan, PlanError, PlanErrorKind, Refusal, Summary, Unmanaged,
 };
 use crate::{DriftCategory, PlanOptions};
 

@@ -57,7 +57,9 @@ impl<'a> Engine<'a> {
             let mut wanted_users: BTreeSet<&str> = BTreeSet::new();
             let mut seen = BTreeSet::new();
             for (email, role) in members {
-                self.here = m.sources.workspace_field(index, &format!("members.{email}"));
+                self.here = m
+                    .sources
+                    .workspace_field(index, &format!("members.{email}"));
                 if self.expired.contains(&normalize_email(email)) {
                     // The person's access ended: no grant is planned (a live membership ends
                     // with their removal).

@@ -645,7 +645,10 @@ mod tests {
         );
         let hostile = Source::at("a](javascript:x)`.yaml", 1, 1);
         let url = source_url("https://example.invalid", &hostile).unwrap();
-        assert_eq!(url, "https://example.invalid/a%5D%28javascript%3Ax%29%60.yaml#L1");
+        assert_eq!(
+            url,
+            "https://example.invalid/a%5D%28javascript%3Ax%29%60.yaml#L1"
+        );
         let default = Source {
             file: None,
             line: None,

@@ -36,7 +36,10 @@ impl Painter {
     /// `  org.yaml:42`, dimmed: where the manifest asks for an item (empty without one).
     fn source(&self, source: Option<&Source>) -> String {
         source.map_or_else(String::new, |at| {
-            format!("  {}", self.paint(Style::new().dimmed(), &clean(&at.to_string())))
+            format!(
+                "  {}",
+                self.paint(Style::new().dimmed(), &clean(&at.to_string()))
+            )
         })
     }
 }

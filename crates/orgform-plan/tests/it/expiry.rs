@@ -6,9 +6,7 @@ use crate::support::inputs;
 
 use inputs::{manifest, opts, seed};
 use orgform_manifest::Expiry;
-use orgform_plan::{
-    BlockedKind, HygieneKind, Op, PlanOptions, Refusal, drift, plan, render,
-};
+use orgform_plan::{BlockedKind, HygieneKind, Op, PlanOptions, Refusal, drift, plan, render};
 use proptest::prelude::*;
 
 const LIVE: &str = "users:
@@ -58,10 +56,17 @@ fn in_force_through_the_last_day_then_removed() {
         .find(|e| e.target == "member temp@acme.example")
         .unwrap();
     assert_eq!(temp.days_left, 0);
-    assert!(render::text(&p, false).contains("~ member temp@acme.example: expires 2026-12-10, last day"));
+    assert!(
+        render::text(&p, false)
+            .contains("~ member temp@acme.example: expires 2026-12-10, last day")
+    );
     // Ten days before.
     let p = plan(&m, &live, &at("2026-11-30T08:00:00Z"));
-    let temp = p.expiring.iter().find(|e| e.target.contains("temp")).unwrap();
+    let temp = p
+        .expiring
+        .iter()
+        .find(|e| e.target.contains("temp"))
+        .unwrap();
     assert_eq!(temp.days_left, 10);
     // The first instant after: removed, destructive, and nothing else about them.
     let p = plan(&m, &live, &at("2026-12-11T00:00:00Z"));
@@ -76,7 +81,9 @@ fn in_force_through_the_last_day_then_removed() {
         removal.consequences
     );
     // The guest's pending invite is revoked (their entry expired on 2026-12-05).
-    assert!(matches!(&p.actions[0].op, Op::RevokeInvite { email, .. } if email == "guest@acme.example"));
+    assert!(
+        matches!(&p.actions[0].op, Op::RevokeInvite { email, .. } if email == "guest@acme.example")
+    );
     assert!(p.expiring.is_empty());
 }
 
@@ -92,7 +99,12 @@ members:
 ",
     );
     let p = plan(&limited, &live, &after);
-    assert!(p.refusals.iter().any(|r| matches!(r, Refusal::DestructiveLimit { .. })), "{p:#?}");
+    assert!(
+        p.refusals
+            .iter()
+            .any(|r| matches!(r, Refusal::DestructiveLimit { .. })),
+        "{p:#?}"
+    );
     let protected = manifest(
         "settings: {protected: [temp@acme.example]}
 members:

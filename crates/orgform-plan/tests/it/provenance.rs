@@ -30,8 +30,8 @@ fn loaded(body: &str) -> Manifest {
         .manifest
 }
 
-fn place(file: &str, line: u32, column: u32) -> Option<Source> {
-    Some(Source::at(file, line, column))
+fn place(file: &str, line: u32, column: u32) -> Source {
+    Source::at(file, line, column)
 }
 
 fn action<'p>(p: &'p Plan, kind: &str) -> &'p orgform_plan::Action {
@@ -70,19 +70,25 @@ api_keys:
     // The member entry of dev (line 11), not the line of `role:`.
     assert_eq!(
         action(&p, "update_user_role").source,
-        place("org.yaml", 11, 5)
+        Some(place("org.yaml", 11, 5))
     );
-    assert_eq!(action(&p, "create_invite").source, place("org.yaml", 13, 5));
+    assert_eq!(
+        action(&p, "create_invite").source,
+        Some(place("org.yaml", 13, 5))
+    );
     assert_eq!(
         action(&p, "create_workspace").source,
-        place("org.yaml", 18, 5)
+        Some(place("org.yaml", 18, 5))
     );
     // The workspace member's own line inside `members:`.
     assert_eq!(
         action(&p, "add_workspace_member").source,
-        place("org.yaml", 17, 7)
+        Some(place("org.yaml", 17, 7))
     );
-    assert_eq!(action(&p, "update_api_key").source, place("org.yaml", 20, 5));
+    assert_eq!(
+        action(&p, "update_api_key").source,
+        Some(place("org.yaml", 20, 5))
+    );
     // Removals of unlisted objects cite the setting, at its line.
     let remove = action(&p, "remove_user");
     assert_eq!(
@@ -150,7 +156,7 @@ workspaces:
     let p = plan(&m, &seed(LIVE), &opts());
     assert_eq!(p.errors.len(), 1, "{p:#?}");
     assert_eq!(p.errors[0].kind, PlanErrorKind::UnknownWorkspaceId);
-    assert_eq!(p.errors[0].source, place("org.yaml", 10, 5));
+    assert_eq!(p.errors[0].source, Some(place("org.yaml", 10, 5)));
     // Demoting an admin is blocked, and the block names root's entry.
     let p = plan(
         &loaded(
@@ -162,10 +168,12 @@ workspaces:
         &opts(),
     );
     assert_eq!(p.blocked.len(), 1, "{p:#?}");
-    assert_eq!(p.blocked[0].source, place("org.yaml", 5, 5));
+    assert_eq!(p.blocked[0].source, Some(place("org.yaml", 5, 5)));
     let text = render::text(&p, false);
     assert!(
-        text.contains("  # member root@acme.example (role: \"admin\" -> \"developer\")  org.yaml:5"),
+        text.contains(
+            "  # member root@acme.example (role: \"admin\" -> \"developer\")  org.yaml:5"
+        ),
         "{text}"
     );
 }
@@ -180,14 +188,17 @@ fn text_shows_a_dim_suffix_and_drift_carries_the_sources() {
         "{plain}"
     );
     let coloured = render::text(&p, true);
-    assert!(coloured.contains("\u{1b}[2morg.yaml:5\u{1b}[0m"), "{coloured}");
+    assert!(
+        coloured.contains("\u{1b}[2morg.yaml:5\u{1b}[0m"),
+        "{coloured}"
+    );
     let report = drift(&m, &seed(LIVE), &opts());
     let missing = report
         .findings
         .iter()
         .find(|f| f.object == "invite new@acme.example")
         .expect("the missing invite");
-    assert_eq!(missing.source, place("org.yaml", 5, 5));
+    assert_eq!(missing.source, Some(place("org.yaml", 5, 5)));
     assert!(render::drift_text(&report, false).contains("(declared, not live)  org.yaml:5"));
 }
 

@@ -33,7 +33,11 @@ fn access_ends_on_the_first_plan_after_the_date_by_the_apis_clock() {
         "{}",
         plan.stdout
     );
-    assert!(!plan.stdout.contains("remove member dev.one"), "{}", plan.stdout);
+    assert!(
+        !plan.stdout.contains("remove member dev.one"),
+        "{}",
+        plan.stdout
+    );
     let drift = org.run_plain(dir.path(), &["drift"], &key);
     assert!(
         drift
@@ -58,7 +62,11 @@ fn access_ends_on_the_first_plan_after_the_date_by_the_apis_clock() {
         .advance_clock(jiff::SignedDuration::from_hours(24 * 9 + 23));
     let plan = org.run_plain(dir.path(), &["plan", "--detailed-exitcode"], &key);
     assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
-    assert!(plan.stdout.contains("expires 2026-06-10, last day"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("expires 2026-06-10, last day"),
+        "{}",
+        plan.stdout
+    );
     org.emulator
         .advance_clock(jiff::SignedDuration::from_hours(1));
     let plan = org.run_plain(dir.path(), &["plan", "--detailed-exitcode"], &key);
@@ -71,7 +79,8 @@ fn access_ends_on_the_first_plan_after_the_date_by_the_apis_clock() {
         plan.stdout
     );
     assert!(
-        plan.stdout.contains("consequence: access ended with 2026-06-10"),
+        plan.stdout
+            .contains("consequence: access ended with 2026-06-10"),
         "{}",
         plan.stdout
     );

@@ -60,8 +60,9 @@ fn every_format_names_the_fragment_and_line() {
     let plan: Value = serde_json::from_str(&json.stdout).unwrap();
     let actions = plan["actions"].as_array().unwrap();
     assert!(
-        actions.iter().all(|a| a["source"]["file"].is_string()
-            || a["source"]["default"] == true),
+        actions
+            .iter()
+            .all(|a| a["source"]["file"].is_string() || a["source"]["default"] == true),
         "every action has a source: {actions:#?}"
     );
     let invite = actions

@@ -292,7 +292,7 @@ prop_compose! {
             members: members_list,
             workspaces: ws_specs,
             api_keys,
-            sources: Default::default(),
+            sources: orgform_manifest::Sources::default(),
         }
     }
 }
@@ -366,7 +366,7 @@ pub fn exported(live: &Snapshot, settings: Settings) -> Manifest {
         members,
         workspaces,
         api_keys,
-        sources: Default::default(),
+        sources: orgform_manifest::Sources::default(),
     }
 }
 
