@@ -325,7 +325,15 @@ impl Client {
             // A server or proxy that echoes the key ("invalid x-api-key: sk-ant-...") must not
             // carry it into an error message, a log line or a snapshot.
             let body = scrub(&body, key);
-            tracing::debug!("response");
+            // One line per request from -v on (the debug span adds the rest at -vv).
+            tracing::info!(
+                method = %req.method,
+                path = %req.path,
+                status,
+                attempt,
+                request_id = request_id.as_deref(),
+                "response"
+            );
             if (200..300).contains(&status) {
                 return Ok(Resp { request_id, body });
             }
@@ -379,7 +387,7 @@ impl Client {
                 Ok(resp) => return Ok(resp),
                 Err(f) if f.retry && n < max => {
                     let wait = self.wait_before(n, f.wait);
-                    tracing::debug!(error = %f.error, ?wait, "retrying read");
+                    tracing::info!(error = %f.error, wait_ms = millis(wait), "retrying read");
                     tokio::time::sleep(wait).await;
                     n += 1;
                 }
@@ -489,7 +497,12 @@ impl Client {
             }
             if failure.retry && n < max {
                 let wait = self.wait_before(n, failure.wait);
-                tracing::debug!(error = %failure.error, ?wait, operation, "retrying write");
+                tracing::info!(
+                    error = %failure.error,
+                    wait_ms = millis(wait),
+                    operation,
+                    "retrying write"
+                );
                 tokio::time::sleep(wait).await;
                 n += 1;
             } else {
@@ -527,12 +540,26 @@ pub(crate) fn decode<T: DeserializeOwned>(req: &Req, resp: &Resp) -> Result<T, A
     })
 }
 
+/// A wait in whole milliseconds, for a log field (structured, not a Debug string).
+fn millis(wait: Duration) -> u64 {
+    u64::try_from(wait.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The HTTP library's error and its causes on one line, without the request URL (the error
+/// names the method and path already; the URL adds the query, e.g. `?beta=true`) and without
+/// repeating a cause that a previous one already quotes.
 fn error_chain(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
+    if let Some(url) = e.url() {
+        text = text.replace(&format!(" for url ({url})"), "");
+    }
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
+        let cause = s.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
         source = s.source();
     }
     text

@@ -25,6 +25,7 @@ mod integrity;
 mod key;
 pub mod retry;
 mod snapshot;
+pub use snapshot::PROGRESS_TARGET;
 mod wire;
 
 pub use bodies::{Body, decode_body};

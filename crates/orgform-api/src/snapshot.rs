@@ -69,13 +69,26 @@ impl Client {
         ))
     }
 
-    /// One pass over every collection.
+    /// One pass over every collection. Each collection read is logged as progress
+    /// ([`PROGRESS_TARGET`], info), and so is each workspace's member list.
     async fn read_snapshot(&self) -> Result<Snapshot, ApiError> {
         let workspaces_and_members = async {
             let workspaces = self.list_workspaces(true).await?;
+            read(PROGRESS_WORKSPACES, workspaces.len());
+            let total = workspaces.len();
+            let done = std::sync::atomic::AtomicUsize::new(0);
             let members: Vec<Vec<_>> = futures::stream::iter(workspaces.iter().map(|w| {
                 let id = w.id.clone();
-                async move { self.list_workspace_members(&id).await }
+                let done = &done;
+                async move {
+                    let members = self.list_workspace_members(&id).await?;
+                    let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    tracing::info!(
+                        target: PROGRESS_TARGET,
+                        "read the members of {n}/{total} workspaces"
+                    );
+                    Ok::<_, ApiError>(members)
+                }
             }))
             .buffer_unordered(self.config().concurrency.max(1))
             .try_collect()
@@ -89,9 +102,21 @@ impl Client {
         );
         let (organization, users, invites, api_keys, (workspaces, workspace_members)) = futures::try_join!(
             self.me(),
-            self.list_users(&user_filter),
-            self.list_invites(&invite_filter),
-            self.list_api_keys(&key_filter),
+            async {
+                let users = self.list_users(&user_filter).await?;
+                read("members", users.len());
+                Ok::<_, ApiError>(users)
+            },
+            async {
+                let invites = self.list_invites(&invite_filter).await?;
+                read("invites", invites.len());
+                Ok::<_, ApiError>(invites)
+            },
+            async {
+                let keys = self.list_api_keys(&key_filter).await?;
+                read("api keys", keys.len());
+                Ok::<_, ApiError>(keys)
+            },
             workspaces_and_members,
         )?;
         let snapshot = Snapshot {
@@ -114,6 +139,30 @@ impl Client {
     }
 }
 
+/// The `tracing` target of progress lines: orgform shows them on stderr when it is not a
+/// terminal (where a spinner stands in for them), and from `-v` on.
+pub const PROGRESS_TARGET: &str = "orgform::progress";
+
+const PROGRESS_WORKSPACES: &str = "workspaces";
+
+/// Logs one collection read, e.g. `read 1,200 members`.
+fn read(collection: &'static str, count: usize) {
+    tracing::info!(target: PROGRESS_TARGET, "read {} {collection}", thousands(count));
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Which collection of a normalised `snapshot` differs from a second listing, if any.
 fn same_as(
     snapshot: &Snapshot,
@@ -128,5 +177,16 @@ fn same_as(
         Some("workspaces")
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(1_200), "1,200");
+        assert_eq!(super::thousands(1_234_567), "1,234,567");
     }
 }

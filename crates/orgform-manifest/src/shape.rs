@@ -27,12 +27,14 @@ pub(crate) enum Shape {
     Enum(&'static [&'static str]),
 }
 
-const POLICY_MEMBERS: Shape = Shape::Map(&[("unmanaged", Shape::Enum(&["report", "remove"]))]);
+const POLICY_MEMBERS: Shape =
+    Shape::Map(&[("unmanaged", Shape::Enum(&["ignore", "report", "remove"]))]);
 const POLICY_INVITES: Shape = Shape::Map(&[
-    ("unmanaged", Shape::Enum(&["report", "revoke"])),
+    ("unmanaged", Shape::Enum(&["ignore", "report", "revoke"])),
     ("reissue_expired", Shape::Any),
 ]);
-const POLICY_WORKSPACES: Shape = Shape::Map(&[("unmanaged", Shape::Enum(&["report", "archive"]))]);
+const POLICY_WORKSPACES: Shape =
+    Shape::Map(&[("unmanaged", Shape::Enum(&["ignore", "report", "archive"]))]);
 const POLICY_WORKSPACE_MEMBERS: Shape =
     Shape::Map(&[("unmanaged", Shape::Enum(&["report", "remove"]))]);
 const POLICY_KEYS: Shape = Shape::Map(&[

@@ -110,7 +110,9 @@ pub struct MembersSettings {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MemberPolicy {
-    /// Report them; change nothing.
+    /// Leave them alone: neither planned nor reported, not drift.
+    Ignore,
+    /// Report them; change nothing (drift finds them).
     #[default]
     Report,
     /// Remove them from the organization.
@@ -142,7 +144,9 @@ impl Default for InvitesSettings {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum InvitePolicy {
-    /// Report them; change nothing.
+    /// Leave them alone: neither planned nor reported, not drift.
+    Ignore,
+    /// Report them; change nothing (drift finds them).
     #[default]
     Report,
     /// Delete them.
@@ -163,7 +167,9 @@ pub struct WorkspacesSettings {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WorkspacePolicy {
-    /// Report them; change nothing.
+    /// Leave them alone: neither planned nor reported, not drift.
+    Ignore,
+    /// Report them; change nothing (drift finds them).
     #[default]
     Report,
     /// Archive them (irreversible; deactivates their keys).

@@ -13,7 +13,16 @@ use crate::types::Action;
 /// `sha256:<hex>` of the actions' canonical JSON: compact, object keys sorted at every level,
 /// so the same actions give the same digest whatever the file's layout or key order.
 pub fn actions_digest(actions: &[Action]) -> String {
-    let value = serde_json::to_value(actions).unwrap_or(Value::Null);
+    let mut value = serde_json::to_value(actions).unwrap_or(Value::Null);
+    // Each action's top-level `kind` repeats `op.kind` for readers: it is left out, so the
+    // digest is the same as before it was written.
+    if let Value::Array(items) = &mut value {
+        for item in items {
+            if let Value::Object(map) = item {
+                map.remove("kind");
+            }
+        }
+    }
     let canonical = serde_json::to_string(&sorted(value)).unwrap_or_default();
     orgform_model::sha256_hex(canonical.as_bytes())
 }

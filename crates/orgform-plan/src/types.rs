@@ -168,8 +168,9 @@ pub enum PlanFileError {
     Invalid(#[source] crate::InvalidPlan),
 }
 
-/// One step of the plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One step of the plan. In JSON it also carries `kind` (the op's kind, e.g.
+/// `create_invite`) at the top, for readers; reading ignores it, since `op.kind` says the same.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct Action {
     /// 1-based position in execution order, stable for the same inputs.
     pub id: u32,
@@ -192,6 +193,23 @@ pub struct Action {
     /// was not loaded from files. Not compared when `apply PLANFILE` checks a saved plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
+}
+
+impl Serialize for Action {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut out = serializer.serialize_struct("Action", 9)?;
+        out.serialize_field("id", &self.id)?;
+        out.serialize_field("kind", self.op.name())?;
+        out.serialize_field("op", &self.op)?;
+        out.serialize_field("target", &self.target)?;
+        out.serialize_field("changes", &self.changes)?;
+        out.serialize_field("destructive", &self.destructive)?;
+        out.serialize_field("irreversible", &self.irreversible)?;
+        out.serialize_field("depends_on", &self.depends_on)?;
+        out.serialize_field("consequences", &self.consequences)?;
+        out.end()
+    }
 }
 
 impl Action {

@@ -37,7 +37,7 @@ pub struct GlobalArgs {
     /// Only errors on stderr.
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// When to colour output (`NO_COLOR` is honoured under `auto`).
+    /// When to colour output (`auto` honours NO_COLOR, CLICOLOR, CLICOLOR_FORCE and TERM=dumb).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
     /// Format of log lines on stderr.
@@ -159,6 +159,11 @@ pub enum Command {
     /// Print the manifest's JSON Schema.
     Schema(commands::schema::Args),
     /// Serve the local Admin API emulator.
+    ///
+    /// The first line on stdout is `listening on http://HOST:PORT`. The emulator accepts
+    /// exactly one admin key: the one in ANTHROPIC_ADMIN_KEY when that is set (never printed);
+    /// otherwise it generates a key and prints it on the second line as `admin key: ...`.
+    /// Point orgform at it with --endpoint (or ANTHROPIC_BASE_URL) and that key.
     Emulator(commands::emulator::Args),
     /// Check a first contact with an organization, changing nothing.
     ///
@@ -168,10 +173,59 @@ pub enum Command {
     /// clock skew; and permissions optional features need. Only GET requests are sent.
     /// Exit codes: 0 orgform can work with what it saw, 1 otherwise.
     Doctor(commands::doctor::Args),
-    /// A first run on a built-in emulator: plan, apply, re-plan, drift.
+    /// A first run on a built-in emulator: plan, apply, re-plan, a refused plan, drift, revert.
     Demo(commands::demo::Args),
     /// Print shell completions.
     Completions(commands::completions::Args),
+    /// Print or write the manual pages.
+    Man(commands::man::Args),
+}
+
+/// Commands that never talk to the Admin API: their help does not list the connection flags
+/// (clap still accepts them there, as global flags, and ignores them).
+pub const OFFLINE_COMMANDS: &[&str] = &[
+    "validate",
+    "schema",
+    "emulator",
+    "demo",
+    "completions",
+    "man",
+];
+
+/// The connection flags' ids.
+const CONNECTION_FLAGS: &[&str] = &[
+    "endpoint",
+    "admin_key_file",
+    "timeout",
+    "max_retries",
+    "rate_limit",
+];
+
+/// The command line as parsed, helped and documented (completions, man page): the derived
+/// [`Cli`] with the connection flags hidden from the help of [`OFFLINE_COMMANDS`]. Each of
+/// those commands gets a hidden copy of the global flag, which clap then does not propagate
+/// to it: parsing is unchanged.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory as _;
+    let command = Cli::command();
+    let hidden: Vec<clap::Arg> = command
+        .get_arguments()
+        .filter(|a| CONNECTION_FLAGS.contains(&a.get_id().as_str()))
+        .map(|a| a.clone().hide(true))
+        .collect();
+    OFFLINE_COMMANDS.iter().fold(command, |command, name| {
+        if command.find_subcommand(name).is_none() {
+            return command;
+        }
+        command.mut_subcommand(name, |sub| sub.args(hidden.iter().cloned()))
+    })
+}
+
+/// Parses the process's arguments with [`command`].
+pub fn parse() -> Result<Cli, clap::Error> {
+    use clap::FromArgMatches as _;
+    let matches = command().try_get_matches()?;
+    Cli::from_arg_matches(&matches)
 }
 
 #[cfg(test)]

@@ -29,15 +29,23 @@ impl From<Exit> for ExitCode {
     }
 }
 
-/// Prints a clap error and maps it: help and version are successes, everything else is a
-/// usage error (64, not clap's default 2, which means "changes pending" here).
+/// Prints a clap error and maps it: asked-for help and version are successes, everything
+/// else is a usage error (64, not clap's default 2, which means "changes pending" here). A
+/// missing subcommand prints the help on stderr (stdout is for data) and exits 64.
 pub fn clap_error(err: &clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    let _ = err.print();
     match err.kind() {
-        ErrorKind::DisplayHelp
-        | ErrorKind::DisplayVersion
-        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => Exit::Success.into(),
-        _ => Exit::Usage.into(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = err.print();
+            Exit::Success.into()
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            crate::output::stderr(&err.render().to_string());
+            Exit::Usage.into()
+        }
+        _ => {
+            let _ = err.print();
+            Exit::Usage.into()
+        }
     }
 }

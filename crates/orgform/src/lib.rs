@@ -6,23 +6,24 @@ pub mod cli;
 pub mod commands;
 pub mod exit;
 pub mod export;
+pub mod failure;
 pub mod files;
 pub mod logging;
 pub mod output;
 pub mod settings;
 pub mod yaml;
 
-use clap::Parser as _;
-
 /// Runs the command line and returns the process exit code.
 pub fn main() -> std::process::ExitCode {
-    let mut cli = match cli::Cli::try_parse() {
+    let mut cli = match cli::parse() {
         Ok(cli) => cli,
         Err(err) => return exit::clap_error(&err),
     };
     cli.global.env = settings::Environment::from_process();
     let color = output::stderr_color(cli.global.color, cli.global.env.no_color);
-    logging::init(&cli.global, color);
+    // The demo reads its own in-process emulator: its progress is the story it prints.
+    let progress = !matches!(cli.command, cli::Command::Demo(_));
+    logging::init(&cli.global, color, progress);
     let code = commands::run(cli);
     code.into()
 }

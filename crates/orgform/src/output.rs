@@ -1,27 +1,37 @@
 //! All terminal output goes through here: data to stdout, diagnostics and progress to stderr,
-//! and the colour decision (`--color`, `NO_COLOR`, whether the stream is a terminal) made once.
+//! and the colour decision made once per stream. Under `--color auto` that decision is
+//! `anstream`'s: no colour when `NO_COLOR` is set or `CLICOLOR=0`, colour when
+//! `CLICOLOR_FORCE` is set, else colour only on a terminal whose `TERM` is not `dumb`.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::Write as _;
 
 use anyhow::Context as _;
 
 use crate::cli::ColorChoice;
 
-/// Whether to colour what goes to stdout.
+/// Whether to colour what goes to stdout (`no_color`: `NO_COLOR` as read at start-up).
 pub fn stdout_color(choice: ColorChoice, no_color: bool) -> bool {
-    decide(choice, no_color, std::io::stdout().is_terminal())
+    decide(
+        choice,
+        no_color,
+        anstream::AutoStream::choice(&std::io::stdout()),
+    )
 }
 
 /// Whether to colour what goes to stderr.
 pub fn stderr_color(choice: ColorChoice, no_color: bool) -> bool {
-    decide(choice, no_color, std::io::stderr().is_terminal())
+    decide(
+        choice,
+        no_color,
+        anstream::AutoStream::choice(&std::io::stderr()),
+    )
 }
 
-fn decide(choice: ColorChoice, no_color: bool, terminal: bool) -> bool {
+fn decide(choice: ColorChoice, no_color: bool, auto: anstream::ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => terminal && !no_color,
+        ColorChoice::Auto => !no_color && auto != anstream::ColorChoice::Never,
     }
 }
 
@@ -77,16 +87,17 @@ mod tests {
 
     #[test]
     fn colour_decision() {
-        assert!(decide(ColorChoice::Always, true, false));
-        assert!(!decide(ColorChoice::Never, false, true));
-        assert!(decide(ColorChoice::Auto, false, true));
+        use anstream::ColorChoice as Stream;
+        assert!(decide(ColorChoice::Always, true, Stream::Never));
+        assert!(!decide(ColorChoice::Never, false, Stream::Always));
+        assert!(decide(ColorChoice::Auto, false, Stream::Always));
         assert!(
-            !decide(ColorChoice::Auto, true, true),
+            !decide(ColorChoice::Auto, true, Stream::Always),
             "NO_COLOR wins under auto"
         );
         assert!(
-            !decide(ColorChoice::Auto, false, false),
-            "pipes get no colour"
+            !decide(ColorChoice::Auto, false, Stream::Never),
+            "pipes, TERM=dumb and CLICOLOR=0 get no colour"
         );
     }
 }

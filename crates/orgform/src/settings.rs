@@ -17,6 +17,8 @@ pub struct Environment {
     pub admin_key: Option<String>,
     /// `NO_COLOR` set to anything non-empty.
     pub no_color: bool,
+    /// `RUST_LOG`: log directives that replace the `-q`/`-v` level.
+    pub rust_log: Option<String>,
 }
 
 impl fmt::Debug for Environment {
@@ -24,6 +26,7 @@ impl fmt::Debug for Environment {
         f.debug_struct("Environment")
             .field("admin_key", &self.admin_key.as_ref().map(|_| "[redacted]"))
             .field("no_color", &self.no_color)
+            .field("rust_log", &self.rust_log)
             .finish()
     }
 }
@@ -34,6 +37,7 @@ impl Environment {
         Self {
             admin_key: std::env::var("ANTHROPIC_ADMIN_KEY").ok(),
             no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            rust_log: std::env::var("RUST_LOG").ok(),
         }
     }
 }
@@ -72,8 +76,10 @@ pub fn client_config(global: &GlobalArgs) -> ClientConfig {
     }
 }
 
-/// A client for the configured endpoint and key.
+/// A client for the configured endpoint and key. An endpoint that is not a URL at all is a
+/// usage error (exit 64), found before the key is looked at.
 pub fn client(global: &GlobalArgs) -> anyhow::Result<Client> {
+    check_endpoint(&global.connection.endpoint)?;
     let key = admin_key(global)?;
     Client::new(client_config(global), key).context("cannot set up the Admin API client")
 }
@@ -84,4 +90,20 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
+}
+
+/// Refuses (exit 64) an endpoint that does not parse as an absolute URL, with a hint.
+fn check_endpoint(endpoint: &str) -> anyhow::Result<()> {
+    match url::Url::parse(endpoint) {
+        Ok(url) if url.has_host() => Ok(()),
+        Ok(_) | Err(_) => Err(crate::commands::Refusal {
+            exit: crate::exit::Exit::Usage,
+            message: format!(
+                "the endpoint {:?} is not a URL\n  hint: give the Admin API base URL with its \
+                 scheme, e.g. --endpoint https://api.anthropic.com (or set ANTHROPIC_BASE_URL)",
+                orgform_plan::render::clean(endpoint)
+            ),
+        }
+        .into()),
+    }
 }

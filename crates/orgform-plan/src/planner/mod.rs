@@ -574,7 +574,8 @@ pub(crate) fn summarize(plan: &Plan) -> Summary {
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     summary.deferred = count(plan.deferred.len());
     summary.blocked = count(plan.blocked.len());
-    summary.unmanaged = count(plan.unmanaged.len());
+    // Implicit workspace memberships come with an org role: listed, never counted as unmanaged.
+    summary.unmanaged = count(plan.unmanaged.iter().filter(|u| !u.implicit).count());
     summary.pending = count(plan.pending.len());
     summary.missing = count(plan.missing.len());
     summary.errors = count(plan.errors.len());

@@ -226,6 +226,9 @@ impl<'a> Engine<'a> {
 
     pub(super) fn plan_unlisted_users(&mut self) {
         let policy = self.m.settings.members.unmanaged;
+        if policy == MemberPolicy::Ignore {
+            return;
+        }
         self.here = self.m.sources.setting("members.unmanaged");
         let mut users: Vec<&'a User> = self.users_by_email.values().copied().collect();
         users.sort_by(|a, b| a.id.cmp(&b.id));
@@ -246,6 +249,7 @@ impl<'a> Engine<'a> {
                 continue;
             }
             match policy {
+                MemberPolicy::Ignore => {}
                 MemberPolicy::Report => self.unmanaged(
                     ObjectKind::Member,
                     &user.id,
@@ -298,6 +302,9 @@ impl<'a> Engine<'a> {
 
     pub(super) fn plan_unlisted_invites(&mut self) {
         let policy = self.m.settings.invites.unmanaged;
+        if policy == InvitePolicy::Ignore {
+            return;
+        }
         self.here = self.m.sources.setting("invites.unmanaged");
         let mut found: Vec<&'a Invite> = Vec::new();
         for (email, invites) in &self.invites_by_email {
@@ -319,6 +326,7 @@ impl<'a> Engine<'a> {
                 continue;
             }
             match policy {
+                InvitePolicy::Ignore => {}
                 InvitePolicy::Report => self.unmanaged(
                     ObjectKind::Invite,
                     &invite.id,

@@ -63,6 +63,7 @@ impl Engine<'_> {
                 continue;
             }
             match policy {
+                WorkspacePolicy::Ignore => {}
                 WorkspacePolicy::Report => self.unmanaged(
                     ObjectKind::Workspace,
                     &ws.id,

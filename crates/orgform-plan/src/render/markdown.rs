@@ -84,7 +84,7 @@ fn longest_backtick_run(body: &str) -> usize {
     longest
 }
 
-fn fence_for(body: &str) -> String {
+pub(super) fn fence_for(body: &str) -> String {
     "`".repeat((longest_backtick_run(body) + 1).max(3))
 }
 
@@ -483,17 +483,25 @@ pub(super) fn plan(plan: &Plan, options: &MarkdownOptions) -> String {
         &missing,
         COLLAPSED,
     );
+    let line = |u: &crate::Unmanaged| {
+        format!(
+            "* {} [{}]: {}",
+            clean(&u.target),
+            clean(&u.id),
+            clean(&u.reason)
+        )
+    };
     let unmanaged: Vec<String> = plan
         .unmanaged
         .iter()
-        .map(|u| {
-            format!(
-                "* {} [{}]: {}",
-                clean(&u.target),
-                clean(&u.id),
-                clean(&u.reason)
-            )
-        })
+        .filter(|u| !u.implicit)
+        .map(line)
+        .collect();
+    let implicit: Vec<String> = plan
+        .unmanaged
+        .iter()
+        .filter(|u| u.implicit)
+        .map(line)
         .collect();
     section(
         &mut out,
@@ -501,6 +509,14 @@ pub(super) fn plan(plan: &Plan, options: &MarkdownOptions) -> String {
         "Unmanaged",
         "text",
         &unmanaged,
+        COLLAPSED,
+    );
+    section(
+        &mut out,
+        &mut budget,
+        "Implicit workspace memberships, not drift",
+        "text",
+        &implicit,
         COLLAPSED,
     );
     let warnings: Vec<String> = plan.warnings.iter().map(|w| clean(w)).collect();

@@ -76,6 +76,14 @@ pub fn json_string(text: &str) -> String {
     json_controls(Value::from(text).to_string())
 }
 
+/// `body` as a fenced Markdown code block whose fence is longer than any run of backticks in
+/// it, so untrusted text cannot close the block.
+pub fn markdown_fenced(lang: &str, body: &str) -> String {
+    let fence = markdown::fence_for(body);
+    let newline = if body.ends_with('\n') { "" } else { "\n" };
+    format!("{fence}{lang}\n{body}{newline}{fence}\n")
+}
+
 /// The summary line, e.g. `Plan: 2 to add, 1 to change, 1 to remove (1 irreversible). 1
 /// deferred, 0 blocked.` A replacement counts once as an add and once as a remove, as in
 /// Terraform.

@@ -53,6 +53,13 @@ fn kind_color(kind: ChangeKind) -> AnsiColor {
     }
 }
 
+/// The first 12 hex digits of a `sha256:` digest, as `git` shortens commit ids: enough to
+/// tell two reads apart in a header (the JSON carries the whole digest).
+fn short_digest(digest: &str) -> String {
+    let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+    clean(hex.get(..12).unwrap_or(hex))
+}
+
 /// Renders a plan.
 pub(super) fn plan(plan: &Plan, color: bool) -> String {
     let p = Painter { color };
@@ -61,7 +68,7 @@ pub(super) fn plan(plan: &Plan, color: bool) -> String {
         out,
         "orgform plan for organization {} (live state {})",
         clean(&plan.organization_id),
-        plan.live_digest
+        short_digest(&plan.live_digest)
     );
     for refusal in &plan.refusals {
         let _ = writeln!(
@@ -225,13 +232,23 @@ pub(super) fn plan(plan: &Plan, color: bool) -> String {
             let _ = writeln!(out, "  ? {}: {}", clean(&m.target), clean(&m.reason));
         }
     }
-    if !plan.unmanaged.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nUnmanaged ({}): live, not declared, reported only:",
-            plan.unmanaged.len()
-        );
-        for u in &plan.unmanaged {
+    // Implicit workspace memberships are not unmanaged objects: they get their own list.
+    let (implicit, unmanaged): (Vec<_>, Vec<_>) = plan.unmanaged.iter().partition(|u| u.implicit);
+    for (items, heading) in [
+        (
+            unmanaged,
+            "Unmanaged ({}): live, not declared, reported only:",
+        ),
+        (
+            implicit,
+            "Implicit ({}): workspace memberships that come with an org role, for information:",
+        ),
+    ] {
+        if items.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{}", heading.replace("{}", &items.len().to_string()));
+        for u in items {
             // The id is shown once: some targets already name it.
             let id = if u.target.contains(&u.id) {
                 String::new()
@@ -258,7 +275,7 @@ pub(super) fn drift(report: &DriftReport, color: bool) -> String {
         out,
         "orgform drift for organization {} (live state {})",
         clean(&report.organization_id),
-        report.live_digest
+        short_digest(&report.live_digest)
     );
     for refusal in &report.refusals {
         let _ = writeln!(

@@ -44,10 +44,22 @@ fn listed_implicit_members_are_information_not_drift() {
         let implicit: Vec<_> = p.unmanaged.iter().filter(|u| u.implicit).collect();
         assert_eq!(implicit.len(), 2, "{policy}: {:#?}", p.unmanaged);
         assert_eq!(p.unmanaged.len(), 2, "nothing else is unmanaged");
+        assert_eq!(
+            p.summary.unmanaged, 0,
+            "implicit memberships are not counted"
+        );
         let text = render::text(&p, false);
         assert!(
             text.contains("implicit: the org role admin gives workspace_admin in every workspace"),
             "{text}"
+        );
+        assert!(!text.contains("Unmanaged ("), "{text}");
+        assert!(text.contains("Implicit (2):"), "{text}");
+        let markdown = render::markdown(&p);
+        assert!(!markdown.contains("<summary>Unmanaged"), "{markdown}");
+        assert!(
+            markdown.contains("Implicit workspace memberships"),
+            "{markdown}"
         );
 
         let report = drift(&m, &s, &opts());
@@ -160,4 +172,46 @@ fn clock_skew_over_a_minute_is_warned_about() {
     );
     // Drift reports carry it too.
     assert_eq!(drift(&m, &s, &with(3 * 3_600)).warnings.len(), 1);
+}
+
+/// `unmanaged: ignore` for members, invites and workspaces: live objects the manifest leaves
+/// alone are neither planned, nor reported, nor drift; under `report` the same objects are.
+#[test]
+fn ignored_kinds_are_neither_planned_nor_drift() {
+    let live = seed(&format!(
+        "{PEOPLE}  - {{id: wrkspc_01Other000000000000, name: other, created_at: '2026-01-01T00:00:00Z', display_color: '#445566'}}\ninvites:\n  - {{id: invite_01Guest000000000000, email: guest@acme.example, role: user, status: pending, invited_at: '2026-10-30T00:00:00Z', expires_at: '2026-11-20T00:00:00Z'}}\n"
+    ));
+    let body = |policy: &str| {
+        format!(
+            "members:\n  - {{email: root@acme.example, role: admin}}\nworkspaces:\n  - name: research\nsettings:\n  members: {{unmanaged: {policy}}}\n  invites: {{unmanaged: {policy}}}\n  workspaces: {{unmanaged: {policy}}}\n"
+        )
+    };
+    let reported = manifest(&body("report"));
+    let p = plan(&reported, &live, &opts());
+    let kinds: Vec<String> = p.unmanaged.iter().map(|u| u.target.clone()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "member bill@acme.example",
+            "member dev@acme.example",
+            "invite guest@acme.example",
+            "workspace other"
+        ],
+        "{p:#?}"
+    );
+    assert!(drift(&reported, &live, &opts()).has_drift());
+
+    let ignored = manifest(&body("ignore"));
+    let p = plan(&ignored, &live, &opts());
+    assert_eq!(p.outcome(), PlanOutcome::NoChanges, "{p:#?}");
+    assert!(p.unmanaged.is_empty(), "{:#?}", p.unmanaged);
+    assert_eq!(p.summary.unmanaged, 0);
+    let text = render::text(&p, false);
+    assert!(
+        !text.contains("bill@") && !text.contains("guest@") && !text.contains("other"),
+        "{text}"
+    );
+    let report = drift(&ignored, &live, &opts());
+    assert!(!report.has_drift(), "{report:#?}");
+    assert_eq!(report.summary.unmanaged, 0);
 }

@@ -195,10 +195,37 @@ async fn execute(
             bar.inc(1);
             bar.set_message(target.clone());
         }
+        // Structured fields only (no Debug strings): the status, and its note or error.
+        let (status, detail, request_id) = match &outcome.outcome {
+            orgform_apply::Outcome::Done { request_id, .. } => ("done", None, request_id.clone()),
+            orgform_apply::Outcome::AlreadyDone { note, .. } => {
+                ("already_done", Some(note.clone()), None)
+            }
+            orgform_apply::Outcome::Failed { error, request_id } => {
+                ("failed", Some(error.clone()), request_id.clone())
+            }
+            orgform_apply::Outcome::Skipped { because } => (
+                "skipped",
+                Some(format!(
+                    "depends on #{}",
+                    because
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", #")
+                )),
+                None,
+            ),
+            orgform_apply::Outcome::NotStarted => ("not_started", None, None),
+        };
+        let detail = detail.map(|d| orgform_plan::render::clean(&d));
         tracing::info!(
+            target: orgform_api::PROGRESS_TARGET,
             action = outcome.id,
             target = %target,
-            outcome = ?outcome.outcome,
+            outcome = status,
+            detail = detail.as_deref(),
+            request_id = request_id.as_deref(),
             "action finished"
         );
     };
@@ -206,7 +233,12 @@ async fn execute(
         concurrency,
         cancel,
     };
+    let ticker =
+        crate::logging::progress_lines(global).then(|| super::live::heartbeat("applying the plan"));
     let report = orgform_apply::apply(plan, client, &options, &progress).await;
+    if let Some(ticker) = ticker {
+        ticker.abort();
+    }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

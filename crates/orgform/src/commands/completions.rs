@@ -1,8 +1,6 @@
 //! `orgform completions SHELL`: shell completion scripts.
 
-use clap::CommandFactory as _;
-
-use crate::cli::{Cli, GlobalArgs};
+use crate::cli::GlobalArgs;
 use crate::exit::Exit;
 
 /// Print a shell completion script on stdout.
@@ -15,7 +13,7 @@ pub struct Args {
 
 /// Runs `orgform completions`.
 pub fn run(_global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
-    let mut command = Cli::command();
+    let mut command = crate::cli::command();
     // Generated into memory first: the generator panics when its writer fails.
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, "orgform", &mut script);

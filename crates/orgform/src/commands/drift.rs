@@ -20,7 +20,8 @@ pub struct Args {
 
 /// Runs `orgform drift`.
 pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
-    let inputs = super::prepare::inputs(global, &args.manifest.path, None)?;
+    let inputs = super::prepare::inputs(global, &args.manifest.path, None)
+        .inspect_err(|err| crate::failure::print(args.format, "drift", err))?;
     let report = orgform_plan::drift(&inputs.loaded.manifest, &inputs.live, &inputs.options);
     let color = crate::output::stdout_color(global.color, global.env.no_color);
     let text = match args.format {

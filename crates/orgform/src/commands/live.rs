@@ -14,9 +14,14 @@ use crate::cli::GlobalArgs;
 /// Reads the whole organization.
 pub async fn fetch(global: &GlobalArgs, client: &Client) -> anyhow::Result<Snapshot> {
     let spinner = progress(global, "reading the organization");
+    let ticker =
+        crate::logging::progress_lines(global).then(|| heartbeat("reading the organization"));
     let result = client.fetch_snapshot().await;
     if let Some(spinner) = spinner {
         spinner.finish_and_clear();
+    }
+    if let Some(ticker) = ticker {
+        ticker.abort();
     }
     let hint = match &result {
         Err(orgform_api::ApiError::InconsistentRead { .. }) => {
@@ -30,6 +35,26 @@ pub async fn fetch(global: &GlobalArgs, client: &Client) -> anyhow::Result<Snaps
         }
     };
     result.context(hint)
+}
+
+/// How often a long read or apply says it is still going, when stderr is not a terminal.
+pub const HEARTBEAT: Duration = Duration::from_secs(10);
+
+/// A task that logs a progress line every [`HEARTBEAT`] until aborted: `what` and how long it
+/// has taken so far (a rate-limited read of a large organization takes minutes).
+pub fn heartbeat(what: &'static str) -> tokio::task::JoinHandle<()> {
+    let started = tokio::time::Instant::now();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(started + HEARTBEAT, HEARTBEAT);
+        loop {
+            tick.tick().await;
+            tracing::info!(
+                target: orgform_api::PROGRESS_TARGET,
+                "still {what} ({} s so far; requests are paced to the rate limit)",
+                started.elapsed().as_secs()
+            );
+        }
+    })
 }
 
 /// Reads the whole organization and writes `render` of it to `out` (a new file of the given

@@ -8,8 +8,9 @@ pub mod drift;
 pub mod emulator;
 pub mod export;
 mod live;
+pub mod man;
 pub mod plan;
-mod prepare;
+pub(crate) mod prepare;
 mod saved_plan;
 pub mod schema;
 pub mod snapshot;
@@ -96,6 +97,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Demo(args) => demo::run(&global, &args),
         Command::Doctor(args) => doctor::run(&global, &args),
         Command::Completions(args) => completions::run(&global, &args),
+        Command::Man(args) => man::run(&global, &args),
     };
     match result {
         Ok(exit) => exit,
@@ -107,15 +109,41 @@ pub fn run(cli: Cli) -> Exit {
 /// and API answers: their control characters are escaped, and an API error (whose text is the
 /// server's) is kept on its one line.
 fn report_error(err: &anyhow::Error) -> Exit {
-    let exit = err
-        .downcast_ref::<Refusal>()
-        .map_or(Exit::Error, |r| r.exit);
-    let mut text = format!("error: {}", shown(err.as_ref()));
-    for cause in err.chain().skip(1) {
-        let _ = write!(text, "\n  caused by: {}", shown(cause));
+    let exit = exit_of(err);
+    // Hints go last, after the causes they are about.
+    let mut hints = Vec::new();
+    let mut text = String::from("error: ");
+    for (i, cause) in err.chain().enumerate() {
+        let message = shown(cause);
+        let mut lines = message.split('\n');
+        if i > 0 {
+            text.push_str("\n  caused by: ");
+        }
+        text.push_str(lines.next().unwrap_or_default());
+        for line in lines {
+            if line.trim_start().starts_with("hint: ") {
+                hints.push(line.trim_start().to_owned());
+            } else {
+                let _ = write!(text, "\n{line}");
+            }
+        }
+    }
+    for hint in hints {
+        let _ = write!(text, "\n  {hint}");
     }
     crate::output::stderr(&text);
     exit
+}
+
+/// The exit code of an error: its own when it carries one, else 1.
+pub(crate) fn exit_of(err: &anyhow::Error) -> Exit {
+    if let Some(refusal) = err.downcast_ref::<Refusal>() {
+        refusal.exit
+    } else if let Some(stop) = err.downcast_ref::<prepare::Stop>() {
+        stop.exit()
+    } else {
+        Exit::Error
+    }
 }
 
 fn shown(err: &(dyn std::error::Error + 'static)) -> String {

@@ -35,7 +35,8 @@ pub struct Args {
 
 /// Runs `orgform plan`.
 pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
-    let inputs = super::prepare::inputs(global, &args.manifest.path, args.allow_destructive)?;
+    let inputs = super::prepare::inputs(global, &args.manifest.path, args.allow_destructive)
+        .inspect_err(|err| crate::failure::print(args.format, "plan", err))?;
     let plan = orgform_plan::plan(&inputs.loaded.manifest, &inputs.live, &inputs.options);
     let color = crate::output::stdout_color(global.color, global.env.no_color);
     let text = match args.format {

@@ -4,13 +4,11 @@
 
 use std::path::Path;
 
-use anyhow::Context as _;
 use orgform_api::Client;
 use orgform_manifest::Loaded;
 use orgform_model::Snapshot;
 use orgform_plan::render::clean;
 
-use super::Refusal;
 use crate::cli::GlobalArgs;
 use crate::exit::Exit;
 
@@ -26,11 +24,7 @@ pub fn manifest(global: &GlobalArgs, path: &Path) -> anyhow::Result<Loaded> {
         }
         Err(err) => {
             crate::output::stderr(&orgform_manifest::render_problems(&err.problems, color));
-            Err(Refusal {
-                exit: Exit::InvalidManifest,
-                message: err.to_string(),
-            }
-            .into())
+            Err(Stop::InvalidManifest(err).into())
         }
     }
 }
@@ -44,22 +38,83 @@ pub async fn live(
     let me = client
         .me()
         .await
-        .context("cannot read the organization of the admin key")?;
+        .map_err(|err| first_contact(&global.connection.endpoint, err))?;
     let wanted = &loaded.manifest.organization.id;
     if !me.id.eq_ignore_ascii_case(wanted) {
-        return Err(Refusal {
-            exit: Exit::Refused,
-            message: format!(
-                "organization mismatch: the manifest describes organization {wanted}, but the \
-                 admin key belongs to organization {} ({}); nothing was read or changed\n  \
-                 hint: use the admin key of organization {wanted}, or fix `organization.id`",
-                clean(&me.id),
-                clean(&me.name)
-            ),
+        return Err(Stop::OrganizationMismatch {
+            wanted: wanted.clone(),
+            id: me.id,
+            name: me.name,
         }
         .into());
     }
     super::live::fetch(global, client).await
+}
+
+/// The first request failed: say which endpoint, and what to check for that kind of failure.
+/// The API's error follows as the cause, once.
+pub fn first_contact(endpoint: &str, err: orgform_api::ApiError) -> anyhow::Error {
+    let endpoint = clean(endpoint.trim_end_matches('/'));
+    let (headline, hint) = match &err {
+        orgform_api::ApiError::Transport { timeout: true, .. } => (
+            format!("the Admin API at {endpoint} did not answer in time"),
+            "check the endpoint (--endpoint or ANTHROPIC_BASE_URL) and the network, or raise \
+             --timeout",
+        ),
+        orgform_api::ApiError::Transport { .. } => (
+            format!("cannot reach the Admin API at {endpoint}"),
+            "check the endpoint (--endpoint or ANTHROPIC_BASE_URL), the network and any proxy",
+        ),
+        orgform_api::ApiError::Api {
+            status: 401 | 403, ..
+        } => (
+            format!("the Admin API at {endpoint} refused the admin key"),
+            "use an Admin API key (sk-ant-admin...) of this organization, from \
+             ANTHROPIC_ADMIN_KEY or --admin-key-file",
+        ),
+        _ => (
+            format!("cannot read the organization of the admin key from {endpoint}"),
+            "check that the endpoint is the Admin API (--endpoint or ANTHROPIC_BASE_URL)",
+        ),
+    };
+    anyhow::Error::new(err).context(format!(
+        "{headline}; nothing was read or changed\n  hint: {hint}"
+    ))
+}
+
+/// Why a plan or a drift report could not be made, in a form the JSON and Markdown reports
+/// describe (`crate::failure`); its exit code comes from [`Stop::exit`].
+#[derive(Debug, thiserror::Error)]
+pub enum Stop {
+    /// The manifest is invalid or cannot be read (exit 4); the problems carry their places.
+    #[error("{0}")]
+    InvalidManifest(orgform_manifest::ManifestError),
+    /// The key belongs to another organization than the manifest's (exit 3).
+    #[error(
+        "organization mismatch: the manifest describes organization {wanted}, but the admin key \
+         belongs to organization {} ({}); nothing was read or changed\n  hint: use the admin \
+         key of organization {wanted}, or fix `organization.id`",
+        clean(.id),
+        clean(.name)
+    )]
+    OrganizationMismatch {
+        /// The manifest's `organization.id`.
+        wanted: String,
+        /// The key's organization id.
+        id: String,
+        /// The key's organization name.
+        name: String,
+    },
+}
+
+impl Stop {
+    /// The exit code of the contract.
+    pub fn exit(&self) -> Exit {
+        match self {
+            Self::InvalidManifest(_) => Exit::InvalidManifest,
+            Self::OrganizationMismatch { .. } => Exit::Refused,
+        }
+    }
 }
 
 /// Everything a plan or a drift report is computed from.

@@ -31,16 +31,32 @@ pub enum Verdict {
 /// Parses a plan file's text; anything wrong with its content refuses the run (exit 3).
 pub fn parse(path: &Path, text: &str) -> anyhow::Result<Plan> {
     Plan::from_json(text).map_err(|err| {
+        let hint = if looks_like_a_manifest(text) {
+            format!(
+                "{} looks like a manifest, not a saved plan: did you mean `orgform apply -f {}`?",
+                path.display(),
+                path.display()
+            )
+        } else {
+            "run `orgform plan --out PLANFILE` again, review it, then apply it".to_owned()
+        };
         Refusal {
             exit: Exit::Refused,
             message: format!(
-                "cannot use the plan file {}: {err}; nothing was read or applied\n  hint: run \
-                 `orgform plan --out PLANFILE` again, review it, then apply it",
+                "cannot use the plan file {}: {err}; nothing was read or applied\n  hint: {hint}",
                 path.display()
             ),
         }
         .into()
     })
+}
+
+/// Whether a file given as a plan file is YAML with a manifest's top-level keys.
+fn looks_like_a_manifest(text: &str) -> bool {
+    !text.trim_start().starts_with('{')
+        && text
+            .lines()
+            .any(|line| line.starts_with("organization:") || line.starts_with("members:"))
 }
 
 /// Compares the saved plan with the plan made now; refuses (exit 3) unless the plan made now

@@ -12,6 +12,34 @@ async fn demo_output_is_stable_and_converges() {
     assert_eq!(first, second, "the demo is deterministic");
     assert!(first.contains("== 3. orgform plan again: nothing left to do ==\n\n"));
     assert!(!first.contains("FAILED"));
+    for line in first.lines() {
+        assert!(line.chars().count() < 100, "too wide: {line:?}");
+    }
+    assert!(
+        first.lines().count() < 130,
+        "short: {} lines",
+        first.lines().count()
+    );
+    assert_eq!(
+        first.matches("Invites waiting").count(),
+        1,
+        "no repeated blocks"
+    );
+    // A safety rail: a destructive plan over the limits is refused, then a plan within them
+    // is applied.
+    let refused = first
+        .find("refused: ")
+        .expect("the demo shows a refused plan");
+    assert!(first[refused..].contains("member removals"), "{first}");
+    assert!(first.contains("Nothing was applied (exit 3)"));
+    let revert = first
+        .find("== 7. orgform apply --auto-approve")
+        .expect("the allowed apply");
+    assert!(refused < revert);
+    assert!(
+        first[revert..].contains("Apply: 2 done, 0 already done, 0 failed"),
+        "{first}"
+    );
     insta::assert_snapshot!("demo", first);
 }
 

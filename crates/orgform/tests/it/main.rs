@@ -3,9 +3,12 @@
 
 mod audit;
 mod catalogue;
+mod ci_output;
 mod cli;
 mod common;
 mod demo;
+mod dockerfile;
+mod docs_runnable;
 mod doctor;
 mod drift;
 mod expiry;

@@ -247,6 +247,31 @@ fn gitlab_drift_opens_updates_and_closes_one_issue_and_fails_on_errors() {
     assert!(!sandbox.calls()[calls.len()..].contains("glab"));
 }
 
+/// As on GitHub: with every `unmanaged` setting at `ignore`, the scheduled drift job right
+/// after an apply is green and opens no issue.
+#[test]
+fn gitlab_drift_is_green_right_after_an_apply_when_unmanaged_objects_are_ignored() {
+    let org = Org::small();
+    let manifest = crate::recipes::ignoring_unmanaged(&demo_manifest());
+    let sandbox = gitlab_sandbox(&org, &manifest);
+    let apply = common::run_command(
+        org.user_command(&sandbox.workspace)
+            .args(["apply", "--auto-approve"]),
+    );
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let run = runner::run_gitlab_job(&sandbox, "drift");
+    assert!(!run.failed, "{run:#?}");
+    assert!(run.log.contains("no drift"), "{}", run.log);
+    assert!(
+        sandbox
+            .stub_json("issues.json")
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_no_key(&org, &sandbox, &run);
+}
+
 #[test]
 fn gitlab_snapshot_commits_only_when_the_organization_changed() {
     let org = Org::small();
