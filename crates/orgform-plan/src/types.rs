@@ -198,7 +198,7 @@ pub struct Action {
 impl Serialize for Action {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
-        let mut out = serializer.serialize_struct("Action", 9)?;
+        let mut out = serializer.serialize_struct("Action", 10)?;
         out.serialize_field("id", &self.id)?;
         out.serialize_field("kind", self.op.name())?;
         out.serialize_field("op", &self.op)?;
@@ -208,6 +208,11 @@ impl Serialize for Action {
         out.serialize_field("irreversible", &self.irreversible)?;
         out.serialize_field("depends_on", &self.depends_on)?;
         out.serialize_field("consequences", &self.consequences)?;
+        if let Some(source) = &self.source {
+            out.serialize_field("source", source)?;
+        } else {
+            out.skip_field("source")?;
+        }
         out.end()
     }
 }

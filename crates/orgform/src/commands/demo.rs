@@ -78,15 +78,13 @@ pub async fn demo(color: bool) -> anyhow::Result<String> {
         describe(&seeded)
     );
 
-    heading(&mut out, "1. orgform plan: what would change");
+    heading(
+        &mut out,
+        "1. orgform plan: what would change (each item ends with the manifest line behind it)",
+    );
     let live = client.fetch_snapshot().await?;
     let plan = orgform_plan::plan(&loaded.manifest, &live, &options);
     out.push_str(&orgform_plan::render::text(&plan, color));
-    out.push_str(
-        "\nEach item ends with the manifest line that asks for it (demo/manifest.yaml:N);\n\
-         `--format json` carries it as `source`, and `--format markdown --source-url-prefix URL`\n\
-         links it into a pull request's diff.\n",
-    );
 
     heading(&mut out, "2. orgform apply --auto-approve");
     let report = apply(&client, &plan).await?;
