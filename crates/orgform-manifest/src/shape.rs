@@ -43,6 +43,7 @@ const POLICY_KEYS: Shape = Shape::Map(&[
         Shape::Enum(&["ignore", "report", "deactivate"]),
     ),
     ("max_age_days", Shape::Any),
+    ("unused_days", Shape::Any),
 ]);
 const LIMITS: Shape = Shape::Map(&[
     ("max_destructive", Shape::Any),

@@ -207,6 +207,10 @@ pub struct ApiKeysSettings {
     /// Active keys older than this many days are reported (a rotation reminder).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_age_days: Option<u32>,
+    /// `drift` reports active keys with no usage in the last this many days (1 to 365), from
+    /// the usage report grouped by API key; keys younger than that are not judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unused_days: Option<u32>,
 }
 
 /// Policy for unlisted API keys.

@@ -52,6 +52,13 @@ pub struct DriftReport {
     pub warnings: Vec<String>,
     /// Counts.
     pub summary: DriftSummary,
+    /// Who changed the drifted objects (`drift --attribute` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<crate::attribution::Attribution>,
+    /// What identifies each finding's live object in the activity feed (by `object`); not
+    /// part of the report's JSON.
+    #[serde(skip)]
+    pub refs: std::collections::BTreeMap<String, crate::attribution::Needles>,
 }
 
 impl DriftReport {
@@ -111,6 +118,8 @@ pub enum HygieneKind {
     ImplicitMembership,
     /// An entry whose `expires` date is within `settings.expiry_warning_days`.
     AccessExpiring,
+    /// Active key with no usage in the last `settings.api_keys.unused_days` days.
+    KeyUnused,
 }
 
 /// A hygiene finding.
@@ -192,6 +201,8 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
             .collect(),
         warnings: plan.warnings.clone(),
         summary: DriftSummary::default(),
+        attribution: None,
+        refs: std::collections::BTreeMap::new(),
     };
     if report.is_refused() {
         report.summary = summarize(&report);
@@ -200,6 +211,10 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
     let mut findings = Vec::new();
     for (action, category) in plan.actions.iter().zip(&outcome.categories) {
         let category = *category;
+        let needles = crate::attribution::op_needles(&action.op);
+        if !needles.is_empty() {
+            report.refs.entry(action.target.clone()).or_insert(needles);
+        }
         if category == DriftCategory::Changed && action.kind() != ChangeKind::Remove {
             for c in &action.changes {
                 findings.push(sourced(
@@ -241,6 +256,10 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
         ));
     }
     for u in &plan.unmanaged {
+        report
+            .refs
+            .entry(u.target.clone())
+            .or_insert_with(|| crate::attribution::id_needles(&u.id));
         if u.implicit {
             report.hygiene.push(HygieneFinding {
                 kind: HygieneKind::ImplicitMembership,
@@ -330,15 +349,48 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
             format!("deferred: {}", d.reason),
         ));
     }
-    findings
-        .sort_by(|a, b| (a.category, &a.object, &a.field).cmp(&(b.category, &b.object, &b.field)));
+    // Within a category, objects come in the plan's order of kinds (members, invites,
+    // workspaces, workspace members, keys), so `plan` and `drift` list them alike.
+    findings.sort_by(|a, b| {
+        (a.category, kind_rank(&a.object), &a.object, &a.field).cmp(&(
+            b.category,
+            kind_rank(&b.object),
+            &b.object,
+            &b.field,
+        ))
+    });
     report.findings = findings;
     hygiene(manifest, live, options, &mut report.hygiene);
+    for key in &live.api_keys {
+        let object = format!("api key {} ({})", key.name, key.id);
+        if report.hygiene.iter().any(|h| h.object == object) {
+            report
+                .refs
+                .entry(object)
+                .or_insert_with(|| crate::attribution::id_needles(&key.id));
+        }
+    }
     report
         .hygiene
         .sort_by(|a, b| (a.kind, &a.object).cmp(&(b.kind, &b.object)));
     report.summary = summarize(&report);
     report
+}
+
+/// The rank of an object's kind, from its label, in the order of [`crate::ObjectKind`].
+fn kind_rank(object: &str) -> u8 {
+    const KINDS: [&str; 5] = [
+        "member ",
+        "invite ",
+        "workspace member ",
+        "workspace ",
+        "api key ",
+    ];
+    const RANKS: [u8; 5] = [0, 1, 3, 2, 4];
+    KINDS
+        .iter()
+        .position(|kind| object.starts_with(kind))
+        .map_or(5, |i| RANKS[i])
 }
 
 fn verb(action: &crate::Action) -> &'static str {
@@ -454,7 +506,7 @@ fn hygiene(
     }
 }
 
-fn summarize(report: &DriftReport) -> DriftSummary {
+pub(crate) fn summarize(report: &DriftReport) -> DriftSummary {
     let mut s = DriftSummary::default();
     for f in &report.findings {
         match f.category {
@@ -474,4 +526,22 @@ fn summarize(report: &DriftReport) -> DriftSummary {
     }
     s.errors = u32::try_from(report.errors.len()).unwrap_or(u32::MAX);
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kind_rank;
+
+    #[test]
+    fn kinds_rank_in_the_plans_order() {
+        let objects = [
+            "member a@x.example",
+            "invite b@x.example",
+            "workspace Research",
+            "workspace member a@x.example in Research",
+            "api key default (apikey_1)",
+        ];
+        let ranks: Vec<u8> = objects.iter().map(|o| kind_rank(o)).collect();
+        assert_eq!(ranks, [0, 1, 2, 3, 4]);
+    }
 }

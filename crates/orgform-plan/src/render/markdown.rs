@@ -591,11 +591,15 @@ pub(super) fn drift(report: &DriftReport, options: &MarkdownOptions) -> String {
             .filter(|f| f.category == category)
             .map(|f| {
                 let field = finding_field(f);
-                format!(
-                    "{}{field} ({}){}",
-                    clean(&f.object),
-                    clean(&f.detail),
-                    source_line(f.source.as_ref(), "    ")
+                with_attribution(
+                    report,
+                    &f.object,
+                    format!(
+                        "{}{field} ({}){}",
+                        clean(&f.object),
+                        clean(&f.detail),
+                        source_line(f.source.as_ref(), "    ")
+                    ),
                 )
             })
             .collect();
@@ -619,7 +623,11 @@ pub(super) fn drift(report: &DriftReport, options: &MarkdownOptions) -> String {
         .iter()
         .map(|h| {
             let info = if h.is_drift { "" } else { " [info]" };
-            format!("{}: {}{info}", clean(&h.object), clean(&h.detail))
+            with_attribution(
+                report,
+                &h.object,
+                format!("{}: {}{info}", clean(&h.object), clean(&h.detail)),
+            )
         })
         .collect();
     section(
@@ -630,6 +638,9 @@ pub(super) fn drift(report: &DriftReport, options: &MarkdownOptions) -> String {
         &hygiene,
         COLLAPSED,
     );
+    if let Some(note) = super::attribution_note(report) {
+        let _ = writeln!(out, "Attribution: {}\n", code_line(&note));
+    }
     let warnings: Vec<String> = report.warnings.iter().map(|w| clean(w)).collect();
     section(
         &mut out,
@@ -646,6 +657,16 @@ pub(super) fn drift(report: &DriftReport, options: &MarkdownOptions) -> String {
         code_line(&report.live_digest)
     );
     out
+}
+
+/// A drift item followed by its attribution lines, indented, in the same block.
+fn with_attribution(report: &DriftReport, object: &str, item: String) -> String {
+    let mut item = item;
+    for line in super::attribution_lines(report, object) {
+        item.push_str("\n    ");
+        item.push_str(&line);
+    }
+    item
 }
 
 #[cfg(test)]

@@ -99,6 +99,54 @@ pub fn summary_line(summary: &Summary) -> String {
     )
 }
 
+/// Changes shown per drifted object; older ones are counted.
+const CHANGES_SHOWN: usize = 3;
+
+/// The attribution lines of a drift finding's object (`drift --attribute`): the newest
+/// changes, `changed by WHO at WHEN (ACTIVITY)`, escaped; empty when there is none.
+pub(crate) fn attribution_lines(report: &DriftReport, object: &str) -> Vec<String> {
+    let Some(changes) = report
+        .attribution
+        .as_ref()
+        .and_then(|a| a.changes.get(object))
+    else {
+        return Vec::new();
+    };
+    let mut lines: Vec<String> = changes
+        .iter()
+        .take(CHANGES_SHOWN)
+        .map(|c| {
+            format!(
+                "changed by {} at {} ({})",
+                clean(&c.by),
+                c.at,
+                clean(&c.activity)
+            )
+        })
+        .collect();
+    if changes.len() > CHANGES_SHOWN {
+        lines.push(format!(
+            "and {} earlier changes",
+            changes.len() - CHANGES_SHOWN
+        ));
+    }
+    lines
+}
+
+/// The one line about the activity feed when it could not be read or was cut short.
+pub(crate) fn attribution_note(report: &DriftReport) -> Option<String> {
+    let a = report.attribution.as_ref()?;
+    match (&a.note, a.available) {
+        (Some(note), _) => Some(clean(note)),
+        (None, true) if a.changes.is_empty() => Some(format!(
+            "no change to a drifted object in the activity feed since {}",
+            a.since
+                .map_or_else(|| "the start".to_owned(), |t| t.to_string())
+        )),
+        _ => None,
+    }
+}
+
 /// The drift summary line.
 pub fn drift_summary_line(report: &DriftReport) -> String {
     let s = &report.summary;

@@ -332,6 +332,7 @@ pub(super) fn drift(report: &DriftReport, color: bool) -> String {
             "\n{} {meaning}:",
             p.bold(&format!("{title} ({}):", items.len()))
         );
+        let mut attributed = std::collections::BTreeSet::new();
         for f in items {
             let field = finding_field(f);
             let _ = writeln!(
@@ -341,6 +342,11 @@ pub(super) fn drift(report: &DriftReport, color: bool) -> String {
                 clean(&f.detail),
                 p.source(f.source.as_ref())
             );
+            if attributed.insert(f.object.as_str()) {
+                for line in super::attribution_lines(report, &f.object) {
+                    let _ = writeln!(out, "      {}", p.paint(Style::new().dimmed(), &line));
+                }
+            }
         }
     }
     if !report.hygiene.is_empty() {
@@ -352,7 +358,13 @@ pub(super) fn drift(report: &DriftReport, color: bool) -> String {
         for h in &report.hygiene {
             let info = if h.is_drift { "" } else { " [info]" };
             let _ = writeln!(out, "  {}: {}{info}", clean(&h.object), clean(&h.detail));
+            for line in super::attribution_lines(report, &h.object) {
+                let _ = writeln!(out, "      {}", p.paint(Style::new().dimmed(), &line));
+            }
         }
+    }
+    if let Some(note) = super::attribution_note(report) {
+        let _ = writeln!(out, "\nAttribution: {note}");
     }
     if !report.warnings.is_empty() {
         let _ = writeln!(out, "\n{}", p.fg(AnsiColor::Yellow, "Warnings:"));

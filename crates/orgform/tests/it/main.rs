@@ -17,6 +17,7 @@ mod export_roundtrip;
 mod help;
 mod hostile_api;
 mod hostile_manifests;
+mod identity;
 mod input_files;
 mod interrupt_twice;
 mod manifest_files;
