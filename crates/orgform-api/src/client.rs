@@ -68,7 +68,9 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     base: String,
+    key_name: reqwest::header::HeaderName,
     key_header: HeaderValue,
+    key: AdminKey,
     config: ClientConfig,
     limiter: Option<DefaultDirectRateLimiter>,
     permits: Semaphore,
@@ -174,18 +176,14 @@ pub(crate) fn segment(id: &str) -> Result<String, ApiError> {
 impl Client {
     /// Builds a client. Fails on a base URL the policy refuses (decided from the URL alone,
     /// before any connection) or on unusable settings.
-    #[expect(
-        clippy::needless_pass_by_value,
-        reason = "taking the key by value keeps the secret's single owner explicit"
-    )]
     pub fn new(config: ClientConfig, key: AdminKey) -> Result<Self, ApiError> {
         let base = check_base_url(&config.base_url)?;
         if config.concurrency == 0 {
             return Err(ApiError::Config("concurrency must be at least 1".into()));
         }
-        let mut key_header = HeaderValue::from_str(key.expose())
+        let (key_name, key_header) = key
+            .header()
             .map_err(|_| ApiError::Config("the admin key cannot be sent in a header".into()))?;
-        key_header.set_sensitive(true);
         let mut headers = HeaderMap::new();
         headers.insert("anthropic-version", HeaderValue::from_static(API_VERSION));
         let mut builder = reqwest::Client::builder();
@@ -220,7 +218,9 @@ impl Client {
             inner: Arc::new(Inner {
                 http,
                 base,
+                key_name,
                 key_header,
+                key,
                 permits: Semaphore::new(config.concurrency),
                 config,
                 limiter,
@@ -242,10 +242,14 @@ impl Client {
     fn url(&self, req: &Req) -> Result<Url, ApiError> {
         let mut url = Url::parse(&format!("{}{}", self.inner.base, req.path))
             .map_err(|e| ApiError::InvalidArgument(format!("bad request path: {e}")))?;
-        {
+        // The official SDKs mark every admin call as beta; the server ignores it. The
+        // Compliance API is not an admin route and gets only its own parameters.
+        let beta = req.path.starts_with("/v1/organizations");
+        if beta || !req.query.is_empty() {
             let mut pairs = url.query_pairs_mut();
-            // The official SDKs mark every admin call as beta; the server ignores it.
-            pairs.append_pair("beta", "true");
+            if beta {
+                pairs.append_pair("beta", "true");
+            }
             for (k, v) in &req.query {
                 pairs.append_pair(k, v);
             }
@@ -282,7 +286,7 @@ impl Client {
                 .inner
                 .http
                 .request(req.method.clone(), url)
-                .header("x-api-key", self.inner.key_header.clone());
+                .header(self.inner.key_name.clone(), self.inner.key_header.clone());
             if let Some(body) = &req.body {
                 builder = builder
                     .header("content-type", "application/json")
@@ -308,7 +312,7 @@ impl Client {
             let status = response.status().as_u16();
             let headers = response.headers().clone();
             self.inner.clock.observe(&headers);
-            let key = self.inner.key_header.as_bytes();
+            let key = self.inner.key.expose().as_bytes();
             let request_id = headers
                 .get("request-id")
                 .map(|v| String::from_utf8_lossy(&scrub(v.as_bytes(), key)).into_owned());

@@ -23,6 +23,7 @@ mod endpoints;
 mod error;
 mod integrity;
 mod key;
+mod reports;
 pub mod retry;
 mod snapshot;
 pub use snapshot::PROGRESS_TARGET;
@@ -35,7 +36,8 @@ pub use config::{Backoff, ClientConfig, DEFAULT_MAX_RETRIES, RateLimit, check_ba
 pub use endpoints::{ApiKeyFilter, InviteFilter, UserFilter};
 pub use error::ApiError;
 pub use integrity::{ListCap, READ_ATTEMPTS, ReadProblem};
-pub use key::{AdminKey, KeyError};
+pub use key::{AdminKey, CredentialKind, KeyError};
+pub use reports::{Activity, ActivityFeed, MAX_ACTIVITIES, days_before};
 pub use wire::{
     CreateWorkspace, DataResidencyCreate, DataResidencyUpdate, UpdateApiKey, UpdateWorkspace,
 };

@@ -2,7 +2,9 @@
 //! talk to it instead of a live organization.
 //!
 //! It serves `/v1/organizations/{me, users, invites, workspaces, workspaces/{id}/members,
-//! api_keys}` over plain HTTP on loopback, with the Admin API's authentication, headers,
+//! api_keys}`, the read-only `rate_limits`, `workspaces/{id}/rate_limits` and
+//! `usage_report/messages`, and the Compliance API's `/v1/compliance/activities` (see the
+//! `reports` module) over plain HTTP on loopback, with the Admin API's authentication, headers,
 //! error envelope, validation, pagination and business rules as documented in
 //! `docs/reference/admin-api.md`. Where that document marks behaviour **uncertain**, the
 //! emulator picks one reading by default and, for each point a client could trip over, a
@@ -25,6 +27,8 @@
 //! | How "100/min" and "1,200 invites/hour" are counted | `rate-limit-model` | `rolling-window`; `token-bucket` |
 //! | Setting an expired key to `inactive` | `expired-key-inactive` | `refused` (400); `accepted` (still reads `expired`) |
 //! | Workspace name uniqueness | `workspace-names` | `free`; `unique` (400) |
+//! | Whether the activity feed answers, and how it refuses | `activity-feed` | `served`; `forbidden` (403); `not-found` (404) |
+//! | Whether the usage report answers every credential | `usage-report` | `served`; `forbidden` (403) |
 //!
 //! Other choices, fixed or set through [`Options`]:
 //!
@@ -95,6 +99,7 @@ mod ids;
 mod query;
 mod ratelimit;
 pub mod readings;
+mod reports;
 pub mod seeds;
 mod server;
 mod snapshot_seed;
@@ -112,6 +117,7 @@ use tokio::sync::watch;
 pub use error::{ApiError, EmulatorError};
 pub use faults::{Fault, FaultConfig, FaultConfigWire, FaultMatcher};
 pub use readings::{DeletedInviteGet, Readings, WorkspaceKeyRefusal};
+pub use reports::{UsageRecord, default_rate_limits};
 pub use state::{State, WorkspaceRecord};
 
 use crate::faults::FaultEngine;
@@ -194,6 +200,9 @@ pub struct EmulatorConfig {
     pub listen: SocketAddr,
     /// The only accepted admin key.
     pub admin_key: String,
+    /// OAuth bearer tokens (`org:admin` scope) accepted in `Authorization: Bearer`, as
+    /// issued by workload identity federation; none by default.
+    pub bearer_tokens: Vec<String>,
     /// Initial state.
     pub seed: Snapshot,
     /// Start of the emulator clock, which only moves when told.
@@ -206,6 +215,11 @@ pub struct EmulatorConfig {
     pub faults: FaultConfig,
     /// Enable the `/_emulator/*` routes.
     pub test_controls: bool,
+    /// The organization's rate limits and workspace overrides (keyed by workspace id);
+    /// `None` serves [`default_rate_limits`].
+    pub rate_limits: Option<orgform_model::RateLimits>,
+    /// Messages usage the usage report aggregates.
+    pub usage: Vec<UsageRecord>,
 }
 
 /// The fixed organization of the default configuration.
@@ -218,6 +232,7 @@ impl Default for EmulatorConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             admin_key: DEFAULT_ADMIN_KEY.to_owned(),
+            bearer_tokens: Vec::new(),
             seed: Snapshot {
                 organization: Organization {
                     id: DEFAULT_ORG_ID.to_owned(),
@@ -232,6 +247,8 @@ impl Default for EmulatorConfig {
             readings: Readings::default(),
             faults: FaultConfig::default(),
             test_controls: false,
+            rate_limits: None,
+            usage: Vec::new(),
         }
     }
 }
@@ -269,6 +286,7 @@ pub struct LoggedRequest {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) admin_key: String,
+    pub(crate) bearer_tokens: Vec<String>,
     pub(crate) options: Options,
     pub(crate) readings: Readings,
     pub(crate) test_controls: bool,
@@ -277,6 +295,7 @@ pub(crate) struct Shared {
     pub(crate) req_ids: IdGen,
     pub(crate) faults: Mutex<FaultEngine>,
     pub(crate) log: Mutex<std::collections::VecDeque<LoggedRequest>>,
+    pub(crate) reports: Mutex<reports::Reports>,
 }
 
 /// The request log keeps at most this many entries (the oldest are dropped), so that a
@@ -363,10 +382,12 @@ impl Emulator {
     /// Binds and starts serving.
     pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
         let ids = IdGen::new(config.options.id_seed);
+        let id_seed = config.options.id_seed;
         let state = State::from_snapshot(config.seed, &ids);
         state.validate().map_err(EmulatorError::InvalidSeed)?;
         let shared = Arc::new(Shared {
             admin_key: config.admin_key,
+            bearer_tokens: config.bearer_tokens,
             test_controls: config.test_controls,
             core: RwLock::new(Core::new(
                 state,
@@ -380,6 +401,11 @@ impl Emulator {
             readings: config.readings,
             faults: Mutex::new(FaultEngine::new(config.faults)),
             log: Mutex::new(std::collections::VecDeque::new()),
+            reports: Mutex::new(reports::Reports::new(
+                config.rate_limits,
+                config.usage,
+                id_seed,
+            )),
         });
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
@@ -484,6 +510,42 @@ impl Emulator {
     /// Queues a one-shot fault for the next request matching `matcher`.
     pub fn push_fault(&self, matcher: FaultMatcher, fault: Fault) {
         self.shared.faults.lock().push(matcher, fault);
+    }
+
+    /// Replaces the rate limits the Rate Limits API serves (overrides keyed by workspace id),
+    /// as if changed in the Console.
+    pub fn set_rate_limits(&self, limits: orgform_model::RateLimits) {
+        self.shared.reports.lock().rate_limits = limits;
+    }
+
+    /// Adds Messages API usage for the usage report.
+    pub fn record_usage(&self, record: UsageRecord) {
+        self.shared.reports.lock().usage.push(record);
+    }
+
+    /// Adds an activity to the feed at the emulator clock's now, as if a person did it in the
+    /// Console: `actor_email` as a `user_actor`, `kind` the activity type, `fields` its
+    /// type-specific fields.
+    pub fn record_activity(
+        &self,
+        actor_email: &str,
+        kind: &str,
+        fields: serde_json::Map<String, serde_json::Value>,
+    ) {
+        let now = self.now();
+        let actor = serde_json::json!({
+            "type": "user_actor",
+            "email_address": actor_email,
+            "user_id": null,
+            "ip_address": "192.0.2.1",
+            "user_agent": "Mozilla/5.0",
+        });
+        self.shared.reports.lock().push(now, actor, kind, fields);
+    }
+
+    /// Every activity of the feed, oldest first.
+    pub fn activities(&self) -> Vec<serde_json::Value> {
+        self.shared.reports.lock().activities.clone()
     }
 
     /// Stops serving and closes every connection.

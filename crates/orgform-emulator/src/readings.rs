@@ -209,6 +209,35 @@ reading! {
     }
 }
 
+reading! {
+    /// Whether the Compliance API activity feed (`GET /v1/compliance/activities`) answers the
+    /// credential, and how it refuses when it does not. An Admin key reads it only when the
+    /// Compliance API was enabled for the organization before the key was created; which
+    /// status the refusal has is undocumented.
+    ActivityFeed {
+        /// Served (default).
+        #[default]
+        Served = "served",
+        /// 403 `permission_error` (the feed is not enabled for this credential).
+        Forbidden = "forbidden",
+        /// 404 `not_found_error` (the feed does not exist for this organization).
+        NotFound = "not-found",
+    }
+}
+
+reading! {
+    /// Whether the usage report (`GET /v1/organizations/usage_report/messages`) answers the
+    /// credential. It is documented for Admin keys; whether an OAuth token or a Claude
+    /// Enterprise organization may read it is not.
+    UsageReport {
+        /// Served (default).
+        #[default]
+        Served = "served",
+        /// 403 `permission_error`.
+        Forbidden = "forbidden",
+    }
+}
+
 /// One switch of [`Readings`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Switch {
@@ -335,6 +364,12 @@ readings! {
     /// Workspace name uniqueness.
     workspace_names: WorkspaceNames = "workspace-names",
         "whether two active workspaces may share a name";
+    /// The Compliance API activity feed.
+    activity_feed: ActivityFeed = "activity-feed",
+        "the Compliance API activity feed: served, or refused with 403 or 404";
+    /// The usage report.
+    usage_report: UsageReport = "usage-report",
+        "the messages usage report: served, or refused with 403";
 }
 
 impl Readings {

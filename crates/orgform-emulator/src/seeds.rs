@@ -30,6 +30,14 @@ fn after(t: Timestamp, d: SignedDuration) -> Timestamp {
 /// Loads a seed file: `.json` as JSON, a document written by `orgform snapshot` (it has a
 /// top-level `snapshot_format`) as such, anything else as YAML in the [`Snapshot`] format.
 pub fn load(path: &Path) -> Result<Snapshot, EmulatorError> {
+    load_with_rate_limits(path).map(|(snapshot, _)| snapshot)
+}
+
+/// As [`load`], plus the rate limits of an `orgform snapshot` document's `rate_limits:`
+/// section (`None` for other formats, or when the snapshot recorded them as unreadable).
+pub fn load_with_rate_limits(
+    path: &Path,
+) -> Result<(Snapshot, Option<orgform_model::RateLimits>), EmulatorError> {
     let text = std::fs::read_to_string(path).map_err(|source| EmulatorError::ReadSeed {
         path: path.to_owned(),
         source,
@@ -38,11 +46,15 @@ pub fn load(path: &Path) -> Result<Snapshot, EmulatorError> {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let parsed = if is_json {
-        serde_json::from_str(&text).map_err(|e| e.to_string())
+        serde_json::from_str(&text)
+            .map(|s| (s, None))
+            .map_err(|e| e.to_string())
     } else if crate::snapshot_seed::is_snapshot_document(&text) {
-        crate::snapshot_seed::parse(&text)
+        crate::snapshot_seed::parse_with_rate_limits(&text)
     } else {
-        serde_saphyr::from_str(&text).map_err(|e| e.to_string())
+        serde_saphyr::from_str(&text)
+            .map(|s| (s, None))
+            .map_err(|e| e.to_string())
     };
     parsed.map_err(|message| EmulatorError::ParseSeed {
         path: path.to_owned(),

@@ -11,7 +11,9 @@
 //! `anthropic-workspace-id`) and the error body with its `request_id`; the request log.
 //!
 //! Authentication comes before the version check. Credentials: `x-api-key` equal to the admin
-//! key, or `Authorization: Bearer <admin key>` standing in for an `org:admin` OAuth token.
+//! key, `Authorization: Bearer <token>` with one of the configured OAuth tokens
+//! ([`crate::EmulatorConfig::bearer_tokens`]), or `Authorization: Bearer <admin key>` standing
+//! in for an `org:admin` OAuth token ([`crate::Options::accept_bearer`]).
 //! A workspace key (`sk-ant-api...`) is refused with 401 or 403 per
 //! [`crate::Readings::workspace_key`]; anything else gets 401 `invalid x-api-key`.
 //!
@@ -124,6 +126,16 @@ pub(crate) fn router(shared: &Arc<Shared>) -> Router {
             "/v1/organizations/api_keys/{api_key_id}",
             get(api::get_key).post(api::update_key),
         )
+        .route("/v1/organizations/rate_limits", get(api::org_rate_limits))
+        .route(
+            "/v1/organizations/workspaces/{workspace_id}/rate_limits",
+            get(api::workspace_rate_limits),
+        )
+        .route(
+            "/v1/organizations/usage_report/messages",
+            get(api::usage_report),
+        )
+        .route("/v1/compliance/activities", get(api::activities))
         .fallback(not_found)
         .method_not_allowed_fallback(wrong_method)
         .layer(middleware::from_fn_with_state(shared.clone(), pipeline))
@@ -178,27 +190,44 @@ fn allowance_headers(a: &Allowance, now: jiff::Timestamp) -> Vec<(&'static str, 
 
 /// How the request authenticated.
 enum Auth {
-    Ok,
+    Ok(Caller),
     Refused(ApiError),
 }
 
+/// Who made an authenticated request (kept in the request's extensions for the activity
+/// feed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Caller {
+    /// The admin key.
+    AdminKey,
+    /// The configured bearer token at this index.
+    Token(usize),
+}
+
 fn authenticate(shared: &Shared, headers: &HeaderMap) -> Auth {
-    let presented = headers
+    let api_key = headers
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| {
-            if !shared.options.accept_bearer {
-                return None;
-            }
-            headers
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(str::to_owned)
-        });
+        .map(str::to_owned);
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    if api_key.is_none()
+        && let Some(token) = &bearer
+        && let Some(index) = shared
+            .bearer_tokens
+            .iter()
+            .position(|t| constant_time_eq(t.as_bytes(), token.as_bytes()))
+    {
+        return Auth::Ok(Caller::Token(index));
+    }
+    let presented = api_key.or_else(|| bearer.filter(|_| shared.options.accept_bearer));
     match presented {
-        Some(key) if constant_time_eq(key.as_bytes(), shared.admin_key.as_bytes()) => Auth::Ok,
+        Some(key) if constant_time_eq(key.as_bytes(), shared.admin_key.as_bytes()) => {
+            Auth::Ok(Caller::AdminKey)
+        }
         Some(key) if key.starts_with("sk-ant-api") => match shared.readings.workspace_key {
             WorkspaceKeyRefusal::Unauthorized => Auth::Refused(ApiError::unauthenticated()),
             WorkspaceKeyRefusal::Forbidden => Auth::Refused(ApiError::forbidden(
@@ -212,7 +241,7 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Auth {
 /// Checks the admin key of a test-control request.
 pub(crate) fn control_auth(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
     match authenticate(shared, headers) {
-        Auth::Ok => Ok(()),
+        Auth::Ok(_) => Ok(()),
         Auth::Refused(e) => Err(e),
     }
 }
@@ -300,6 +329,12 @@ async fn pipeline(AxState(shared): AxState<Arc<Shared>>, req: Request, next: Nex
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().map(str::to_owned);
     let kill = parts.extensions.get::<ConnKill>().cloned();
+    let user_agent = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut served_to: Option<Caller> = None;
     let (bytes, too_large) = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => (b, false),
         Err(_) => (Bytes::new(), true),
@@ -345,11 +380,16 @@ async fn pipeline(AxState(shared): AxState<Arc<Shared>>, req: Request, next: Nex
             )
             .into_response();
         }
-        if let Auth::Refused(err) = authenticate(&shared, &parts.headers) {
-            break 'resp err.into_response();
-        }
+        let caller = match authenticate(&shared, &parts.headers) {
+            Auth::Refused(err) => break 'resp err.into_response(),
+            Auth::Ok(caller) => caller,
+        };
         authed = true;
-        if let Err(err) = check_version(&shared, &parts.headers) {
+        served_to = Some(caller);
+        // The Compliance API's examples send no `anthropic-version`.
+        if !path.starts_with("/v1/compliance/")
+            && let Err(err) = check_version(&shared, &parts.headers)
+        {
             break 'resp err.into_response();
         }
         let budget = if method == Method::POST
@@ -394,9 +434,17 @@ async fn pipeline(AxState(shared): AxState<Arc<Shared>>, req: Request, next: Nex
                 .into_response();
             }
         }
-        let req = Request::from_parts(parts, Body::from(bytes));
+        let mut req = Request::from_parts(parts, Body::from(bytes));
+        req.extensions_mut().insert(caller);
         next.run(req).await
     };
+
+    if let Some(caller) = served_to
+        && response.status() == StatusCode::OK
+        && method != Method::GET
+    {
+        response = record_activity(&shared, caller, user_agent.as_deref(), &entry, response).await;
+    }
 
     if fault == Some(Fault::DropAfterApply) {
         entry.status = Some(response.status().as_u16());
@@ -436,6 +484,31 @@ async fn pipeline(AxState(shared): AxState<Arc<Shared>>, req: Request, next: Nex
     entry.status = Some(response.status().as_u16());
     shared.record(entry);
     response
+}
+
+/// Records the activity a served write stands for, reading the response body (and giving it
+/// back unchanged).
+async fn record_activity(
+    shared: &Shared,
+    caller: Caller,
+    user_agent: Option<&str>,
+    entry: &LoggedRequest,
+    response: Response,
+) -> Response {
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    if let Some((kind, fields)) =
+        crate::reports::write_activity(&entry.method, &entry.path, entry.body.as_ref(), &value)
+    {
+        let now = shared.core.read().now;
+        let mut reports = shared.reports.lock();
+        let actor = reports.actor(caller, user_agent);
+        reports.push(now, actor, kind, fields);
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// The largest request body accepted (the limits are only documented for other APIs).

@@ -10,8 +10,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use jiff::Timestamp;
 use orgform_model::{
-    ActorRef, ApiKey, ApiKeyStatus, DataResidency, Invite, InviteStatus, OrgRole, Organization,
-    Snapshot, User, Workspace, WorkspaceMember, WorkspaceRole, normalize_email,
+    ActorRef, ApiKey, ApiKeyStatus, DataResidency, Invite, InviteStatus, LimitValue, OrgRole,
+    Organization, RateLimitGroup, RateLimits, Snapshot, User, Workspace, WorkspaceLimitValue,
+    WorkspaceMember, WorkspaceRateLimit, WorkspaceRole, normalize_email,
 };
 use serde::Deserialize;
 
@@ -31,6 +32,106 @@ struct Document {
     workspaces: Vec<DocWorkspace>,
     #[serde(default)]
     api_keys: Vec<DocKey>,
+    #[serde(default)]
+    rate_limits: Option<DocRateLimits>,
+}
+
+/// The `rate_limits:` section: groups and overrides with their limiters as a map.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DocRateLimits {
+    #[serde(default)]
+    organization: Vec<DocGroup>,
+    #[serde(default)]
+    workspaces: Vec<DocWorkspaceLimits>,
+    /// Written when the limits could not be read: the copy serves the default limits.
+    #[serde(default)]
+    unreadable: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DocGroup {
+    group_type: String,
+    id: String,
+    #[serde(default)]
+    models: Option<Vec<String>>,
+    #[serde(default)]
+    limits: BTreeMap<String, u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DocWorkspaceLimits {
+    #[serde(rename = "workspace")]
+    _name: String,
+    workspace_id: String,
+    #[serde(default)]
+    overrides: Vec<DocOverride>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DocOverride {
+    group_type: String,
+    rate_limit_id: String,
+    #[serde(default)]
+    models: Option<Vec<String>>,
+    #[serde(default)]
+    limits: BTreeMap<String, u64>,
+}
+
+impl DocRateLimits {
+    fn into_model(self) -> Option<RateLimits> {
+        if self.unreadable.is_some() {
+            return None;
+        }
+        let values = |m: BTreeMap<String, u64>| {
+            m.into_iter()
+                .map(|(kind, value)| LimitValue { kind, value })
+                .collect()
+        };
+        let organization = self
+            .organization
+            .into_iter()
+            .map(|g| RateLimitGroup {
+                id: g.id,
+                group_type: g.group_type,
+                models: g.models,
+                limits: values(g.limits),
+            })
+            .collect();
+        let workspaces = self
+            .workspaces
+            .into_iter()
+            .map(|w| {
+                let overrides = w
+                    .overrides
+                    .into_iter()
+                    .map(|o| WorkspaceRateLimit {
+                        workspace_id: w.workspace_id.clone(),
+                        rate_limit_id: o.rate_limit_id,
+                        group_type: o.group_type,
+                        models: o.models,
+                        limits: o
+                            .limits
+                            .into_iter()
+                            .map(|(kind, value)| WorkspaceLimitValue {
+                                kind,
+                                value,
+                                org_limit: None,
+                            })
+                            .collect(),
+                    })
+                    .collect();
+                (w.workspace_id, overrides)
+            })
+            .collect();
+        Some(RateLimits {
+            organization,
+            workspaces,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -98,7 +199,14 @@ pub(crate) fn is_snapshot_document(text: &str) -> bool {
 }
 
 /// Parses an `orgform snapshot` document; the error names the field at fault.
+#[cfg(test)]
 pub(crate) fn parse(text: &str) -> Result<Snapshot, String> {
+    parse_with_rate_limits(text).map(|(snapshot, _)| snapshot)
+}
+
+/// Parses an `orgform snapshot` document and its `rate_limits:` section (absent, or recorded
+/// as unreadable: `None`).
+pub(crate) fn parse_with_rate_limits(text: &str) -> Result<(Snapshot, Option<RateLimits>), String> {
     let doc: Document = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
     if doc.snapshot_format != SNAPSHOT_FORMAT {
         return Err(format!(
@@ -192,14 +300,18 @@ pub(crate) fn parse(text: &str) -> Result<Snapshot, String> {
             })
         })
         .collect::<Result<_, String>>()?;
-    Ok(Snapshot {
-        organization: doc.organization,
-        users,
-        invites,
-        workspaces,
-        workspace_members,
-        api_keys,
-    })
+    let rate_limits = doc.rate_limits.and_then(DocRateLimits::into_model);
+    Ok((
+        Snapshot {
+            organization: doc.organization,
+            users,
+            invites,
+            workspaces,
+            workspace_members,
+            api_keys,
+        },
+        rate_limits,
+    ))
 }
 
 /// `created_by`: a member's email, or `<kind> <id>` for anyone else.

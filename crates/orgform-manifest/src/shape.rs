@@ -43,6 +43,7 @@ const POLICY_KEYS: Shape = Shape::Map(&[
         Shape::Enum(&["ignore", "report", "deactivate"]),
     ),
     ("max_age_days", Shape::Any),
+    ("unused_days", Shape::Any),
 ]);
 const LIMITS: Shape = Shape::Map(&[
     ("max_destructive", Shape::Any),
@@ -56,13 +57,18 @@ const SETTINGS: Shape = Shape::Map(&[
     ("api_keys", POLICY_KEYS),
     ("limits", LIMITS),
     ("protected", Shape::Seq(&Shape::Any)),
+    ("expiry_warning_days", Shape::Any),
 ]);
 const ORGANIZATION: Shape = Shape::Map(&[
     ("id", Shape::Any),
     ("name", Shape::Any),
     ("platform", Shape::Enum(&["console", "enterprise", "aws"])),
 ]);
-const MEMBER: Shape = Shape::Map(&[("email", Shape::Any), ("role", Shape::Any)]);
+const MEMBER: Shape = Shape::Map(&[
+    ("email", Shape::Any),
+    ("role", Shape::Any),
+    ("expires", Shape::Any),
+]);
 const RESIDENCY: Shape = Shape::Map(&[
     ("workspace_geo", Shape::Any),
     ("allowed_inference_geos", Shape::Any),

@@ -7,9 +7,11 @@
 //! failed on them would fail the whole read, and a read that fails never plans anything.
 
 mod enums;
+mod limits;
 mod snapshot;
 
 pub use enums::{ApiKeyStatus, InviteStatus, OrgRole, WorkspaceRole};
+pub use limits::{LimitValue, RateLimitGroup, RateLimits, WorkspaceLimitValue, WorkspaceRateLimit};
 pub use snapshot::{
     ActorRef, AllowedGeos, ApiKey, DataResidency, Invite, Organization, Snapshot, Unrestricted,
     User, Workspace, WorkspaceMember, normalize_email, sha256_hex,

@@ -11,11 +11,12 @@
 //! them), and implicit workspace memberships (an org admin's `workspace_admin`, a billing
 //! member's `workspace_billing`) that the API lists and the manifest does not declare. Hygiene: active keys older than `settings.api_keys.max_age_days` (only when set),
 //! active keys whose creating user is no longer a member, active keys in archived
-//! workspaces, and expired invites of listed people when `reissue_expired` is off.
+//! workspaces, expired invites of listed people when `reissue_expired` is off, and entries
+//! whose `expires` date is within `settings.expiry_warning_days` (default 14).
 
 use std::collections::{BTreeSet, HashSet};
 
-use orgform_manifest::Manifest;
+use orgform_manifest::{Manifest, Source};
 use orgform_model::{ApiKeyStatus, InviteStatus, Snapshot, normalize_email};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -51,6 +52,13 @@ pub struct DriftReport {
     pub warnings: Vec<String>,
     /// Counts.
     pub summary: DriftSummary,
+    /// Who changed the drifted objects (`drift --attribute` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<crate::attribution::Attribution>,
+    /// What identifies each finding's live object in the activity feed (by `object`); not
+    /// part of the report's JSON.
+    #[serde(skip)]
+    pub refs: std::collections::BTreeMap<String, crate::attribution::Needles>,
 }
 
 impl DriftReport {
@@ -86,6 +94,10 @@ pub struct Finding {
     pub detail: String,
     /// Whether it counts as drift (pending findings do not).
     pub is_drift: bool,
+    /// The manifest file and line (or the setting) behind the action or blocked item this
+    /// finding comes from, as in the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
 }
 
 /// Kinds of hygiene findings.
@@ -104,6 +116,10 @@ pub enum HygieneKind {
     ExpiredUnlistedInvite,
     /// An implicit workspace membership the manifest does not declare (information only).
     ImplicitMembership,
+    /// An entry whose `expires` date is within `settings.expiry_warning_days`.
+    AccessExpiring,
+    /// Active key with no usage in the last `settings.api_keys.unused_days` days.
+    KeyUnused,
 }
 
 /// A hygiene finding.
@@ -156,7 +172,13 @@ fn finding(
         live,
         detail,
         is_drift: category != DriftCategory::Pending,
+        source: None,
     }
+}
+
+fn sourced(mut finding: Finding, source: Option<&Source>) -> Finding {
+    finding.source = source.cloned();
+    finding
 }
 
 /// Reports how the live organization differs from the manifest, changing nothing.
@@ -179,6 +201,8 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
             .collect(),
         warnings: plan.warnings.clone(),
         summary: DriftSummary::default(),
+        attribution: None,
+        refs: std::collections::BTreeMap::new(),
     };
     if report.is_refused() {
         report.summary = summarize(&report);
@@ -187,15 +211,22 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
     let mut findings = Vec::new();
     for (action, category) in plan.actions.iter().zip(&outcome.categories) {
         let category = *category;
+        let needles = crate::attribution::op_needles(&action.op);
+        if !needles.is_empty() {
+            report.refs.entry(action.target.clone()).or_insert(needles);
+        }
         if category == DriftCategory::Changed && action.kind() != ChangeKind::Remove {
             for c in &action.changes {
-                findings.push(finding(
-                    category,
-                    &action.target,
-                    Some(&c.field),
-                    c.after.clone(),
-                    c.before.clone(),
-                    "differs".to_owned(),
+                findings.push(sourced(
+                    finding(
+                        category,
+                        &action.target,
+                        Some(&c.field),
+                        c.after.clone(),
+                        c.before.clone(),
+                        "differs".to_owned(),
+                    ),
+                    action.source.as_ref(),
                 ));
             }
             continue;
@@ -219,16 +250,16 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
             ),
             _ => (None, None, None),
         };
-        findings.push(finding(
-            category,
-            &action.target,
-            field,
-            wanted,
-            live_value,
-            detail,
+        findings.push(sourced(
+            finding(category, &action.target, field, wanted, live_value, detail),
+            action.source.as_ref(),
         ));
     }
     for u in &plan.unmanaged {
+        report
+            .refs
+            .entry(u.target.clone())
+            .or_insert_with(|| crate::attribution::id_needles(&u.id));
         if u.implicit {
             report.hygiene.push(HygieneFinding {
                 kind: HygieneKind::ImplicitMembership,
@@ -258,13 +289,16 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
         ));
     }
     for b in &plan.blocked {
-        findings.push(finding(
-            DriftCategory::Blocked,
-            &b.target,
-            b.field.as_deref(),
-            b.wanted.clone(),
-            b.live.clone(),
-            format!("{}; {}", b.reason, b.remedy),
+        findings.push(sourced(
+            finding(
+                DriftCategory::Blocked,
+                &b.target,
+                b.field.as_deref(),
+                b.wanted.clone(),
+                b.live.clone(),
+                format!("{}; {}", b.reason, b.remedy),
+            ),
+            b.source.as_ref(),
         ));
     }
     for p in &plan.pending {
@@ -286,6 +320,23 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
                 ),
                 is_drift: true,
             }),
+        }
+    }
+    let warn_days = manifest
+        .settings
+        .expiry_warning_days
+        .unwrap_or(orgform_manifest::DEFAULT_EXPIRY_WARNING_DAYS);
+    for e in &plan.expiring {
+        if e.days_left <= i64::from(warn_days) {
+            report.hygiene.push(HygieneFinding {
+                kind: HygieneKind::AccessExpiring,
+                object: e.target.clone(),
+                detail: format!(
+                    "{} (settings.expiry_warning_days: {warn_days}); then the plan removes it",
+                    crate::render::expiring_line(e)
+                ),
+                is_drift: true,
+            });
         }
     }
     for d in &plan.deferred {
@@ -310,6 +361,15 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
     });
     report.findings = findings;
     hygiene(manifest, live, options, &mut report.hygiene);
+    for key in &live.api_keys {
+        let object = format!("api key {} ({})", key.name, key.id);
+        if report.hygiene.iter().any(|h| h.object == object) {
+            report
+                .refs
+                .entry(object)
+                .or_insert_with(|| crate::attribution::id_needles(&key.id));
+        }
+    }
     report
         .hygiene
         .sort_by(|a, b| (a.kind, &a.object).cmp(&(b.kind, &b.object)));
@@ -446,7 +506,7 @@ fn hygiene(
     }
 }
 
-fn summarize(report: &DriftReport) -> DriftSummary {
+pub(crate) fn summarize(report: &DriftReport) -> DriftSummary {
     let mut s = DriftSummary::default();
     for f in &report.findings {
         match f.category {

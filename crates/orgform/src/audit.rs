@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use orgform_model::{Snapshot, Workspace, normalize_email};
+use orgform_model::{RateLimits, Snapshot, Workspace, normalize_email};
 
 use crate::yaml::YamlWriter;
 
@@ -183,6 +183,120 @@ pub(crate) fn write_residency_and_tags(w: &mut YamlWriter, indent: usize, ws: &W
         for (k, v) in &ws.tags {
             w.field(indent + 1, k, v);
         }
+    }
+}
+
+/// What the snapshot records of rate limits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LimitsRead {
+    /// The organization's groups and the workspaces' overrides.
+    Read(RateLimits),
+    /// The Rate Limits API refused the credential (403 or 404): recorded as such, never as
+    /// "no limits".
+    Unreadable(String),
+}
+
+/// The audit snapshot with its `rate_limits:` section: the organization's groups sorted by
+/// type and id, each with its models and its limiters by name; then, for each workspace with
+/// overrides (sorted by name and id), the overridden limiters. Inherited values are not
+/// repeated, so a changed limit is a one-line diff.
+pub fn render_with_limits(snapshot: &Snapshot, limits: &LimitsRead) -> String {
+    let mut out = render(snapshot);
+    let mut w = YamlWriter::new();
+    w.key(0, "rate_limits");
+    match limits {
+        LimitsRead::Unreadable(reason) => w.field(1, "unreadable", reason),
+        LimitsRead::Read(limits) => {
+            let mut groups: Vec<_> = limits.organization.iter().collect();
+            groups.sort_by(|a, b| (&a.group_type, &a.id).cmp(&(&b.group_type, &b.id)));
+            if groups.is_empty() {
+                w.raw_field(1, "organization", "[]");
+            } else {
+                w.key(1, "organization");
+            }
+            for g in groups {
+                w.item_field(2, "group_type", &g.group_type);
+                w.field(3, "id", &g.id);
+                write_models(&mut w, 3, g.models.as_deref());
+                let values: Vec<(&str, u64)> = g
+                    .limits
+                    .iter()
+                    .map(|l| (l.kind.as_str(), l.value))
+                    .collect();
+                write_limits(&mut w, 3, values);
+            }
+            let names: BTreeMap<&str, &str> = snapshot
+                .workspaces
+                .iter()
+                .map(|ws| (ws.id.as_str(), ws.name.as_str()))
+                .collect();
+            let mut overridden: Vec<(&str, &str, &Vec<orgform_model::WorkspaceRateLimit>)> = limits
+                .workspaces
+                .iter()
+                .filter(|(_, o)| !o.is_empty())
+                .map(|(id, o)| {
+                    (
+                        names.get(id.as_str()).copied().unwrap_or(id.as_str()),
+                        id.as_str(),
+                        o,
+                    )
+                })
+                .collect();
+            overridden.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+            if overridden.is_empty() {
+                w.raw_field(1, "workspaces", "[]");
+            } else {
+                w.key(1, "workspaces");
+            }
+            for (name, id, overrides) in overridden {
+                w.item_field(2, "workspace", name);
+                w.field(3, "workspace_id", id);
+                w.key(3, "overrides");
+                let mut overrides: Vec<_> = overrides.iter().collect();
+                overrides.sort_by(|a, b| {
+                    (&a.group_type, &a.rate_limit_id).cmp(&(&b.group_type, &b.rate_limit_id))
+                });
+                for o in overrides {
+                    w.item_field(4, "group_type", &o.group_type);
+                    w.field(5, "rate_limit_id", &o.rate_limit_id);
+                    write_models(&mut w, 5, o.models.as_deref());
+                    let values: Vec<(&str, u64)> = o
+                        .limits
+                        .iter()
+                        .map(|l| (l.kind.as_str(), l.value))
+                        .collect();
+                    write_limits(&mut w, 5, values);
+                }
+            }
+        }
+    }
+    out.push_str(&w.finish());
+    out
+}
+
+fn write_models(w: &mut YamlWriter, indent: usize, models: Option<&[String]>) {
+    let Some(models) = models else { return };
+    let mut models: Vec<&String> = models.iter().collect();
+    models.sort();
+    if models.is_empty() {
+        w.raw_field(indent, "models", "[]");
+        return;
+    }
+    w.key(indent, "models");
+    for m in models {
+        w.item(indent + 1, m);
+    }
+}
+
+fn write_limits(w: &mut YamlWriter, indent: usize, mut values: Vec<(&str, u64)>) {
+    values.sort_unstable();
+    if values.is_empty() {
+        w.raw_field(indent, "limits", "{}");
+        return;
+    }
+    w.key(indent, "limits");
+    for (kind, value) in values {
+        w.raw_field(indent + 1, kind, &value.to_string());
     }
 }
 

@@ -72,6 +72,10 @@ pub struct ConnectionArgs {
     /// File holding the Admin API key (else the ANTHROPIC_ADMIN_KEY variable).
     #[arg(long, global = true, value_name = "PATH")]
     pub admin_key_file: Option<PathBuf>,
+    /// File holding an OAuth bearer token with the org:admin scope, used instead of an admin
+    /// key (else the ANTHROPIC_AUTH_TOKEN variable).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub auth_token_file: Option<PathBuf>,
     /// Per-request timeout in seconds.
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60)]
     pub timeout: u64,
@@ -196,6 +200,7 @@ pub const OFFLINE_COMMANDS: &[&str] = &[
 const CONNECTION_FLAGS: &[&str] = &[
     "endpoint",
     "admin_key_file",
+    "auth_token_file",
     "timeout",
     "max_retries",
     "rate_limit",

@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use orgform_api::{AdminKey, Client, ClientConfig, KeyError, RateLimit};
+use orgform_api::{AdminKey, Client, ClientConfig, CredentialKind, KeyError, RateLimit};
 
 use crate::cli::GlobalArgs;
 
@@ -15,6 +15,8 @@ use crate::cli::GlobalArgs;
 pub struct Environment {
     /// `ANTHROPIC_ADMIN_KEY`.
     pub admin_key: Option<String>,
+    /// `ANTHROPIC_AUTH_TOKEN`: an OAuth bearer token instead of the admin key.
+    pub auth_token: Option<String>,
     /// `NO_COLOR` set to anything non-empty.
     pub no_color: bool,
     /// `RUST_LOG`: log directives that replace the `-q`/`-v` level.
@@ -25,6 +27,10 @@ impl fmt::Debug for Environment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Environment")
             .field("admin_key", &self.admin_key.as_ref().map(|_| "[redacted]"))
+            .field(
+                "auth_token",
+                &self.auth_token.as_ref().map(|_| "[redacted]"),
+            )
             .field("no_color", &self.no_color)
             .field("rust_log", &self.rust_log)
             .finish()
@@ -36,29 +42,93 @@ impl Environment {
     pub fn from_process() -> Self {
         Self {
             admin_key: std::env::var("ANTHROPIC_ADMIN_KEY").ok(),
+            auth_token: std::env::var("ANTHROPIC_AUTH_TOKEN").ok(),
             no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
             rust_log: std::env::var("RUST_LOG").ok(),
         }
     }
 }
 
-/// The admin key from `--admin-key-file` (which wins) or `ANTHROPIC_ADMIN_KEY`. The file must
-/// be a regular file of at most [`KEY_FILE_LIMIT`](crate::files::KEY_FILE_LIMIT) bytes, so a
-/// FIFO cannot block the command and `/dev/zero` cannot exhaust memory.
+/// The credential: the admin key from `--admin-key-file` (which wins) or
+/// `ANTHROPIC_ADMIN_KEY`, or an OAuth bearer token from `--auth-token-file` (which wins) or
+/// `ANTHROPIC_AUTH_TOKEN`; exactly one of the two kinds. Files must be regular files of at
+/// most [`KEY_FILE_LIMIT`](crate::files::KEY_FILE_LIMIT) bytes, so a FIFO cannot block the
+/// command and `/dev/zero` cannot exhaust memory.
 pub fn admin_key(global: &GlobalArgs) -> anyhow::Result<AdminKey> {
-    let Some(path) = global.connection.admin_key_file.as_deref() else {
-        return Ok(AdminKey::resolve(None, global.env.admin_key.clone())?);
+    let c = &global.connection;
+    let env = &global.env;
+    // An empty variable counts as unset for the "both given" check, so a CI template that
+    // exports `ANTHROPIC_ADMIN_KEY=` next to a token still works; given alone it is refused
+    // as empty below.
+    let set = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.trim().is_empty());
+    let key_origin = match (&c.admin_key_file, set(&env.admin_key)) {
+        (Some(path), _) => Some(format!("--admin-key-file {}", path.display())),
+        (None, true) => Some("ANTHROPIC_ADMIN_KEY".to_owned()),
+        (None, false) => None,
     };
-    let text = crate::files::read_capped(path, "--admin-key-file", crate::files::KEY_FILE_LIMIT)?;
-    let origin = format!("--admin-key-file {}", path.display());
-    AdminKey::new(&text).map_err(|err| {
-        match err {
-            KeyError::Empty { .. } => KeyError::Empty { origin },
-            KeyError::InvalidCharacters { .. } => KeyError::InvalidCharacters { origin },
-            other => other,
+    let token_origin = match (&c.auth_token_file, set(&env.auth_token)) {
+        (Some(path), _) => Some(format!("--auth-token-file {}", path.display())),
+        (None, true) => Some("ANTHROPIC_AUTH_TOKEN".to_owned()),
+        (None, false) => None,
+    };
+    match (key_origin, token_origin) {
+        (Some(key), Some(token)) => Err(KeyError::Both { key, token }.into()),
+        (None, Some(_)) => credential(
+            c.auth_token_file.as_deref(),
+            "--auth-token-file",
+            env.auth_token.as_deref(),
+            "ANTHROPIC_AUTH_TOKEN",
+            CredentialKind::BearerToken,
+        ),
+        (Some(_), None) => credential(
+            c.admin_key_file.as_deref(),
+            "--admin-key-file",
+            env.admin_key.as_deref(),
+            "ANTHROPIC_ADMIN_KEY",
+            CredentialKind::AdminKey,
+        ),
+        // Nothing usable: an empty variable is reported as empty, else as missing.
+        (None, None) => match (&env.admin_key, &env.auth_token) {
+            (Some(v), _) => credential(
+                None,
+                "",
+                Some(v),
+                "ANTHROPIC_ADMIN_KEY",
+                CredentialKind::AdminKey,
+            ),
+            (None, Some(v)) => credential(
+                None,
+                "",
+                Some(v),
+                "ANTHROPIC_AUTH_TOKEN",
+                CredentialKind::BearerToken,
+            ),
+            (None, None) => Err(KeyError::Missing.into()),
+        },
+    }
+}
+
+/// One credential from its file (which wins) or its variable, with the same file rules for
+/// both kinds.
+fn credential(
+    file: Option<&std::path::Path>,
+    flag: &str,
+    env_value: Option<&str>,
+    variable: &str,
+    kind: CredentialKind,
+) -> anyhow::Result<AdminKey> {
+    match file {
+        Some(path) => {
+            let text = crate::files::read_capped(path, flag, crate::files::KEY_FILE_LIMIT)?;
+            let origin = format!("{flag} {}", path.display());
+            Ok(AdminKey::from_source(&text, &origin, kind)?)
         }
-        .into()
-    })
+        None => Ok(AdminKey::from_source(
+            env_value.unwrap_or_default(),
+            variable,
+            kind,
+        )?),
+    }
 }
 
 /// The client configuration from the connection flags.

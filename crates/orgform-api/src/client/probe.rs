@@ -57,7 +57,7 @@ pub fn parse_http_date(raw: &str) -> Option<jiff::Timestamp> {
 impl Client {
     /// The class of the configured credential.
     pub fn key_class(&self) -> KeyClass {
-        let key = self.inner.key_header.as_bytes();
+        let key = self.inner.key.expose().as_bytes();
         if key.starts_with(b"sk-ant-admin01-") {
             KeyClass::Admin
         } else if key.starts_with(b"sk-ant-api") {
@@ -94,7 +94,7 @@ impl Client {
                     .inner
                     .http
                     .request(Method::GET, url.clone())
-                    .header("x-api-key", self.inner.key_header.clone())
+                    .header(self.inner.key_name.clone(), self.inner.key_header.clone())
                     .send()
                     .await;
                 match response {

@@ -28,17 +28,21 @@
 //!   `user`, `developer`, `billing`, `claude_code_user`; Claude Enterprise `user`, `managed`.
 //!   Administrative roles (`admin`, `owner`, `primary_owner`, `membership_admin`) are always 400.
 
+mod activities;
 mod invites;
 mod keys;
 mod members;
 mod organization;
+mod reports;
 mod users;
 mod workspaces;
 
+pub(crate) use activities::activities;
 pub(crate) use invites::{create_invite, delete_invite, get_invite, list_invites};
 pub(crate) use keys::{get_key, list_keys, update_key};
 pub(crate) use members::{create_member, delete_member, get_member, list_members, update_member};
 pub(crate) use organization::me;
+pub(crate) use reports::{org_rate_limits, usage_report, workspace_rate_limits};
 pub(crate) use users::{delete_user, get_user, list_users, update_user};
 pub(crate) use workspaces::{
     archive_workspace, create_workspace, get_workspace, list_workspaces, update_workspace,

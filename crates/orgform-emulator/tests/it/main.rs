@@ -6,6 +6,7 @@ mod controls;
 mod faults;
 mod keys;
 mod readings;
+mod reports;
 mod smoke;
 mod transport;
 mod users_invites;

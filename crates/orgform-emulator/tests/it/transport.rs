@@ -380,3 +380,50 @@ async fn a_cursor_outside_the_current_filter_still_pages() {
         .collect();
     assert_eq!(ids, vec![&data[admin_pos]["id"]]);
 }
+
+#[tokio::test]
+async fn configured_oauth_tokens_are_accepted_as_bearer_and_others_refused() {
+    let api = Api::start(EmulatorConfig {
+        seed: seeds::small(),
+        bearer_tokens: vec!["oauth-token-one".into(), "oauth-token-two".into()],
+        options: Options {
+            accept_bearer: false,
+            ..Options::default()
+        },
+        ..EmulatorConfig::default()
+    })
+    .await;
+    for token in ["oauth-token-one", "oauth-token-two"] {
+        let bearer = format!("Bearer {token}");
+        let resp = api
+            .raw(
+                "GET",
+                "/v1/organizations/me",
+                None,
+                &[("authorization", &bearer), ("anthropic-version", VERSION)],
+            )
+            .await;
+        assert_eq!(resp.ok()["type"], "organization");
+    }
+    for headers in [
+        // An unknown token.
+        [
+            ("authorization", "Bearer oauth-token-three"),
+            ("anthropic-version", VERSION),
+        ],
+        // A token is not an admin key: it goes in `Authorization`, not `x-api-key`.
+        [
+            ("x-api-key", "oauth-token-one"),
+            ("anthropic-version", VERSION),
+        ],
+        // The admin key as a bearer token, with `accept_bearer` off.
+        [
+            ("authorization", "Bearer sk-ant-admin01-emulator-test-key"),
+            ("anthropic-version", VERSION),
+        ],
+    ] {
+        let resp = api.raw("GET", USERS, None, &headers).await;
+        resp.assert_error(401, "authentication_error", "invalid x-api-key");
+        assert!(resp.headers.get("anthropic-organization-id").is_none());
+    }
+}

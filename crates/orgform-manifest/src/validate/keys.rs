@@ -10,6 +10,34 @@ use crate::load::Origins;
 use crate::suggest::did_you_mean;
 use crate::types::{Manifest, Platform};
 
+/// The largest `settings.api_keys.unused_days`: a year of daily usage buckets.
+pub const MAX_UNUSED_DAYS: u32 = 365;
+
+/// `settings.api_keys.unused_days` is 1 to [`MAX_UNUSED_DAYS`].
+pub(super) fn check_key_settings(ctx: &mut Ctx<'_>, manifest: &Manifest, origins: &Origins) {
+    let (Some(index), Some(days)) = (origins.settings, manifest.settings.api_keys.unused_days)
+    else {
+        return;
+    };
+    if (1..=MAX_UNUSED_DAYS).contains(&days) {
+        return;
+    }
+    let at = ctx
+        .top(index, "settings")
+        .value("api_keys")
+        .value("unused_days");
+    ctx.error(
+        at,
+        "orgform::unused_days",
+        format!("`unused_days` is {days}, outside 1-{MAX_UNUSED_DAYS}"),
+        "a number of days from 1 to 365",
+    )
+    .help = Some(
+        "set the number of days without usage after which an active key is reported, e.g. 90"
+            .to_owned(),
+    );
+}
+
 pub(super) fn check_api_keys(ctx: &mut Ctx<'_>, manifest: &Manifest, origins: &Origins) {
     if manifest.organization.platform == Platform::Aws {
         return; // reported once for the whole list

@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::drift::DriftReport;
 use crate::types::{Action, Op, Plan, Summary};
 
-pub use markdown::MARKDOWN_LIMIT;
+pub use markdown::{MARKDOWN_LIMIT, MarkdownOptions};
 
 /// The text plan; `color` adds ANSI styles (the symbols carry the meaning either way).
 pub fn text(plan: &Plan, color: bool) -> String {
@@ -31,7 +31,12 @@ pub fn json(plan: &Plan) -> String {
 
 /// The Markdown plan for pull-request comments, under [`MARKDOWN_LIMIT`] characters.
 pub fn markdown(plan: &Plan) -> String {
-    markdown::plan(plan)
+    markdown::plan(plan, &MarkdownOptions::default())
+}
+
+/// The Markdown plan with choices (links to the manifest lines behind each item).
+pub fn markdown_with(plan: &Plan, options: &MarkdownOptions) -> String {
+    markdown::plan(plan, options)
 }
 
 /// The text drift report.
@@ -46,7 +51,12 @@ pub fn drift_json(report: &DriftReport) -> String {
 
 /// The Markdown drift report, under [`MARKDOWN_LIMIT`] characters.
 pub fn drift_markdown(report: &DriftReport) -> String {
-    markdown::drift(report)
+    markdown::drift(report, &MarkdownOptions::default())
+}
+
+/// The Markdown drift report with choices (links to the manifest lines behind findings).
+pub fn drift_markdown_with(report: &DriftReport, options: &MarkdownOptions) -> String {
+    markdown::drift(report, options)
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
@@ -87,6 +97,54 @@ pub fn summary_line(summary: &Summary) -> String {
         summary.deferred,
         summary.blocked,
     )
+}
+
+/// Changes shown per drifted object; older ones are counted.
+const CHANGES_SHOWN: usize = 3;
+
+/// The attribution lines of a drift finding's object (`drift --attribute`): the newest
+/// changes, `changed by WHO at WHEN (ACTIVITY)`, escaped; empty when there is none.
+pub(crate) fn attribution_lines(report: &DriftReport, object: &str) -> Vec<String> {
+    let Some(changes) = report
+        .attribution
+        .as_ref()
+        .and_then(|a| a.changes.get(object))
+    else {
+        return Vec::new();
+    };
+    let mut lines: Vec<String> = changes
+        .iter()
+        .take(CHANGES_SHOWN)
+        .map(|c| {
+            format!(
+                "changed by {} at {} ({})",
+                clean(&c.by),
+                c.at,
+                clean(&c.activity)
+            )
+        })
+        .collect();
+    if changes.len() > CHANGES_SHOWN {
+        lines.push(format!(
+            "and {} earlier changes",
+            changes.len() - CHANGES_SHOWN
+        ));
+    }
+    lines
+}
+
+/// The one line about the activity feed when it could not be read or was cut short.
+pub(crate) fn attribution_note(report: &DriftReport) -> Option<String> {
+    let a = report.attribution.as_ref()?;
+    match (&a.note, a.available) {
+        (Some(note), _) => Some(clean(note)),
+        (None, true) if a.changes.is_empty() => Some(format!(
+            "no change to a drifted object in the activity feed since {}",
+            a.since
+                .map_or_else(|| "the start".to_owned(), |t| t.to_string())
+        )),
+        _ => None,
+    }
 }
 
 /// The drift summary line.
@@ -159,6 +217,15 @@ pub(crate) fn verb(action: &Action) -> &'static str {
         Op::CreateWorkspace { .. } => "create",
         Op::ArchiveWorkspace { .. } => "archive",
         Op::AddWorkspaceMember { .. } => "add",
+    }
+}
+
+/// `expires 2027-01-31, 12 days left` (or `last day`) of a time-boxed entry.
+pub(crate) fn expiring_line(e: &crate::Expiring) -> String {
+    match e.days_left {
+        0 => format!("expires {}, last day", e.expires),
+        1 => format!("expires {}, 1 day left", e.expires),
+        n => format!("expires {}, {n} days left", e.expires),
     }
 }
 

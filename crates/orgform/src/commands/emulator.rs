@@ -6,6 +6,10 @@
 //! [`resolve_admin_key`] from the environment snapshot orgform reads once at start-up
 //! ([`crate::settings::Environment`]); this command reads nothing else from the environment.
 //!
+//! It also accepts, as `Authorization: Bearer` OAuth tokens, the token in
+//! `ANTHROPIC_AUTH_TOKEN` (or the file of `--auth-token-file`) and the token of each
+//! `--accept-token-file`; none is ever printed.
+//!
 //! The emulator has no TLS, so a listen address other than loopback is refused unless
 //! `--allow-remote` is given.
 
@@ -74,6 +78,43 @@ pub struct Args {
     /// Allow a non-loopback listen address (the emulator has no TLS).
     #[arg(long)]
     pub allow_remote: bool,
+    /// Also accept the OAuth bearer token held in this file (repeatable), besides the one in
+    /// ANTHROPIC_AUTH_TOKEN or --auth-token-file.
+    #[arg(long, value_name = "PATH")]
+    pub accept_token_file: Vec<PathBuf>,
+}
+
+/// The bearer tokens the emulator accepts: `--auth-token-file` (or `ANTHROPIC_AUTH_TOKEN`)
+/// and every `--accept-token-file`, with the file rules of the client's credential files.
+/// Never printed.
+fn bearer_tokens(global: &GlobalArgs, args: &Args) -> anyhow::Result<Vec<String>> {
+    let mut files: Vec<(&std::path::Path, &str)> = args
+        .accept_token_file
+        .iter()
+        .map(|p| (p.as_path(), "--accept-token-file"))
+        .collect();
+    let mut tokens = Vec::new();
+    match &global.connection.auth_token_file {
+        Some(path) => files.push((path, "--auth-token-file")),
+        None => {
+            if let Some(token) = global.env.auth_token.as_deref().map(str::trim)
+                && !token.is_empty()
+            {
+                tokens.push(token.to_owned());
+            }
+        }
+    }
+    for (path, flag) in files {
+        let text = crate::files::read_capped(path, flag, crate::files::KEY_FILE_LIMIT)?;
+        let key = orgform_api::AdminKey::from_source(
+            &text,
+            &format!("{flag} {}", path.display()),
+            orgform_api::CredentialKind::BearerToken,
+        )?;
+        drop(key);
+        tokens.push(text.trim().to_owned());
+    }
+    Ok(tokens)
 }
 
 /// The key the emulator accepts: the configured one, or a generated one to print.
@@ -119,19 +160,21 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
             ),
         })?,
     };
-    let seed = if let Some(path) = &args.seed {
-        seeds::load(path)?
+    let (seed, rate_limits) = if let Some(path) = &args.seed {
+        seeds::load_with_rate_limits(path)?
     } else if args.seed_small {
-        seeds::small()
+        (seeds::small(), None)
     } else if let Some(n) = args.large {
-        seeds::large(42, n, (n / 20).max(1), n * 3 / 2)
+        (seeds::large(42, n, (n / 20).max(1), n * 3 / 2), None)
     } else {
-        EmulatorConfig::default().seed
+        (EmulatorConfig::default().seed, None)
     };
     let (admin_key, generated) = resolve_admin_key(global.env.admin_key.as_deref());
+    let bearer_tokens = bearer_tokens(global, args)?;
     let config = EmulatorConfig {
         listen: args.listen,
         admin_key,
+        bearer_tokens,
         seed,
         options: Options {
             require_version: !args.no_version_check,
@@ -152,6 +195,8 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
         test_controls: args.test_controls,
         readings,
         clock_start,
+        rate_limits,
+        usage: Vec::new(),
     };
     crate::settings::runtime()?.block_on(async move {
         let emulator = Emulator::start(config).await?;

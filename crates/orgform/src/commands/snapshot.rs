@@ -1,7 +1,9 @@
-//! `orgform snapshot`: the live organization as deterministic, secret-free YAML.
+//! `orgform snapshot`: the live organization as deterministic, secret-free YAML, with its rate
+//! limits (the organization's and each active workspace's overrides).
 
 use std::path::PathBuf;
 
+use crate::audit::LimitsRead;
 use crate::cli::GlobalArgs;
 use crate::exit::Exit;
 
@@ -15,10 +17,49 @@ pub struct Args {
 
 /// Runs `orgform snapshot`.
 pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
-    super::live::render_live(
-        global,
-        args.out.as_deref(),
-        crate::audit::render,
-        crate::files::NewFile::Private,
-    )
+    let client = crate::settings::client(global)?;
+    let runtime = crate::settings::runtime()?;
+    let (live, limits) = runtime.block_on(async {
+        let live = super::live::fetch(global, &client).await?;
+        let active: Vec<String> = live
+            .workspaces
+            .iter()
+            .filter(|w| !w.is_archived())
+            .map(|w| w.id.clone())
+            .collect();
+        let limits = match client.rate_limits(&active).await {
+            Ok(limits) => LimitsRead::Read(limits),
+            // The credential may not read rate limits: recorded as unreadable, so the
+            // snapshot never claims the limits are gone.
+            Err(err) if matches!(err.status(), Some(403 | 404)) => {
+                let reason = match &err {
+                    orgform_api::ApiError::Api {
+                        status, error_type, ..
+                    } => format!("http {status} {error_type}"),
+                    other => other.to_string(),
+                };
+                if !global.quiet {
+                    crate::output::stderr(&format!(
+                        "warning: rate limits not readable ({}); the snapshot records them as unreadable\n",
+                        orgform_plan::render::clean(&err.to_string())
+                    ));
+                }
+                LimitsRead::Unreadable(reason)
+            }
+            Err(err) => {
+                return Err(anyhow::Error::new(err).context(
+                    "cannot read the rate limits completely; nothing was written (run again)",
+                ));
+            }
+        };
+        anyhow::Ok((live, limits))
+    })?;
+    let text = crate::audit::render_with_limits(&live, &limits);
+    match &args.out {
+        Some(path) => {
+            crate::files::write_output(path, "--out", &text, crate::files::NewFile::Private)?;
+        }
+        None => crate::output::stdout(&text)?,
+    }
+    Ok(Exit::Success)
 }

@@ -131,9 +131,19 @@ fn snapshot_writes_only_allow_listed_fields() {
             "members",
             "invites",
             "workspaces",
-            "api_keys"
+            "api_keys",
+            "rate_limits"
         ]
     );
+    assert_eq!(keys(&value["rate_limits"]), ["organization", "workspaces"]);
+    for group in value["rate_limits"]["organization"].as_array().unwrap() {
+        for field in keys(group) {
+            assert!(
+                ["group_type", "id", "models", "limits"].contains(&field.as_str()),
+                "unexpected rate limit field {field}"
+            );
+        }
+    }
     let allowed_key_fields = [
         "name",
         "id",
@@ -156,4 +166,96 @@ fn snapshot_writes_only_allow_listed_fields() {
     for member in value["members"].as_array().unwrap() {
         assert_eq!(keys(member), ["email", "role", "name", "id", "added_at"]);
     }
+}
+
+/// The emulator's default rate limits, with one workspace override of the Sonnet group.
+fn limits_with_override(workspace_id: &str, rpm: u64) -> orgform_model::RateLimits {
+    let mut limits = orgform_emulator::default_rate_limits();
+    limits.workspaces.insert(
+        workspace_id.to_owned(),
+        vec![orgform_model::WorkspaceRateLimit {
+            workspace_id: workspace_id.to_owned(),
+            rate_limit_id: "ratelimit_01sonnet".to_owned(),
+            group_type: "model_group".to_owned(),
+            models: None,
+            limits: vec![orgform_model::WorkspaceLimitValue {
+                kind: "requests_per_minute".to_owned(),
+                value: rpm,
+                org_limit: None,
+            }],
+        }],
+    );
+    limits
+}
+
+#[test]
+fn rate_limits_are_in_the_snapshot_and_a_limit_change_is_a_one_line_diff() {
+    let org = Org::small();
+    let dir = tempfile::tempdir().unwrap();
+    let state = org.emulator.state();
+    let ws = state
+        .workspaces
+        .iter()
+        .find(|w| w.archived_at.is_none())
+        .unwrap();
+    org.emulator
+        .set_rate_limits(limits_with_override(&ws.id, 1000));
+    let first = org.run(dir.path(), &["snapshot"]);
+    assert_eq!(first.code, 0, "{first:?}");
+    let section = &first.stdout[first.stdout.find("\nrate_limits:").unwrap()..];
+    assert!(
+        section.contains(&format!(
+            "  workspaces:\n    - workspace: {}\n      workspace_id: {}\n",
+            ws.name, ws.id
+        )),
+        "{section}"
+    );
+    assert!(
+        section.contains(
+            "    - group_type: model_group\n      id: ratelimit_01sonnet\n      models:\n        - claude-sonnet-4-5\n"
+        ),
+        "{section}"
+    );
+
+    org.emulator
+        .set_rate_limits(limits_with_override(&ws.id, 1200));
+    let changed = org.run(dir.path(), &["snapshot"]);
+    let diff = similar::TextDiff::from_lines(&first.stdout, &changed.stdout);
+    let changed_lines: Vec<String> = diff
+        .iter_all_changes()
+        .filter(|c| c.tag() != similar::ChangeTag::Equal)
+        .map(|c| format!("{}{}", c.tag(), c.value()))
+        .collect();
+    assert_eq!(
+        changed_lines,
+        vec![
+            "-            requests_per_minute: 1000\n",
+            "+            requests_per_minute: 1200\n"
+        ],
+        "{changed_lines:?}"
+    );
+
+    // The snapshot seeds a copy that serves the same limits.
+    std::fs::write(dir.path().join("copy.yaml"), &changed.stdout).unwrap();
+    let (_, limits) =
+        orgform_emulator::seeds::load_with_rate_limits(&dir.path().join("copy.yaml")).unwrap();
+    let limits = limits.expect("the section is read back");
+    assert_eq!(limits.workspaces[&ws.id][0].limits[0].value, 1200);
+    assert_eq!(limits.organization.len(), 4);
+}
+
+#[test]
+fn unreadable_rate_limits_are_recorded_as_such_never_as_none() {
+    let org = Org::small();
+    let dir = tempfile::tempdir().unwrap();
+    org.emulator.push_fault(
+        orgform_emulator::FaultMatcher::new("GET", "/v1/organizations/rate_limits"),
+        orgform_emulator::Fault::ServerError {
+            should_retry: Some(false),
+        },
+    );
+    let failed = org.run(dir.path(), &["snapshot", "--out", "snap.yaml"]);
+    assert_eq!(failed.code, 1, "a failed read writes nothing: {failed:?}");
+    assert!(!dir.path().join("snap.yaml").exists());
+    assert!(failed.stderr.contains("rate limits"), "{}", failed.stderr);
 }

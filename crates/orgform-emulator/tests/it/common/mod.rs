@@ -275,6 +275,16 @@ impl Api {
             assert_eq!(keys, BTreeSet::from(["type", "error", "request_id"]));
             return;
         }
+        if path.starts_with("/v1/compliance/") {
+            // Not in the Admin OpenAPI subset: held to the documented envelope instead.
+            validate(&activity_list_schema(), &resp.body).unwrap_or_else(|e| {
+                panic!(
+                    "{method} {path} response does not match the documented feed: {e}\n{}",
+                    resp.body
+                )
+            });
+            return;
+        }
         if !path.starts_with("/v1/") {
             return;
         }
@@ -302,4 +312,34 @@ impl Api {
             .unwrap()
             .insert(format!("{method} {template}"));
     }
+}
+
+/// The Compliance API activity list as documented (`docs/reference/admin-api.md` section 14):
+/// `{data: [Activity], has_more, first_id, last_id}`, each activity with `id` (`activity_...`),
+/// `created_at` (RFC 3339), `organization_id` and `organization_uuid` (string or null), an
+/// `actor` object with a `type`, and a `type`; type-specific fields beside them.
+pub fn activity_list_schema() -> Value {
+    let nullable_string = serde_json::json!({"anyOf": [{"type": "string"}, {"type": "null"}]});
+    serde_json::json!({
+        "type": "object",
+        "required": ["data", "has_more", "first_id", "last_id"],
+        "additionalProperties": false,
+        "properties": {
+            "data": {"type": "array", "items": {
+                "type": "object",
+                "required": ["id", "created_at", "organization_id", "organization_uuid", "actor", "type"],
+                "properties": {
+                    "id": {"type": "string", "pattern": "^activity_"},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "organization_id": nullable_string,
+                    "organization_uuid": nullable_string,
+                    "actor": {"type": "object", "required": ["type"], "properties": {"type": {"type": "string"}}},
+                    "type": {"type": "string"}
+                }
+            }},
+            "has_more": {"type": "boolean"},
+            "first_id": nullable_string,
+            "last_id": nullable_string
+        }
+    })
 }
