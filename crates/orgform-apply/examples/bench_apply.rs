@@ -34,6 +34,7 @@ fn manifest(live: &Snapshot) -> Manifest {
             MemberSpec {
                 email: u.email.clone(),
                 role,
+                expires: None,
             }
         })
         .collect();
@@ -42,6 +43,7 @@ fn manifest(live: &Snapshot) -> Manifest {
             members.push(MemberSpec {
                 email: invite.email.clone(),
                 role: invite.role.clone(),
+                expires: None,
             });
         }
     }
@@ -49,6 +51,7 @@ fn manifest(live: &Snapshot) -> Manifest {
         members.push(MemberSpec {
             email: format!("new{i}@bench.example"),
             role: OrgRole::User,
+            expires: None,
         });
     }
     let grantable: Vec<&str> = live
@@ -102,6 +105,7 @@ fn manifest(live: &Snapshot) -> Manifest {
         members,
         workspaces,
         api_keys: Vec::new(),
+        sources: orgform_manifest::Sources::default(),
     }
 }
 

@@ -332,8 +332,9 @@ fn load_sources(sources: &[(String, Vec<u8>)]) -> Result<Loaded, ManifestError> 
     }
     let complete = fragments.len() == sources.len();
     if !fragments.is_empty() {
-        let (manifest, origins) = merge(&mut fragments, &mut problems, complete);
+        let (mut manifest, origins) = merge(&mut fragments, &mut problems, complete);
         validate(&manifest, &fragments, &origins, &mut problems);
+        manifest.sources = crate::sources::collect(&fragments, &origins);
         if !problems.iter().any(Problem::is_error) {
             return Ok(Loaded {
                 manifest,
@@ -650,6 +651,7 @@ fn merge(
         members: Vec::new(),
         workspaces: Vec::new(),
         api_keys: Vec::new(),
+        sources: crate::Sources::default(),
     };
     for (index, fragment) in fragments.iter_mut().enumerate() {
         for (i, member) in std::mem::take(&mut fragment.raw.members) {

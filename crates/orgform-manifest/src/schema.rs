@@ -91,6 +91,16 @@ mod generate {
         })
     }
 
+    /// `expires`: a calendar date.
+    pub(crate) fn date(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Time-boxed access: in force through the end of this day (UTC); the first plan after it removes the entry's access.",
+            "type": "string",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+            "format": "date"
+        })
+    }
+
     /// Tags: keys may not start with `anthropic`.
     pub(crate) fn tags(_: &mut SchemaGenerator) -> Schema {
         json_schema!({

@@ -57,13 +57,18 @@ const SETTINGS: Shape = Shape::Map(&[
     ("api_keys", POLICY_KEYS),
     ("limits", LIMITS),
     ("protected", Shape::Seq(&Shape::Any)),
+    ("expiry_warning_days", Shape::Any),
 ]);
 const ORGANIZATION: Shape = Shape::Map(&[
     ("id", Shape::Any),
     ("name", Shape::Any),
     ("platform", Shape::Enum(&["console", "enterprise", "aws"])),
 ]);
-const MEMBER: Shape = Shape::Map(&[("email", Shape::Any), ("role", Shape::Any)]);
+const MEMBER: Shape = Shape::Map(&[
+    ("email", Shape::Any),
+    ("role", Shape::Any),
+    ("expires", Shape::Any),
+]);
 const RESIDENCY: Shape = Shape::Map(&[
     ("workspace_geo", Shape::Any),
     ("allowed_inference_geos", Shape::Any),

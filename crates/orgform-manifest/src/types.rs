@@ -31,6 +31,10 @@ pub struct Manifest {
     /// API keys (which the API cannot create or delete).
     #[serde(default)]
     pub api_keys: Vec<ApiKeySpec>,
+    /// Where each entry and setting was written (filled by loading; never serialised, and
+    /// never part of equality).
+    #[serde(skip)]
+    pub sources: crate::Sources,
 }
 
 /// `organization:`
@@ -83,7 +87,14 @@ pub struct Settings {
     /// Emails this tool never removes, demotes or touches the keys of.
     #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::emails"))]
     pub protected: Vec<String>,
+    /// `drift` reports entries whose `expires` date is at most this many days away
+    /// (default [`DEFAULT_EXPIRY_WARNING_DAYS`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiry_warning_days: Option<u32>,
 }
+
+/// `settings.expiry_warning_days` when it is not written.
+pub const DEFAULT_EXPIRY_WARNING_DAYS: u32 = 14;
 
 /// `settings.members`
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -248,6 +259,80 @@ pub struct MemberSpec {
     /// Organization role (`admin` is an assertion only: the API cannot grant it).
     #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::org_role"))]
     pub role: OrgRole,
+    /// Time-boxed access: in force through the end of this day (UTC); the first plan after
+    /// it removes the person (or revokes their invite).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::date"))]
+    pub expires: Option<Expiry>,
+}
+
+/// `expires: YYYY-MM-DD`: the last day (UTC) an entry is in force.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Expiry(pub jiff::civil::Date);
+
+impl Expiry {
+    /// The first instant the entry is no longer in force: the next midnight, UTC.
+    pub fn end(self) -> jiff::Timestamp {
+        self.0
+            .tomorrow()
+            .ok()
+            .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+            .map_or(jiff::Timestamp::MAX, |z| z.timestamp())
+    }
+
+    /// Whole days left at `now`: 0 on the last day, negative once it has passed.
+    pub fn days_left(self, now: jiff::Timestamp) -> i64 {
+        let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+        self.0
+            .since((jiff::Unit::Day, today))
+            .map_or(0, |span| i64::from(span.get_days()))
+    }
+
+    /// Whether the entry is no longer in force at `now`.
+    pub fn has_passed(self, now: jiff::Timestamp) -> bool {
+        now >= self.end()
+    }
+}
+
+impl std::fmt::Display for Expiry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Serialize for Expiry {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Expiry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = Expiry;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a date such as 2027-01-31 (YYYY-MM-DD)")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Expiry, E> {
+                let text = text.trim();
+                let shaped = text.len() == 10
+                    && text.char_indices().all(|(i, c)| {
+                        if i == 4 || i == 7 {
+                            c == '-'
+                        } else {
+                            c.is_ascii_digit()
+                        }
+                    });
+                shaped
+                    .then(|| text.parse::<jiff::civil::Date>().ok())
+                    .flatten()
+                    .map(Expiry)
+                    .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(text), &self))
+            }
+        }
+        deserializer.deserialize_str(Visit)
+    }
 }
 
 /// One workspace.

@@ -156,6 +156,7 @@ fn manifest(live: &Snapshot) -> Manifest {
         members.push(MemberSpec {
             email: u.email.clone(),
             role: r,
+            expires: None,
         });
     }
     for i in 0..INVITES {
@@ -166,12 +167,14 @@ fn manifest(live: &Snapshot) -> Manifest {
             } else {
                 OrgRole::Developer
             },
+            expires: None,
         });
     }
     for i in 0..200 {
         members.push(MemberSpec {
             email: format!("newcomer{i}@big.example"),
-            role: OrgRole::User, // invites
+            role: OrgRole::User, // invites,
+            expires: None,
         });
     }
     let users: HashMap<&str, &User> = live.users.iter().map(|u| (u.id.as_str(), u)).collect();
@@ -247,6 +250,7 @@ fn manifest(live: &Snapshot) -> Manifest {
         members,
         workspaces,
         api_keys,
+        sources: orgform_manifest::Sources::default(),
     }
 }
 

@@ -20,6 +20,11 @@ const DESCRIPTION_LIMIT: usize = 240;
 /// action look different; actions that differ only in their ids or in dependencies on
 /// renumbered ids are counted on one last line.
 pub fn differences(saved: &Plan, now: &Plan) -> Vec<String> {
+    // Where the manifest asks for an item is not compared: the manifest digest already
+    // decides whether the manifest is the same, and the same bytes read through another path
+    // (`-f ./org.yaml`, another working directory) name their files differently.
+    let saved = &without_sources(saved);
+    let now = &without_sources(now);
     let mut out = Vec::new();
     let mut theirs: BTreeMap<(&str, &str), Vec<&Action>> = BTreeMap::new();
     for action in now.actions.iter().rev() {
@@ -114,6 +119,18 @@ pub fn differences(saved: &Plan, now: &Plan) -> Vec<String> {
         ));
     }
     out
+}
+
+/// `plan` with every action's and blocked item's `source` left out.
+fn without_sources(plan: &Plan) -> Plan {
+    let mut plan = plan.clone();
+    for action in &mut plan.actions {
+        action.source = None;
+    }
+    for blocked in &mut plan.blocked {
+        blocked.source = None;
+    }
+    plan
 }
 
 /// The items of `mine` that `other` does not have (as many times as they are missing).

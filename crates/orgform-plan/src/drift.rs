@@ -11,11 +11,12 @@
 //! them), and implicit workspace memberships (an org admin's `workspace_admin`, a billing
 //! member's `workspace_billing`) that the API lists and the manifest does not declare. Hygiene: active keys older than `settings.api_keys.max_age_days` (only when set),
 //! active keys whose creating user is no longer a member, active keys in archived
-//! workspaces, and expired invites of listed people when `reissue_expired` is off.
+//! workspaces, expired invites of listed people when `reissue_expired` is off, and entries
+//! whose `expires` date is within `settings.expiry_warning_days` (default 14).
 
 use std::collections::{BTreeSet, HashSet};
 
-use orgform_manifest::Manifest;
+use orgform_manifest::{Manifest, Source};
 use orgform_model::{ApiKeyStatus, InviteStatus, Snapshot, normalize_email};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -93,6 +94,10 @@ pub struct Finding {
     pub detail: String,
     /// Whether it counts as drift (pending findings do not).
     pub is_drift: bool,
+    /// The manifest file and line (or the setting) behind the action or blocked item this
+    /// finding comes from, as in the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
 }
 
 /// Kinds of hygiene findings.
@@ -111,6 +116,8 @@ pub enum HygieneKind {
     ExpiredUnlistedInvite,
     /// An implicit workspace membership the manifest does not declare (information only).
     ImplicitMembership,
+    /// An entry whose `expires` date is within `settings.expiry_warning_days`.
+    AccessExpiring,
     /// Active key with no usage in the last `settings.api_keys.unused_days` days.
     KeyUnused,
 }
@@ -165,7 +172,13 @@ fn finding(
         live,
         detail,
         is_drift: category != DriftCategory::Pending,
+        source: None,
     }
+}
+
+fn sourced(mut finding: Finding, source: Option<&Source>) -> Finding {
+    finding.source = source.cloned();
+    finding
 }
 
 /// Reports how the live organization differs from the manifest, changing nothing.
@@ -204,13 +217,16 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
         }
         if category == DriftCategory::Changed && action.kind() != ChangeKind::Remove {
             for c in &action.changes {
-                findings.push(finding(
-                    category,
-                    &action.target,
-                    Some(&c.field),
-                    c.after.clone(),
-                    c.before.clone(),
-                    "differs".to_owned(),
+                findings.push(sourced(
+                    finding(
+                        category,
+                        &action.target,
+                        Some(&c.field),
+                        c.after.clone(),
+                        c.before.clone(),
+                        "differs".to_owned(),
+                    ),
+                    action.source.as_ref(),
                 ));
             }
             continue;
@@ -234,13 +250,9 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
             ),
             _ => (None, None, None),
         };
-        findings.push(finding(
-            category,
-            &action.target,
-            field,
-            wanted,
-            live_value,
-            detail,
+        findings.push(sourced(
+            finding(category, &action.target, field, wanted, live_value, detail),
+            action.source.as_ref(),
         ));
     }
     for u in &plan.unmanaged {
@@ -277,13 +289,16 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
         ));
     }
     for b in &plan.blocked {
-        findings.push(finding(
-            DriftCategory::Blocked,
-            &b.target,
-            b.field.as_deref(),
-            b.wanted.clone(),
-            b.live.clone(),
-            format!("{}; {}", b.reason, b.remedy),
+        findings.push(sourced(
+            finding(
+                DriftCategory::Blocked,
+                &b.target,
+                b.field.as_deref(),
+                b.wanted.clone(),
+                b.live.clone(),
+                format!("{}; {}", b.reason, b.remedy),
+            ),
+            b.source.as_ref(),
         ));
     }
     for p in &plan.pending {
@@ -305,6 +320,23 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
                 ),
                 is_drift: true,
             }),
+        }
+    }
+    let warn_days = manifest
+        .settings
+        .expiry_warning_days
+        .unwrap_or(orgform_manifest::DEFAULT_EXPIRY_WARNING_DAYS);
+    for e in &plan.expiring {
+        if e.days_left <= i64::from(warn_days) {
+            report.hygiene.push(HygieneFinding {
+                kind: HygieneKind::AccessExpiring,
+                object: e.target.clone(),
+                detail: format!(
+                    "{} (settings.expiry_warning_days: {warn_days}); then the plan removes it",
+                    crate::render::expiring_line(e)
+                ),
+                is_drift: true,
+            });
         }
     }
     for d in &plan.deferred {

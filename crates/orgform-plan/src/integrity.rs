@@ -174,6 +174,7 @@ mod tests {
             irreversible: false,
             depends_on,
             consequences: vec![],
+            source: None,
         }
     }
 

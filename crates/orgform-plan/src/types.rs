@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use orgform_manifest::DataResidencySpec;
+use orgform_manifest::{DataResidencySpec, Expiry, Source};
 use orgform_model::{ApiKeyStatus, OrgRole, WorkspaceRole};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -42,6 +42,9 @@ pub struct Plan {
     /// Declared objects that do not exist live and cannot be created (API keys).
     #[serde(default)]
     pub missing: Vec<Missing>,
+    /// Entries with `expires:` still in force, with the days left (time-boxed access).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expiring: Vec<Expiring>,
     /// Plan errors: the manifest cannot be matched to the live org. When non-empty, nothing
     /// is planned.
     pub errors: Vec<PlanError>,
@@ -185,12 +188,17 @@ pub struct Action {
     pub depends_on: Vec<u32>,
     /// Side effects the API performs on its own, e.g. keys archived with their workspace.
     pub consequences: Vec<String>,
+    /// The manifest file and line that require it (see [`orgform_manifest::Source`]); for a
+    /// removal of an unlisted object, the setting that causes it. Absent when the manifest
+    /// was not loaded from files. Not compared when `apply PLANFILE` checks a saved plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
 }
 
 impl Serialize for Action {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
-        let mut out = serializer.serialize_struct("Action", 9)?;
+        let mut out = serializer.serialize_struct("Action", 10)?;
         out.serialize_field("id", &self.id)?;
         out.serialize_field("kind", self.op.name())?;
         out.serialize_field("op", &self.op)?;
@@ -200,6 +208,11 @@ impl Serialize for Action {
         out.serialize_field("irreversible", &self.irreversible)?;
         out.serialize_field("depends_on", &self.depends_on)?;
         out.serialize_field("consequences", &self.consequences)?;
+        if let Some(source) = &self.source {
+            out.serialize_field("source", source)?;
+        } else {
+            out.skip_field("source")?;
+        }
         out.end()
     }
 }
@@ -500,6 +513,11 @@ pub struct Blocked {
     pub reason: String,
     /// What a person must do instead.
     pub remedy: String,
+    /// The manifest file and line that require it (see [`orgform_manifest::Source`]); for a
+    /// removal of an unlisted object, the setting that causes it. Absent when the manifest
+    /// was not loaded from files. Not compared when `apply PLANFILE` checks a saved plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
 }
 
 /// The kind of a live object.
@@ -587,6 +605,20 @@ pub struct Missing {
     pub reason: String,
 }
 
+/// An entry with `expires:` that is still in force.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Expiring {
+    /// Human label, e.g. `member alice@acme.example`.
+    pub target: String,
+    /// The last day (UTC) the entry is in force.
+    pub expires: Expiry,
+    /// Whole days left by the API's clock: 0 on the last day.
+    pub days_left: i64,
+    /// Where `expires` is written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+}
+
 /// Why the manifest cannot be matched to the live organization.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -622,6 +654,11 @@ pub struct PlanError {
     /// How to fix it.
     #[serde(default)]
     pub hint: Option<String>,
+    /// The manifest file and line that require it (see [`orgform_manifest::Source`]); for a
+    /// removal of an unlisted object, the setting that causes it. Absent when the manifest
+    /// was not loaded from files. Not compared when `apply PLANFILE` checks a saved plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
 }
 
 /// A kind of destructive action; each has its own limit.

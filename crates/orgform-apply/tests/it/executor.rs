@@ -78,6 +78,7 @@ fn action(id: u32, op: Op, depends_on: Vec<u32>) -> Action {
         irreversible: false,
         depends_on,
         consequences: vec![],
+        source: None,
     }
 }
 
@@ -94,6 +95,7 @@ fn plan(actions: Vec<Action>) -> Plan {
         unmanaged: vec![],
         pending: vec![],
         missing: vec![],
+        expiring: vec![],
         errors: vec![],
         refusals: vec![],
         warnings: vec![],

@@ -113,6 +113,7 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
     let mut members = vec![MemberSpec {
         email: "root@acme.example".into(),
         role: OrgRole::Admin,
+        expires: None,
     }];
     seed.users.push(User {
         id: id("user", 999),
@@ -137,6 +138,7 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
             members.push(MemberSpec {
                 email: email.clone(),
                 role: ROLES[*wanted].clone(),
+                expires: None,
             });
             if ROLES[*wanted] != OrgRole::Billing && ROLES[*live] != OrgRole::Billing {
                 grantable.push((email, Some(user_id)));
@@ -157,6 +159,7 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
             members.push(MemberSpec {
                 email: format!("inv{i}@acme.example"),
                 role: OrgRole::Developer,
+                expires: None,
             });
         }
     }
@@ -165,6 +168,7 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
         members.push(MemberSpec {
             email: email.clone(),
             role: ROLES[*role % 3].clone(),
+            expires: None,
         });
         grantable.push((email, None));
     }
@@ -278,6 +282,7 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
         members,
         workspaces,
         api_keys,
+        sources: orgform_manifest::Sources::default(),
     };
     (seed, manifest)
 }

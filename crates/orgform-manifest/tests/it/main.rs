@@ -6,4 +6,5 @@ mod emails;
 mod every_problem;
 mod hostile_bytes;
 mod limits;
+mod provenance;
 mod schema;

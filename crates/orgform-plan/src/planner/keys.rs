@@ -62,7 +62,8 @@ impl<'a> Engine<'a> {
     pub(super) fn plan_api_keys(&mut self) {
         let m = self.m;
         let mut matched: BTreeMap<String, String> = BTreeMap::new();
-        for spec in &m.api_keys {
+        for (index, spec) in m.api_keys.iter().enumerate() {
+            self.here = m.sources.api_key(index);
             let label = match (&spec.id, &spec.name) {
                 (Some(id), _) => format!("api key {id}"),
                 (None, Some(name)) => match &spec.workspace {
@@ -278,6 +279,7 @@ impl<'a> Engine<'a> {
             deps: Vec::new(),
             consequences: Vec::new(),
             category: DriftCategory::Changed,
+            source: self.here.clone(),
         });
     }
 
@@ -286,6 +288,7 @@ impl<'a> Engine<'a> {
         if policy == ApiKeyPolicy::Ignore {
             return;
         }
+        self.here = self.m.sources.setting("api_keys.unmanaged");
         let mut keys: Vec<&'a ApiKey> = self.live.api_keys.iter().collect();
         keys.sort_by(|a, b| a.id.cmp(&b.id));
         for key in keys {
@@ -327,6 +330,7 @@ impl<'a> Engine<'a> {
                 deps: Vec::new(),
                 consequences: Vec::new(),
                 category: DriftCategory::Unmanaged,
+                source: self.here.clone(),
             });
         }
     }

@@ -19,6 +19,7 @@
 //! a grant to a person whose org role this plan changes depends on that change. Dependencies
 //! always point to earlier classes, so the numbering respects them.
 
+mod expiry;
 mod keys;
 mod people;
 mod workspace_members;
@@ -27,7 +28,7 @@ mod workspaces;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::Timestamp;
-use orgform_manifest::{Manifest, MemberSpec, Platform};
+use orgform_manifest::{Manifest, MemberSpec, Platform, Source};
 use orgform_model::{
     ApiKey, ApiKeyStatus, Invite, InviteStatus, OrgRole, Snapshot, User, Workspace,
     WorkspaceMember, normalize_email,
@@ -36,8 +37,8 @@ use serde_json::Value;
 
 use crate::limits;
 use crate::types::{
-    Action, Blocked, BlockedKind, ChangeKind, Deferred, FORMAT_VERSION, FieldChange, Missing,
-    ObjectKind, Op, Pending, Plan, PlanError, PlanErrorKind, Refusal, Summary, Unmanaged,
+    Action, Blocked, BlockedKind, ChangeKind, Deferred, Expiring, FORMAT_VERSION, FieldChange,
+    Missing, ObjectKind, Op, Pending, Plan, PlanError, PlanErrorKind, Refusal, Summary, Unmanaged,
 };
 use crate::{DriftCategory, PlanOptions};
 
@@ -69,6 +70,7 @@ struct Draft {
     deps: Vec<String>,
     consequences: Vec<String>,
     category: DriftCategory,
+    source: Option<Source>,
 }
 
 /// A deferred grant before its invite action has an id.
@@ -141,6 +143,10 @@ struct Engine<'a> {
     invite_key: BTreeMap<String, String>,
     /// Users this plan removes.
     removed_users: BTreeSet<&'a str>,
+    /// Normalised emails whose member entry has expired (their grants are not planned).
+    expired: BTreeSet<String>,
+    /// Entries with `expires` still in force.
+    expiring: Vec<Expiring>,
     ws_res: BTreeMap<String, WsRes>,
     archiving: BTreeSet<String>,
     drafts: Vec<Draft>,
@@ -151,6 +157,9 @@ struct Engine<'a> {
     missing: Vec<Missing>,
     errors: Vec<PlanError>,
     warnings: Vec<String>,
+    /// Where the manifest asks for what is being planned now: cited by the actions, blocked
+    /// items and plan errors made until it is set again.
+    here: Option<Source>,
 }
 
 /// Runs the engine.
@@ -167,6 +176,7 @@ pub(crate) fn run(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -
         unmanaged: Vec::new(),
         pending: Vec::new(),
         missing: Vec::new(),
+        expiring: Vec::new(),
         errors: Vec::new(),
         refusals: Vec::new(),
         warnings: Vec::new(),
@@ -211,6 +221,7 @@ pub(crate) fn run(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -
     if !engine.aws {
         engine.plan_api_keys();
     }
+    engine.here = None;
     engine.finish(plan, options)
 }
 
@@ -369,6 +380,8 @@ impl<'a> Engine<'a> {
             role_update_key: HashMap::new(),
             invite_key: BTreeMap::new(),
             removed_users: BTreeSet::new(),
+            expired: BTreeSet::new(),
+            expiring: Vec::new(),
             ws_res: BTreeMap::new(),
             archiving: BTreeSet::new(),
             drafts: Vec::new(),
@@ -379,6 +392,7 @@ impl<'a> Engine<'a> {
             missing: Vec::new(),
             errors: Vec::new(),
             warnings: Vec::new(),
+            here: None,
         }
     }
 
@@ -404,6 +418,7 @@ impl<'a> Engine<'a> {
             target,
             message,
             hint: Some(hint.to_owned()),
+            source: self.here.clone(),
         });
     }
 
@@ -429,6 +444,7 @@ impl<'a> Engine<'a> {
             wanted,
             reason: reason.to_owned(),
             remedy: remedy.to_owned(),
+            source: self.here.clone(),
         });
     }
 
@@ -495,6 +511,7 @@ impl<'a> Engine<'a> {
                 irreversible: draft.irreversible,
                 depends_on,
                 consequences: draft.consequences.clone(),
+                source: draft.source.clone(),
             });
         }
         let mut deferred: Vec<Deferred> = self
@@ -516,6 +533,8 @@ impl<'a> Engine<'a> {
                 .cmp(&(normalize_email(&b.email), &b.invite_id))
         });
         self.missing.sort_by(|a, b| a.target.cmp(&b.target));
+        self.expiring
+            .sort_by(|a, b| (a.expires, &a.target).cmp(&(b.expires, &b.target)));
         self.errors
             .sort_by(|a, b| (&a.target, a.kind, &a.message).cmp(&(&b.target, b.kind, &b.message)));
 
@@ -523,6 +542,7 @@ impl<'a> Engine<'a> {
         plan.unmanaged = self.unmanaged;
         plan.pending = self.pending;
         plan.missing = self.missing;
+        plan.expiring = self.expiring;
         plan.warnings = self.warnings;
         if self.errors.is_empty() {
             plan.refusals = limits::check(self.m, self.live, &actions, options.allow_destructive);

@@ -27,7 +27,8 @@ impl<'a> Engine<'a> {
     pub(super) fn plan_people(&mut self) {
         let m = self.m;
         let mut seen = BTreeSet::new();
-        for spec in &m.members {
+        for (index, spec) in m.members.iter().enumerate() {
+            self.here = m.sources.member(index);
             let email = normalize_email(&spec.email);
             if !seen.insert(email.clone()) {
                 self.error(
@@ -41,6 +42,12 @@ impl<'a> Engine<'a> {
                 );
                 continue;
             }
+            if let Some(expiry) = spec.expires
+                && self.plan_member_expiry(index, spec, expiry)
+            {
+                continue;
+            }
+            self.here = m.sources.member(index);
             if let Some(user) = self.users_by_email.get(&email).copied() {
                 self.plan_member_role(spec, user);
             } else {
@@ -100,6 +107,7 @@ impl<'a> Engine<'a> {
             deps: Vec::new(),
             consequences: Vec::new(),
             category: DriftCategory::Changed,
+            source: self.here.clone(),
         });
     }
 
@@ -175,6 +183,7 @@ impl<'a> Engine<'a> {
                     invite.id
                 )],
                 category: DriftCategory::Changed,
+                source: self.here.clone(),
             });
             return;
         }
@@ -211,6 +220,7 @@ impl<'a> Engine<'a> {
             deps: Vec::new(),
             consequences,
             category: DriftCategory::Missing,
+            source: self.here.clone(),
         });
     }
 
@@ -219,6 +229,7 @@ impl<'a> Engine<'a> {
         if policy == MemberPolicy::Ignore {
             return;
         }
+        self.here = self.m.sources.setting("members.unmanaged");
         let mut users: Vec<&'a User> = self.users_by_email.values().copied().collect();
         users.sort_by(|a, b| a.id.cmp(&b.id));
         for user in users {
@@ -282,6 +293,7 @@ impl<'a> Engine<'a> {
                         deps: Vec::new(),
                         consequences,
                         category: DriftCategory::Unmanaged,
+                        source: self.here.clone(),
                     });
                 }
             }
@@ -293,6 +305,7 @@ impl<'a> Engine<'a> {
         if policy == InvitePolicy::Ignore {
             return;
         }
+        self.here = self.m.sources.setting("invites.unmanaged");
         let mut found: Vec<&'a Invite> = Vec::new();
         for (email, invites) in &self.invites_by_email {
             if self.listed.contains_key(email) || self.users_by_email.contains_key(email) {
@@ -336,6 +349,7 @@ impl<'a> Engine<'a> {
                     deps: Vec::new(),
                     consequences: Vec::new(),
                     category: DriftCategory::Unmanaged,
+                    source: self.here.clone(),
                 }),
             }
         }

@@ -30,7 +30,7 @@ impl<'a> Engine<'a> {
     pub(super) fn plan_workspace_members(&mut self) {
         let m = self.m;
         let policy = m.settings.workspace_members.unmanaged;
-        for spec in &m.workspaces {
+        for (index, spec) in m.workspaces.iter().enumerate() {
             let Some(members) = &spec.members else {
                 continue;
             };
@@ -57,6 +57,14 @@ impl<'a> Engine<'a> {
             let mut wanted_users: BTreeSet<&str> = BTreeSet::new();
             let mut seen = BTreeSet::new();
             for (email, role) in members {
+                self.here = m
+                    .sources
+                    .workspace_field(index, &format!("members.{email}"));
+                if self.expired.contains(&normalize_email(email)) {
+                    // The person's access ended: no grant is planned (a live membership ends
+                    // with their removal).
+                    continue;
+                }
                 if !seen.insert(normalize_email(email)) {
                     self.error(
                         PlanErrorKind::DuplicateMatch,
@@ -78,6 +86,7 @@ impl<'a> Engine<'a> {
                 }
             }
             let Some(ws_id) = live_id else { continue };
+            self.here = m.sources.setting("workspace_members.unmanaged");
             for (user_id, wm) in &live_members {
                 if wanted_users.contains(user_id) || self.removed_users.contains(user_id) {
                     continue;
@@ -154,6 +163,7 @@ impl<'a> Engine<'a> {
                         deps: Vec::new(),
                         consequences: Vec::new(),
                         category: DriftCategory::Unmanaged,
+                        source: self.here.clone(),
                     }),
                 }
             }
@@ -337,6 +347,7 @@ impl<'a> Engine<'a> {
                     deps,
                     consequences: Vec::new(),
                     category: DriftCategory::Changed,
+                    source: self.here.clone(),
                 });
             }
             None => {
@@ -357,6 +368,7 @@ impl<'a> Engine<'a> {
                     deps,
                     consequences: Vec::new(),
                     category: DriftCategory::Missing,
+                    source: self.here.clone(),
                 });
             }
         }

@@ -22,7 +22,12 @@ impl Engine<'_> {
     pub(super) fn plan_workspaces(&mut self) {
         let m = self.m;
         let mut claimed: BTreeMap<String, String> = BTreeMap::new();
-        for spec in &m.workspaces {
+        for (index, spec) in m.workspaces.iter().enumerate() {
+            self.here = if spec.archived {
+                m.sources.workspace_field(index, "archived")
+            } else {
+                m.sources.workspace(index)
+            };
             if self.ws_res.contains_key(&spec.name) {
                 self.error(
                     PlanErrorKind::DuplicateMatch,
@@ -50,6 +55,7 @@ impl Engine<'_> {
         }
         // Unlisted live workspaces.
         let policy = m.settings.workspaces.unmanaged;
+        self.here = m.sources.setting("workspaces.unmanaged");
         let mut workspaces: Vec<&Workspace> = self.live.workspaces.iter().collect();
         workspaces.sort_by(|a, b| a.id.cmp(&b.id));
         for ws in workspaces {
@@ -198,6 +204,7 @@ impl Engine<'_> {
             deps: Vec::new(),
             consequences: Vec::new(),
             category: DriftCategory::Missing,
+            source: self.here.clone(),
         });
         WsRes::Create { key }
     }
@@ -300,6 +307,7 @@ impl Engine<'_> {
             deps: Vec::new(),
             consequences: Vec::new(),
             category: DriftCategory::Changed,
+            source: self.here.clone(),
         });
     }
 
@@ -347,6 +355,7 @@ impl Engine<'_> {
             deps: Vec::new(),
             consequences,
             category,
+            source: self.here.clone(),
         });
     }
 }

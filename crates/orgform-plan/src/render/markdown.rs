@@ -8,6 +8,12 @@
 //! cut. When they alone do not fit, the comment says so at the top and points to the JSON
 //! plan, which is never truncated.
 //!
+//! Every action, blocked item and plan error names where the manifest asks for it (a
+//! `source:` line inside its item); with [`MarkdownOptions::source_url_prefix`], a "Manifest
+//! lines" section also links each of them to `PREFIX/FILE#LLINE`, so a pull-request comment
+//! leads into the diff. Links are built from percent-encoded file names and their text is a
+//! code span, so a file name cannot inject Markdown either.
+//!
 //! Untrusted strings are control-escaped and placed inside code fences that are longer than
 //! any backtick run they contain, so names cannot break out into Markdown or HTML.
 
@@ -19,6 +25,15 @@ use super::{
 use crate::DriftCategory;
 use crate::drift::DriftReport;
 use crate::types::{Action, PendingKind, Plan};
+use orgform_manifest::Source;
+
+/// Choices for the Markdown renderings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MarkdownOptions {
+    /// `--source-url-prefix`: where the manifest's files are browsable (e.g. a pull
+    /// request's blob URL of the head commit); sources become links `PREFIX/FILE#LLINE`.
+    pub source_url_prefix: Option<String>,
+}
 
 /// Upper bound of a Markdown rendering, in characters (GitHub comments allow 65,536).
 pub const MARKDOWN_LIMIT: usize = 60_000;
@@ -166,7 +181,82 @@ fn action_item(a: &Action) -> String {
         let ids: Vec<String> = a.depends_on.iter().map(|d| format!("[{d}]")).collect();
         let _ = write!(item, "\n      depends on: {}", ids.join(", "));
     }
+    item.push_str(&source_line(a.source.as_ref(), "      "));
     item
+}
+
+/// `\n<indent>source: org.yaml:42`, or nothing.
+fn source_line(source: Option<&Source>, indent: &str) -> String {
+    source.map_or_else(String::new, |at| {
+        format!("\n{indent}source: {}", clean(&at.to_string()))
+    })
+}
+
+/// `PREFIX/FILE#LLINE` for a source with a place: the file as named on the command line,
+/// `./` dropped, percent-encoded except for `/` and unreserved characters.
+pub(crate) fn source_url(prefix: &str, source: &Source) -> Option<String> {
+    let (file, line) = (source.file.as_deref()?, source.line?);
+    let file = file.strip_prefix("./").unwrap_or(file);
+    let mut url = prefix.trim_end_matches('/').to_owned();
+    url.push('/');
+    for byte in file.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            url.push(char::from(byte));
+        } else {
+            let _ = write!(url, "%{byte:02X}");
+        }
+    }
+    let _ = write!(url, "#L{line}");
+    Some(url)
+}
+
+/// A `<details>` list of links to the manifest lines behind the items, as Markdown (not in a
+/// code block, so the links work); items without a place in a file are left out.
+fn links_section(
+    out: &mut String,
+    budget: &mut usize,
+    prefix: Option<&str>,
+    items: &[(String, Option<&Source>)],
+) {
+    let Some(prefix) = prefix else { return };
+    let lines: Vec<String> = items
+        .iter()
+        .filter_map(|(label, source)| {
+            let source = (*source)?;
+            let url = source_url(prefix, source)?;
+            let place = clean(&source.place()?);
+            let fence = "`".repeat(longest_backtick_run(&place) + 1);
+            Some(format!("- {label}: [{fence}{place}{fence}]({url})"))
+        })
+        .collect();
+    if lines.is_empty() {
+        return;
+    }
+    let mut body = String::new();
+    let mut shown = 0;
+    for line in &lines {
+        let line = truncate(line, ITEM_LIMIT);
+        if line.len() + 1 > *budget {
+            break;
+        }
+        *budget -= line.len() + 1;
+        body.push_str(&line);
+        body.push('\n');
+        shown += 1;
+    }
+    let _ = write!(
+        out,
+        "\n<details><summary>Manifest lines ({})</summary>\n\n{body}",
+        thousands(lines.len())
+    );
+    if shown < lines.len() {
+        let _ = writeln!(
+            out,
+            "\n_... {} more not shown (the comment has a size limit); see the JSON rendering._",
+            thousands(lines.len() - shown)
+        );
+    }
+    out.push_str("\n</details>\n");
 }
 
 fn code_line(text: &str) -> String {
@@ -176,7 +266,7 @@ fn code_line(text: &str) -> String {
 }
 
 /// Renders a plan.
-pub(super) fn plan(plan: &Plan) -> String {
+pub(super) fn plan(plan: &Plan, options: &MarkdownOptions) -> String {
     let mut budget = LIST_BUDGET;
     // Destructive and irreversible actions first, in full, before anything else is cut.
     let (grave, other): (Vec<&Action>, Vec<&Action>) = plan
@@ -258,7 +348,12 @@ pub(super) fn plan(plan: &Plan) -> String {
                 .as_deref()
                 .map(|h| format!("\n    hint: {}", clean(h)))
                 .unwrap_or_default();
-            format!("x {}: {}{hint}", clean(&e.target), clean(&e.message))
+            format!(
+                "x {}: {}{hint}{}",
+                clean(&e.target),
+                clean(&e.message),
+                source_line(e.source.as_ref(), "    ")
+            )
         })
         .collect();
     section(
@@ -286,10 +381,11 @@ pub(super) fn plan(plan: &Plan) -> String {
                 })
                 .unwrap_or_default();
             format!(
-                "# {}{field}\n    why: {}\n    what to do: {}",
+                "# {}{field}\n    why: {}\n    what to do: {}{}",
                 clean(&b.target),
                 clean(&b.reason),
-                clean(&b.remedy)
+                clean(&b.remedy),
+                source_line(b.source.as_ref(), "    ")
             )
         })
         .collect();
@@ -301,6 +397,22 @@ pub(super) fn plan(plan: &Plan) -> String {
         "Other actions"
     };
     section(&mut out, &mut budget, title, "diff", &other, COLLAPSED);
+    let mut linked: Vec<(String, Option<&Source>)> = Vec::new();
+    for (i, e) in plan.errors.iter().enumerate() {
+        linked.push((format!("plan error {}", i + 1), e.source.as_ref()));
+    }
+    for (i, b) in plan.blocked.iter().enumerate() {
+        linked.push((format!("blocked item {}", i + 1), b.source.as_ref()));
+    }
+    for a in &plan.actions {
+        linked.push((format!("action [{}]", a.id), a.source.as_ref()));
+    }
+    links_section(
+        &mut out,
+        &mut budget,
+        options.source_url_prefix.as_deref(),
+        &linked,
+    );
     let deferred: Vec<String> = plan
         .deferred
         .iter()
@@ -336,6 +448,26 @@ pub(super) fn plan(plan: &Plan) -> String {
         "Invites waiting",
         "text",
         &pending,
+        COLLAPSED,
+    );
+    let expiring: Vec<String> = plan
+        .expiring
+        .iter()
+        .map(|e| {
+            format!(
+                "~ {}: {}{}",
+                clean(&e.target),
+                super::expiring_line(e),
+                source_line(e.source.as_ref(), "    ")
+            )
+        })
+        .collect();
+    section(
+        &mut out,
+        &mut budget,
+        "Time-boxed access",
+        "text",
+        &expiring,
         COLLAPSED,
     );
     let missing: Vec<String> = plan
@@ -407,7 +539,7 @@ pub(super) fn plan(plan: &Plan) -> String {
 }
 
 /// Renders a drift report.
-pub(super) fn drift(report: &DriftReport) -> String {
+pub(super) fn drift(report: &DriftReport, options: &MarkdownOptions) -> String {
     let mut out = String::new();
     out.push_str("### orgform drift\n\n");
     let _ = writeln!(out, "**{}**\n", drift_summary_line(report));
@@ -425,7 +557,14 @@ pub(super) fn drift(report: &DriftReport) -> String {
     let errors: Vec<String> = report
         .errors
         .iter()
-        .map(|e| format!("x {}: {}", clean(&e.target), clean(&e.message)))
+        .map(|e| {
+            format!(
+                "x {}: {}{}",
+                clean(&e.target),
+                clean(&e.message),
+                source_line(e.source.as_ref(), "    ")
+            )
+        })
         .collect();
     section(
         &mut out,
@@ -455,12 +594,30 @@ pub(super) fn drift(report: &DriftReport) -> String {
                 with_attribution(
                     report,
                     &f.object,
-                    format!("{}{field} ({})", clean(&f.object), clean(&f.detail)),
+                    format!(
+                        "{}{field} ({}){}",
+                        clean(&f.object),
+                        clean(&f.detail),
+                        source_line(f.source.as_ref(), "    ")
+                    ),
                 )
             })
             .collect();
         section(&mut out, &mut budget, title, "text", &items, COLLAPSED);
     }
+    let mut linked: Vec<(String, Option<&Source>)> = Vec::new();
+    for (i, e) in report.errors.iter().enumerate() {
+        linked.push((format!("plan error {}", i + 1), e.source.as_ref()));
+    }
+    for (i, f) in report.findings.iter().enumerate() {
+        linked.push((format!("finding {}", i + 1), f.source.as_ref()));
+    }
+    links_section(
+        &mut out,
+        &mut budget,
+        options.source_url_prefix.as_deref(),
+        &linked,
+    );
     let hygiene: Vec<String> = report
         .hygiene
         .iter()
@@ -515,6 +672,29 @@ fn with_attribution(report: &DriftReport, object: &str, item: String) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn source_urls_are_percent_encoded_and_point_at_the_line() {
+        let at = Source::at("./manifests/10 people.yaml", 42, 3);
+        assert_eq!(
+            source_url("https://example.invalid/acme/org/blob/abc/", &at).as_deref(),
+            Some("https://example.invalid/acme/org/blob/abc/manifests/10%20people.yaml#L42")
+        );
+        let hostile = Source::at("a](javascript:x)`.yaml", 1, 1);
+        let url = source_url("https://example.invalid", &hostile).unwrap();
+        assert_eq!(
+            url,
+            "https://example.invalid/a%5D%28javascript%3Ax%29%60.yaml#L1"
+        );
+        let default = Source {
+            file: None,
+            line: None,
+            column: None,
+            setting: Some("settings.workspace_members.unmanaged".into()),
+            default: true,
+        };
+        assert_eq!(source_url("https://example.invalid", &default), None);
+    }
 
     #[test]
     fn fences_outgrow_backticks() {

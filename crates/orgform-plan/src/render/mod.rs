@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::drift::DriftReport;
 use crate::types::{Action, Op, Plan, Summary};
 
-pub use markdown::MARKDOWN_LIMIT;
+pub use markdown::{MARKDOWN_LIMIT, MarkdownOptions};
 
 /// The text plan; `color` adds ANSI styles (the symbols carry the meaning either way).
 pub fn text(plan: &Plan, color: bool) -> String {
@@ -31,7 +31,12 @@ pub fn json(plan: &Plan) -> String {
 
 /// The Markdown plan for pull-request comments, under [`MARKDOWN_LIMIT`] characters.
 pub fn markdown(plan: &Plan) -> String {
-    markdown::plan(plan)
+    markdown::plan(plan, &MarkdownOptions::default())
+}
+
+/// The Markdown plan with choices (links to the manifest lines behind each item).
+pub fn markdown_with(plan: &Plan, options: &MarkdownOptions) -> String {
+    markdown::plan(plan, options)
 }
 
 /// The text drift report.
@@ -46,7 +51,12 @@ pub fn drift_json(report: &DriftReport) -> String {
 
 /// The Markdown drift report, under [`MARKDOWN_LIMIT`] characters.
 pub fn drift_markdown(report: &DriftReport) -> String {
-    markdown::drift(report)
+    markdown::drift(report, &MarkdownOptions::default())
+}
+
+/// The Markdown drift report with choices (links to the manifest lines behind findings).
+pub fn drift_markdown_with(report: &DriftReport, options: &MarkdownOptions) -> String {
+    markdown::drift(report, options)
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
@@ -207,6 +217,15 @@ pub(crate) fn verb(action: &Action) -> &'static str {
         Op::CreateWorkspace { .. } => "create",
         Op::ArchiveWorkspace { .. } => "archive",
         Op::AddWorkspaceMember { .. } => "add",
+    }
+}
+
+/// `expires 2027-01-31, 12 days left` (or `last day`) of a time-boxed entry.
+pub(crate) fn expiring_line(e: &crate::Expiring) -> String {
+    match e.days_left {
+        0 => format!("expires {}, last day", e.expires),
+        1 => format!("expires {}, 1 day left", e.expires),
+        n => format!("expires {}, {n} days left", e.expires),
     }
 }
 

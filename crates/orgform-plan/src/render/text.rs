@@ -10,6 +10,7 @@ use super::{
 use crate::DriftCategory;
 use crate::drift::DriftReport;
 use crate::types::{ChangeKind, PendingKind, Plan};
+use orgform_manifest::Source;
 
 struct Painter {
     color: bool,
@@ -30,6 +31,16 @@ impl Painter {
 
     fn bold(&self, text: &str) -> String {
         self.paint(Style::new().bold(), text)
+    }
+
+    /// `  org.yaml:42`, dimmed: where the manifest asks for an item (empty without one).
+    fn source(&self, source: Option<&Source>) -> String {
+        source.map_or_else(String::new, |at| {
+            format!(
+                "  {}",
+                self.paint(Style::new().dimmed(), &clean(&at.to_string()))
+            )
+        })
     }
 }
 
@@ -77,7 +88,13 @@ pub(super) fn plan(plan: &Plan, color: bool) -> String {
             )
         );
         for e in &plan.errors {
-            let _ = writeln!(out, "  x {}: {}", clean(&e.target), clean(&e.message));
+            let _ = writeln!(
+                out,
+                "  x {}: {}{}",
+                clean(&e.target),
+                clean(&e.message),
+                p.source(e.source.as_ref())
+            );
             if let Some(hint) = &e.hint {
                 let _ = writeln!(out, "      hint: {}", clean(hint));
             }
@@ -96,12 +113,13 @@ pub(super) fn plan(plan: &Plan, color: bool) -> String {
         };
         let _ = writeln!(
             out,
-            "{}{mark} [{}] {} {}{}",
+            "{}{mark} [{}] {} {}{}{}",
             p.fg(kind_color(kind), &symbol),
             action.id,
             verb(action),
             p.bold(&clean(&action.target)),
-            flags(action)
+            flags(action),
+            p.source(action.source.as_ref())
         );
         for change in &action.changes {
             let _ = writeln!(out, "        {}", field_line(change));
@@ -141,7 +159,12 @@ pub(super) fn plan(plan: &Plan, color: bool) -> String {
                     )
                 })
                 .unwrap_or_default();
-            let _ = writeln!(out, "  # {}{field}", clean(&b.target));
+            let _ = writeln!(
+                out,
+                "  # {}{field}{}",
+                clean(&b.target),
+                p.source(b.source.as_ref())
+            );
             let _ = writeln!(out, "      why: {}", clean(&b.reason));
             let _ = writeln!(out, "      what to do: {}", clean(&b.remedy));
         }
@@ -180,6 +203,22 @@ pub(super) fn plan(plan: &Plan, color: bool) -> String {
                 pending.role,
                 clean(&pending.invite_id),
                 pending.expires_at
+            );
+        }
+    }
+    if !plan.expiring.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nTime-boxed access ({}): in force through the end of the day, UTC:",
+            plan.expiring.len()
+        );
+        for e in &plan.expiring {
+            let _ = writeln!(
+                out,
+                "  ~ {}: {}{}",
+                clean(&e.target),
+                super::expiring_line(e),
+                p.source(e.source.as_ref())
             );
         }
     }
@@ -256,7 +295,13 @@ pub(super) fn drift(report: &DriftReport, color: bool) -> String {
             )
         );
         for e in &report.errors {
-            let _ = writeln!(out, "  x {}: {}", clean(&e.target), clean(&e.message));
+            let _ = writeln!(
+                out,
+                "  x {}: {}{}",
+                clean(&e.target),
+                clean(&e.message),
+                p.source(e.source.as_ref())
+            );
             if let Some(hint) = &e.hint {
                 let _ = writeln!(out, "      hint: {}", clean(hint));
             }
@@ -290,7 +335,13 @@ pub(super) fn drift(report: &DriftReport, color: bool) -> String {
         let mut attributed = std::collections::BTreeSet::new();
         for f in items {
             let field = finding_field(f);
-            let _ = writeln!(out, "  {}{field} ({})", clean(&f.object), clean(&f.detail));
+            let _ = writeln!(
+                out,
+                "  {}{field} ({}){}",
+                clean(&f.object),
+                clean(&f.detail),
+                p.source(f.source.as_ref())
+            );
             if attributed.insert(f.object.as_str()) {
                 for line in super::attribution_lines(report, &f.object) {
                     let _ = writeln!(out, "      {}", p.paint(Style::new().dimmed(), &line));

@@ -78,7 +78,10 @@ pub async fn demo(color: bool) -> anyhow::Result<String> {
         describe(&seeded)
     );
 
-    heading(&mut out, "1. orgform plan: what would change");
+    heading(
+        &mut out,
+        "1. orgform plan: what would change (each item ends with the manifest line behind it)",
+    );
     let live = client.fetch_snapshot().await?;
     let plan = orgform_plan::plan(&loaded.manifest, &live, &options);
     out.push_str(&orgform_plan::render::text(&plan, color));

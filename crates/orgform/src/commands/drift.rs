@@ -9,7 +9,7 @@ use orgform_api::{ActivityFeed, ApiError};
 use orgform_plan::DriftReport;
 use orgform_plan::attribution::{Attribution, Change, UsageReading};
 
-use super::ManifestArg;
+use super::{ManifestArg, SourceLinkArg};
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::exit::Exit;
 
@@ -22,6 +22,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
+    /// Links to the manifest lines (Markdown).
+    #[command(flatten)]
+    pub source_links: SourceLinkArg,
     /// Show who changed each drifted object and when, from the organization's activity feed
     /// (the Compliance API; the credential must be allowed to read it).
     #[arg(long)]
@@ -61,7 +64,9 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
     let text = match args.format {
         OutputFormat::Text => orgform_plan::render::drift_text(&report, color),
         OutputFormat::Json => orgform_plan::render::drift_json(&report),
-        OutputFormat::Markdown => orgform_plan::render::drift_markdown(&report),
+        OutputFormat::Markdown => {
+            orgform_plan::render::drift_markdown_with(&report, &args.source_links.markdown())
+        }
     };
     crate::output::stdout(&text)?;
     Ok(if report.is_refused() {

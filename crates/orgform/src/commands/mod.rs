@@ -35,6 +35,43 @@ pub struct ManifestArg {
     pub path: PathBuf,
 }
 
+/// `--source-url-prefix URL`: where the manifest's files can be browsed, for links from a
+/// Markdown report to the manifest lines behind each item.
+#[derive(Clone, Debug, clap::Args)]
+pub struct SourceLinkArg {
+    /// With --format markdown: link each item to its manifest line as URL/FILE#LLINE (e.g.
+    /// the blob URL of a pull request's head commit; FILE is the manifest path as given to -f,
+    /// so run from the repository root).
+    #[arg(long, value_name = "URL", value_parser = source_url_prefix)]
+    pub source_url_prefix: Option<String>,
+}
+
+impl SourceLinkArg {
+    /// The Markdown choices this flag makes.
+    pub fn markdown(&self) -> orgform_plan::render::MarkdownOptions {
+        orgform_plan::render::MarkdownOptions {
+            source_url_prefix: self.source_url_prefix.clone(),
+        }
+    }
+}
+
+/// An http(s) URL without characters that could end a Markdown link or hide in a terminal.
+fn source_url_prefix(text: &str) -> Result<String, String> {
+    let parsed = url::Url::parse(text).map_err(|err| format!("not a URL: {err}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err("the URL must start with https:// (or http://)".to_owned());
+    }
+    if let Some(c) = text
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || "<>()[]\"'`".contains(*c))
+    {
+        return Err(format!(
+            "the URL may not contain {c:?}; percent-encode it (e.g. %20 for a space)"
+        ));
+    }
+    Ok(text.to_owned())
+}
+
 /// A failure that carries its exit code; anything else that goes wrong exits 1.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]

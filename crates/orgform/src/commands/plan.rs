@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use orgform_plan::PlanOutcome;
 
-use super::ManifestArg;
+use super::{ManifestArg, SourceLinkArg};
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::exit::Exit;
 
@@ -28,6 +28,9 @@ pub struct Args {
     /// limits).
     #[arg(long, value_name = "N")]
     pub allow_destructive: Option<u32>,
+    /// Links to the manifest lines (Markdown).
+    #[command(flatten)]
+    pub source_links: SourceLinkArg,
 }
 
 /// Runs `orgform plan`.
@@ -39,7 +42,9 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
     let text = match args.format {
         OutputFormat::Text => orgform_plan::render::text(&plan, color),
         OutputFormat::Json => orgform_plan::render::json(&plan),
-        OutputFormat::Markdown => orgform_plan::render::markdown(&plan),
+        OutputFormat::Markdown => {
+            orgform_plan::render::markdown_with(&plan, &args.source_links.markdown())
+        }
     };
     crate::output::stdout(&text)?;
     for line in super::prepare::refusal_lines(&plan) {

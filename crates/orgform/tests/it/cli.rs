@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::common::{self, Org, demo_manifest, send_signal, wait_for};
+use crate::common::{self, Org, demo_manifest, send_signal, wait_for, write_replaced};
 
 #[test]
 fn plan_then_apply_then_plan_reports_exit_codes() {
@@ -371,11 +371,7 @@ fn a_refused_plan_says_why_on_stderr_in_every_format() {
     let manifest = demo_manifest(dir.path());
     let text = std::fs::read_to_string(&manifest).unwrap();
     // Removing every unlisted member of 8 with a limit of 0 is refused.
-    std::fs::write(
-        &manifest,
-        text.replace("max_destructive: 5", "max_destructive: 0"),
-    )
-    .unwrap();
+    write_replaced(&manifest, &text, "max_destructive: 5", "max_destructive: 0");
     for format in ["text", "json", "markdown"] {
         let run = org.run(dir.path(), &["plan", "--format", format]);
         assert_eq!(run.code, 3, "{run:?}");
@@ -394,19 +390,7 @@ fn ctrl_c_during_apply_stops_cleanly_and_the_next_run_converges() {
     let org = Org::slow_small();
     let dir = tempfile::tempdir().unwrap();
     demo_manifest(dir.path());
-    let child = org
-        .user_command(dir.path())
-        .args(["apply", "--auto-approve", "--concurrency", "1"])
-        .args([
-            "--rate-limit",
-            "0",
-            "--now",
-            &org.emulator.now().to_string(),
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = org.spawn_apply(dir.path());
     // Wait until the apply has made a few writes, then interrupt it.
     wait_for("the apply writing", Duration::from_secs(20), || {
         org.writes().len() >= 3
@@ -424,12 +408,7 @@ fn ctrl_c_during_apply_stops_cleanly_and_the_next_run_converges() {
         stdout.contains("Interrupted: actions marked \"not done\" were not started"),
         "{stdout}"
     );
-    let done_first = org.writes().len();
-    assert!(
-        done_first < 11,
-        "the apply stopped early ({done_first} writes)"
-    );
-    org.assert_the_next_apply_converges(dir.path());
+    org.assert_stopped_early_then_converges(dir.path());
 }
 
 #[test]

@@ -21,19 +21,7 @@ fn a_second_interrupt_exits_at_once_and_names_what_is_unknown() {
         FaultMatcher::new("POST", "/v1/organizations"),
         Fault::Latency { ms: 30_000 },
     );
-    let child = org
-        .user_command(dir.path())
-        .args(["apply", "--auto-approve", "--concurrency", "1"])
-        .args([
-            "--rate-limit",
-            "0",
-            "--now",
-            &org.emulator.now().to_string(),
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = org.spawn_apply(dir.path());
     wait_for("the apply's reads", Duration::from_secs(20), || {
         org.emulator.request_log().len() >= reads
     });

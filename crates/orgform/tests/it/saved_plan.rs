@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::common::{Org, Run, demo_manifest};
+use crate::common::{Org, Run, demo_manifest, write_replaced};
 use serde_json::{Value, json};
 
 /// The demo manifest, with dev.two left out of Production: the plan then removes that
@@ -240,11 +240,7 @@ fn refusals_and_blocked_items_come_from_the_plan_made_now() {
     let text = std::fs::read_to_string(&manifest).unwrap();
 
     // A plan refused by the destructive limit, with its refusal deleted from the file.
-    std::fs::write(
-        &manifest,
-        text.replace("max_destructive: 5", "max_destructive: 0"),
-    )
-    .unwrap();
+    write_replaced(&manifest, &text, "max_destructive: 5", "max_destructive: 0");
     let refused = org.run(dir.path(), &["plan", "--format", "json"]);
     assert_eq!(refused.code, 3, "{refused:?}");
     let mut plan: Value = serde_json::from_str(&refused.stdout).unwrap();
@@ -255,14 +251,12 @@ fn refusals_and_blocked_items_come_from_the_plan_made_now() {
 
     // A plan with a blocked item (ada is an admin; the API cannot demote her), with the
     // blocked item deleted from the file: it would otherwise run its other actions.
-    std::fs::write(
+    write_replaced(
         &manifest,
-        text.replace(
-            "  - email: ada@acme.example\n    role: admin",
-            "  - email: ada@acme.example\n    role: developer",
-        ),
-    )
-    .unwrap();
+        &text,
+        "  - email: ada@acme.example\n    role: admin",
+        "  - email: ada@acme.example\n    role: developer",
+    );
     let saved = org.run(dir.path(), &["plan", "--out", "plan.json"]);
     assert_eq!(saved.code, 3, "blocked: {saved:?}");
     let mut plan = read_plan(dir.path(), "plan.json");
@@ -277,11 +271,7 @@ fn refusals_and_blocked_items_come_from_the_plan_made_now() {
     );
 
     // A saved plan made with --allow-destructive is applied with it only.
-    std::fs::write(
-        &manifest,
-        text.replace("max_destructive: 5", "max_destructive: 0"),
-    )
-    .unwrap();
+    write_replaced(&manifest, &text, "max_destructive: 5", "max_destructive: 0");
     let saved = org.run(
         dir.path(),
         &["plan", "--allow-destructive", "5", "--out", "plan.json"],

@@ -246,7 +246,7 @@ prop_compose! {
         let colors = ["#111111", "#222222", "#abcdef"];
         let members_list: Vec<MemberSpec> = members
             .iter()
-            .map(|(i, role)| MemberSpec { email: email(*i), role: role.clone() })
+            .map(|(i, role)| MemberSpec { email: email(*i), role: role.clone(), expires: None })
             .collect();
         let mut ws_specs = Vec::new();
         for (w, (listed, color, pin, ws_members, archived, residency)) in workspaces.into_iter().enumerate() {
@@ -292,6 +292,7 @@ prop_compose! {
             members: members_list,
             workspaces: ws_specs,
             api_keys,
+            sources: orgform_manifest::Sources::default(),
         }
     }
 }
@@ -304,6 +305,7 @@ pub fn exported(live: &Snapshot, settings: Settings) -> Manifest {
         .map(|u| MemberSpec {
             email: u.email.clone(),
             role: u.role.clone(),
+            expires: None,
         })
         .collect();
     for invite in &live.invites {
@@ -311,6 +313,7 @@ pub fn exported(live: &Snapshot, settings: Settings) -> Manifest {
             members.push(MemberSpec {
                 email: invite.email.clone(),
                 role: invite.role.clone(),
+                expires: None,
             });
         }
     }
@@ -363,6 +366,7 @@ pub fn exported(live: &Snapshot, settings: Settings) -> Manifest {
         members,
         workspaces,
         api_keys,
+        sources: orgform_manifest::Sources::default(),
     }
 }
 

@@ -81,27 +81,14 @@ impl Org {
     }
 
     pub fn run_with_key(&self, dir: &Path, args: &[&str], key: &str) -> Run {
-        let output = assert_cmd::Command::cargo_bin("orgform")
-            .unwrap()
-            .current_dir(dir)
-            .args(args)
-            .args([
-                "--rate-limit",
-                "0",
-                "--now",
-                &self.emulator.now().to_string(),
-            ])
-            .env("ANTHROPIC_BASE_URL", self.emulator.base_url())
-            .env("ANTHROPIC_ADMIN_KEY", key)
-            .env("NO_COLOR", "1")
-            .write_stdin("")
-            .output()
-            .unwrap();
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(output.stdout).unwrap(),
-            stderr: String::from_utf8(output.stderr).unwrap(),
-        }
+        let now = self.emulator.now().to_string();
+        let hidden = ["--rate-limit", "0", "--now", &now];
+        run_plain(
+            dir,
+            &self.emulator.base_url(),
+            key,
+            &[args, &hidden].concat(),
+        )
     }
 
     /// Runs `orgform ARGS` against this emulator as a user would: no hidden flags.
@@ -132,10 +119,32 @@ impl Org {
         });
     }
 
-    /// After an interrupted apply of the demo manifest: with the faults lifted, the next apply
-    /// succeeds, a plan then finds nothing to do, and each of the 11 actions was done exactly
-    /// once across both runs.
-    pub fn assert_the_next_apply_converges(&self, dir: &Path) {
+    /// `orgform apply --auto-approve --concurrency 1` against this emulator from `dir`, started
+    /// and left running with both streams piped, for a test to interrupt.
+    pub fn spawn_apply(&self, dir: &Path) -> std::process::Child {
+        self.user_command(dir)
+            .args(["apply", "--auto-approve", "--concurrency", "1"])
+            .args([
+                "--rate-limit",
+                "0",
+                "--now",
+                &self.emulator.now().to_string(),
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// After an interrupted apply of the demo manifest: it stopped before its 11 writes; with
+    /// the faults lifted, the next apply succeeds, a plan then finds nothing to do, and each
+    /// action was done exactly once across both runs.
+    pub fn assert_stopped_early_then_converges(&self, dir: &Path) {
+        let done_first = self.writes().len();
+        assert!(
+            done_first < 11,
+            "the apply stopped early ({done_first} writes)"
+        );
         self.emulator
             .set_faults(orgform_emulator::FaultConfig::default());
         let again = self.run(dir, &["apply", "--auto-approve"]);
@@ -150,6 +159,12 @@ impl Org {
             "every action done exactly once across both runs"
         );
     }
+}
+
+/// Writes `text` to `path` with `from` replaced by `to`; `text` must contain `from`.
+pub fn write_replaced(path: &Path, text: &str, from: &str, to: &str) {
+    assert!(text.contains(from), "{} lacks {from:?}", path.display());
+    std::fs::write(path, text.replace(from, to)).unwrap();
 }
 
 /// Sends `signal` (a name such as `INT`) to `child`.

@@ -1,0 +1,162 @@
+//! Time-boxed access: `expires:` on a member entry, judged by the plan's clock (the API's):
+//! in force through the end of the day (UTC), days left shown before, removal planned after,
+//! under the usual limits and protections, and drift's warning window.
+
+use crate::support::inputs;
+
+use inputs::{manifest, opts, seed};
+use orgform_manifest::Expiry;
+use orgform_plan::{BlockedKind, HygieneKind, Op, PlanOptions, Refusal, drift, plan, render};
+use proptest::prelude::*;
+
+const LIVE: &str = "users:
+  - {id: user_01Root00000000000000, email: root@acme.example, name: Root, role: admin, added_at: '2026-01-01T00:00:00Z'}
+  - {id: user_01Temp00000000000000, email: temp@acme.example, name: Temp, role: developer, added_at: '2026-01-01T00:00:00Z'}
+workspaces:
+  - {id: wrkspc_01Research00000000, name: research, created_at: '2026-01-01T00:00:00Z', display_color: '#112233'}
+workspace_members:
+  - {workspace_id: wrkspc_01Research00000000, user_id: user_01Temp00000000000000, workspace_role: workspace_developer}
+invites:
+  - {id: invite_01Guest000000000000, email: guest@acme.example, role: user, status: pending, invited_at: '2026-11-25T00:00:00Z', expires_at: '2026-12-16T00:00:00Z'}
+";
+
+fn at(instant: &str) -> PlanOptions {
+    PlanOptions {
+        now: instant.parse().unwrap(),
+        ..opts()
+    }
+}
+
+fn members(temp: &str, extra: &str) -> String {
+    format!(
+        "settings: {{limits: {{max_destructive: 10, max_destructive_percent: 100}}{extra}}}
+members:
+  - {{email: root@acme.example, role: admin}}
+  - {{email: temp@acme.example, role: developer, expires: {temp}}}
+  - {{email: guest@acme.example, role: user, expires: 2026-12-05}}
+workspaces:
+  - name: research
+    members: {{temp@acme.example: workspace_developer}}
+"
+    )
+}
+
+#[test]
+fn in_force_through_the_last_day_then_removed() {
+    let m = manifest(&members("2026-12-10", ""));
+    let live = seed(LIVE);
+    // The last second of the last day: in force, 0 days left (only the guest, whose entry
+    // ended on 2026-12-05, loses their invite).
+    let p = plan(&m, &live, &at("2026-12-10T23:59:59Z"));
+    let ops: Vec<&str> = p.actions.iter().map(|a| a.op.name()).collect();
+    assert_eq!(ops, ["revoke_invite"], "{:#?}", p.actions);
+    let temp = p
+        .expiring
+        .iter()
+        .find(|e| e.target == "member temp@acme.example")
+        .unwrap();
+    assert_eq!(temp.days_left, 0);
+    assert!(
+        render::text(&p, false)
+            .contains("~ member temp@acme.example: expires 2026-12-10, last day")
+    );
+    // Ten days before.
+    let p = plan(&m, &live, &at("2026-11-30T08:00:00Z"));
+    let temp = p
+        .expiring
+        .iter()
+        .find(|e| e.target.contains("temp"))
+        .unwrap();
+    assert_eq!(temp.days_left, 10);
+    // The first instant after: removed, destructive, and nothing else about them.
+    let p = plan(&m, &live, &at("2026-12-11T00:00:00Z"));
+    let ops: Vec<&str> = p.actions.iter().map(|a| a.op.name()).collect();
+    assert_eq!(ops, ["revoke_invite", "remove_user"], "{:#?}", p.actions);
+    let removal = &p.actions[1];
+    assert!(removal.destructive);
+    assert!(matches!(&removal.op, Op::RemoveUser { email, .. } if email == "temp@acme.example"));
+    assert!(
+        removal.consequences[0].contains("access ended with 2026-12-10"),
+        "{:?}",
+        removal.consequences
+    );
+    // The guest's pending invite is revoked (their entry expired on 2026-12-05).
+    assert!(
+        matches!(&p.actions[0].op, Op::RevokeInvite { email, .. } if email == "guest@acme.example")
+    );
+    assert!(p.expiring.is_empty());
+}
+
+#[test]
+fn an_expired_entry_counts_against_the_limits_and_respects_protection() {
+    let live = seed(LIVE);
+    let after = at("2027-01-01T00:00:00Z");
+    let limited = manifest(
+        "settings: {limits: {max_destructive: 0}}
+members:
+  - {email: root@acme.example, role: admin}
+  - {email: temp@acme.example, role: developer, expires: 2026-12-10}
+",
+    );
+    let p = plan(&limited, &live, &after);
+    assert!(
+        p.refusals
+            .iter()
+            .any(|r| matches!(r, Refusal::DestructiveLimit { .. })),
+        "{p:#?}"
+    );
+    let protected = manifest(
+        "settings: {protected: [temp@acme.example]}
+members:
+  - {email: root@acme.example, role: admin, expires: 2026-12-10}
+  - {email: temp@acme.example, role: developer, expires: 2026-12-10}
+",
+    );
+    let p = plan(&protected, &live, &after);
+    assert!(p.actions.is_empty(), "{:#?}", p.actions);
+    let kinds: Vec<BlockedKind> = p.blocked.iter().map(|b| b.kind).collect();
+    assert_eq!(
+        kinds,
+        [BlockedKind::AdministrativeRemoval, BlockedKind::Protected]
+    );
+}
+
+#[test]
+fn drift_warns_within_the_window_only() {
+    let live = seed(LIVE);
+    let m = manifest(&members("2026-12-10", ", expiry_warning_days: 5"));
+    let report = drift(&m, &live, &at("2026-11-30T00:00:00Z"));
+    let warned: Vec<&str> = report
+        .hygiene
+        .iter()
+        .filter(|h| h.kind == HygieneKind::AccessExpiring)
+        .map(|h| h.object.as_str())
+        .collect();
+    // guest (5 days left) is inside 5 days; temp (10 days) is not.
+    assert_eq!(warned, ["member guest@acme.example"]);
+    assert!(report.has_drift());
+    // The default window is 14 days: both.
+    let m = manifest(&members("2026-12-10", ""));
+    let report = drift(&m, &live, &at("2026-11-30T00:00:00Z"));
+    let warned = report
+        .hygiene
+        .iter()
+        .filter(|h| h.kind == HygieneKind::AccessExpiring)
+        .count();
+    assert_eq!(warned, 2);
+}
+
+proptest! {
+    /// For any date and instant: in force exactly while `now` is before the next midnight
+    /// UTC, and `days_left` is non-negative exactly then.
+    #[test]
+    fn in_force_until_the_next_midnight(day in 0i64..3000, secs in 0i64..(3000 * 86_400)) {
+        let start: jiff::civil::Date = "2026-01-01".parse().unwrap();
+        let date = start.checked_add(jiff::Span::new().days(day)).unwrap();
+        let expiry = Expiry(date);
+        let now = jiff::Timestamp::from_second(1_767_225_600 + secs).unwrap();
+        let end = date.tomorrow().unwrap().to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp();
+        prop_assert_eq!(expiry.has_passed(now), now >= end);
+        prop_assert_eq!(expiry.days_left(now) >= 0, !expiry.has_passed(now));
+    }
+}
