@@ -25,6 +25,7 @@ pub use schema::*;
 pub use sources::{Source, Sources};
 pub use types::*;
 pub use validate::{
-    INFERENCE_GEOS, MAX_NAME_CHARS, WORKSPACE_GEOS, is_hex_color, is_reserved_tag, is_uuid,
+    INFERENCE_GEOS, MAX_NAME_CHARS, MAX_SERVICE_ACCOUNT_DESCRIPTION, MAX_SERVICE_ACCOUNT_NAME,
+    WORKSPACE_GEOS, is_hex_color, is_reserved_tag, is_service_account_name, is_uuid,
     looks_like_email, platform_roles,
 };

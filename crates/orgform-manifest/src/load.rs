@@ -25,7 +25,8 @@ use crate::diag::{ManifestError, Problem, SourceFile};
 use crate::shape::{alias_bomb, check_shape, type_hint};
 use crate::suggest::closest;
 use crate::types::{
-    ApiKeySpec, Manifest, MemberSpec, OrganizationSpec, Platform, Settings, WorkspaceSpec,
+    ApiKeySpec, Manifest, MemberSpec, OrganizationSpec, Platform, ServiceAccountSpec, Settings,
+    WorkspaceSpec,
 };
 use crate::validate::validate;
 use crate::yaml::{ALIAS_BUDGET, Doc, Kind, Node};
@@ -85,6 +86,7 @@ pub(crate) struct RawFragment {
     pub(crate) members: Vec<(usize, MemberSpec)>,
     pub(crate) workspaces: Vec<(usize, WorkspaceSpec)>,
     pub(crate) api_keys: Vec<(usize, ApiKeySpec)>,
+    pub(crate) service_accounts: Vec<(usize, ServiceAccountSpec)>,
     /// The emails of member entries that could not be read in full.
     pub(crate) partial_emails: Vec<String>,
     /// False when a member entry (or the whole list) could not be read, email included.
@@ -118,6 +120,7 @@ pub(crate) struct Origins {
     pub(crate) members: Vec<(usize, usize)>,
     pub(crate) workspaces: Vec<(usize, usize)>,
     pub(crate) api_keys: Vec<(usize, usize)>,
+    pub(crate) service_accounts: Vec<(usize, usize)>,
 }
 
 /// Largest manifest file read (each fragment of a directory manifest too).
@@ -443,7 +446,9 @@ fn read_typed(
                 });
             }
             "settings" => raw.settings = part(reader.typed(Some(name), value, &mut report)),
-            "members" | "workspaces" | "api_keys" => lists.push((name, value)),
+            "members" | "workspaces" | "api_keys" | "service_accounts" => {
+                lists.push((name, value));
+            }
             _ => {}
         }
     }
@@ -467,6 +472,11 @@ fn read_typed(
                 "workspaces" => {
                     if let Some(ws) = reader.typed(None, item, &mut report) {
                         raw.workspaces.push((index, ws));
+                    }
+                }
+                "service_accounts" => {
+                    if let Some(sa) = reader.typed(None, item, &mut report) {
+                        raw.service_accounts.push((index, sa));
                     }
                 }
                 _ => {
@@ -651,6 +661,7 @@ fn merge(
         members: Vec::new(),
         workspaces: Vec::new(),
         api_keys: Vec::new(),
+        service_accounts: Vec::new(),
         sources: crate::Sources::default(),
     };
     for (index, fragment) in fragments.iter_mut().enumerate() {
@@ -665,6 +676,10 @@ fn merge(
         for (i, key) in std::mem::take(&mut fragment.raw.api_keys) {
             manifest.api_keys.push(key);
             origins.api_keys.push((index, i));
+        }
+        for (i, sa) in std::mem::take(&mut fragment.raw.service_accounts) {
+            manifest.service_accounts.push(sa);
+            origins.service_accounts.push((index, i));
         }
     }
     (manifest, origins)

@@ -92,6 +92,23 @@ mod generate {
     }
 
     /// `expires`: a calendar date.
+    pub(crate) fn service_account_members(_: &mut SchemaGenerator) -> Schema {
+        let roles: Vec<&str> = WorkspaceRole::KNOWN
+            .iter()
+            .copied()
+            .filter(|r| *r != "workspace_billing")
+            .collect();
+        json_schema!({
+            "type": "object",
+            "propertyNames": { "pattern": "^[a-z0-9-]+$" },
+            "additionalProperties": { "type": "string", "enum": roles }
+        })
+    }
+
+    pub(crate) fn service_account_role(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "enum": ["admin", "developer"] })
+    }
+
     pub(crate) fn date(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "description": "Time-boxed access: in force through the end of this day (UTC); the first plan after it removes the entry's access.",

@@ -57,6 +57,7 @@ const SETTINGS: Shape = Shape::Map(&[
     ("api_keys", POLICY_KEYS),
     ("limits", LIMITS),
     ("protected", Shape::Seq(&Shape::Any)),
+    ("protected_service_accounts", Shape::Seq(&Shape::Any)),
     ("expiry_warning_days", Shape::Any),
 ]);
 const ORGANIZATION: Shape = Shape::Map(&[
@@ -81,6 +82,7 @@ const WORKSPACE: Shape = Shape::Map(&[
     ("data_residency", RESIDENCY),
     ("tags", Shape::MapOf(&Shape::Any)),
     ("members", Shape::MapOf(&Shape::Any)),
+    ("service_accounts", Shape::MapOf(&Shape::Any)),
     ("archived", Shape::Any),
 ]);
 const API_KEY: Shape = Shape::Map(&[
@@ -88,6 +90,13 @@ const API_KEY: Shape = Shape::Map(&[
     ("name", Shape::Any),
     ("workspace", Shape::Any),
     ("status", Shape::Any),
+]);
+
+const SERVICE_ACCOUNT: Shape = Shape::Map(&[
+    ("name", Shape::Any),
+    ("description", Shape::Any),
+    ("organization_role", Shape::Enum(&["admin", "developer"])),
+    ("archived", Shape::Any),
 ]);
 
 /// The shape of a fragment (any subset of a manifest's top-level keys).
@@ -98,6 +107,7 @@ pub(crate) const FRAGMENT: Shape = Shape::Map(&[
     ("members", Shape::Seq(&MEMBER)),
     ("workspaces", Shape::Seq(&WORKSPACE)),
     ("api_keys", Shape::Seq(&API_KEY)),
+    ("service_accounts", Shape::Seq(&SERVICE_ACCOUNT)),
 ]);
 
 /// The outcome of the shape check of one fragment.

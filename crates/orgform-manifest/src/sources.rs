@@ -98,6 +98,7 @@ pub struct Sources {
     members: Vec<Entry>,
     workspaces: Vec<Entry>,
     api_keys: Vec<Entry>,
+    service_accounts: Vec<Entry>,
     /// Keys under `settings`, by dotted path (`members.unmanaged`).
     settings: BTreeMap<String, Source>,
     /// Filled by loading (else the manifest was built in code and cites nothing).
@@ -143,6 +144,16 @@ impl Sources {
     /// Where `api_keys[index].<path>` is written, else the entry.
     pub fn api_key_field(&self, index: usize, path: &str) -> Option<Source> {
         self.api_keys.get(index).and_then(|e| e.field(path))
+    }
+
+    /// Where `service_accounts[index]` starts.
+    pub fn service_account(&self, index: usize) -> Option<Source> {
+        self.service_accounts.get(index).and_then(|e| e.at.clone())
+    }
+
+    /// Where `service_accounts[index].<path>` is written, else the entry.
+    pub fn service_account_field(&self, index: usize, path: &str) -> Option<Source> {
+        self.service_accounts.get(index).and_then(|e| e.field(path))
     }
 
     /// The setting `settings.<path>` as a source: where it is written, or its default. A
@@ -196,6 +207,7 @@ pub(crate) fn collect(fragments: &[Fragment], origins: &Origins) -> Sources {
         members: list("members", &origins.members),
         workspaces: list("workspaces", &origins.workspaces),
         api_keys: list("api_keys", &origins.api_keys),
+        service_accounts: list("service_accounts", &origins.service_accounts),
         settings,
         loaded: true,
     }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
-use orgform_model::{AllowedGeos, ApiKeyStatus, OrgRole, WorkspaceRole};
+use orgform_model::{AllowedGeos, ApiKeyStatus, OrgRole, ServiceAccountRole, WorkspaceRole};
 use serde::{Deserialize, Serialize};
 
 /// A whole manifest, after fragments are merged.
@@ -31,6 +31,9 @@ pub struct Manifest {
     /// API keys (which the API cannot create or delete).
     #[serde(default)]
     pub api_keys: Vec<ApiKeySpec>,
+    /// Service accounts, by name (read and written only with an OAuth bearer token).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_accounts: Vec<ServiceAccountSpec>,
     /// Where each entry and setting was written (filled by loading; never serialised, and
     /// never part of equality).
     #[serde(skip)]
@@ -87,6 +90,10 @@ pub struct Settings {
     /// Emails this tool never removes, demotes or touches the keys of.
     #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::emails"))]
     pub protected: Vec<String>,
+    /// Service account names this tool never archives (unless a run is given the explicit
+    /// override `--allow-protected-service-account-archive`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub protected_service_accounts: Vec<String>,
     /// `drift` reports entries whose `expires` date is at most this many days away
     /// (default [`DEFAULT_EXPIRY_WARNING_DAYS`]).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -365,6 +372,15 @@ pub struct WorkspaceSpec {
         schemars(schema_with = "crate::schema::workspace_members")
     )]
     pub members: Option<IndexMap<String, WorkspaceRole>>,
+    /// Service account name -> workspace role (never `workspace_billing`). Omitted: service
+    /// accounts' memberships not managed; `{}`: managed, none explicit. The implicit
+    /// `workspace_user` membership of the default workspace is never managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::schema::service_account_members")
+    )]
+    pub service_accounts: Option<IndexMap<String, WorkspaceRole>>,
     /// Archive the workspace (irreversible; deactivates every key in it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub archived: bool,
@@ -424,4 +440,32 @@ pub struct ApiKeySpec {
         schemars(schema_with = "crate::schema::key_status")
     )]
     pub status: Option<ApiKeyStatus>,
+}
+
+/// One service account, by name (its identity: names are unique and immutable).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ServiceAccountSpec {
+    /// A slug: lowercase letters, digits and hyphens, 1-255 characters.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(length(min = 1, max = 255), regex(pattern = r"^[a-z0-9-]+$"))
+    )]
+    pub name: String,
+    /// Free text, at most 2,000 characters; `""` clears it. Omitted: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(max = 2000)))]
+    pub description: Option<String>,
+    /// `admin` or `developer`. Omitted: not managed (created as `developer`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::schema::service_account_role")
+    )]
+    pub organization_role: Option<ServiceAccountRole>,
+    /// Archive the service account (irreversible; refused by the API while a federation
+    /// rule targets it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub archived: bool,
 }

@@ -39,6 +39,11 @@ use crate::types::{Manifest, Platform};
 use crate::yaml::Node;
 
 mod keys;
+mod service_accounts;
+
+pub use service_accounts::{
+    MAX_SERVICE_ACCOUNT_DESCRIPTION, MAX_SERVICE_ACCOUNT_NAME, is_service_account_name,
+};
 
 /// Geographies a workspace may live in.
 pub const WORKSPACE_GEOS: &[&str] = &["us"];
@@ -270,6 +275,7 @@ pub(crate) fn validate(
     check_workspaces(&mut ctx, manifest, origins, &members);
     keys::check_api_keys(&mut ctx, manifest, origins);
     keys::check_key_settings(&mut ctx, manifest, origins);
+    service_accounts::check_service_accounts(&mut ctx, manifest, origins);
 }
 
 fn check_head(ctx: &mut Ctx<'_>, manifest: &Manifest, origins: &Origins) {

@@ -8,3 +8,4 @@ mod hostile_bytes;
 mod limits;
 mod provenance;
 mod schema;
+mod service_accounts;
