@@ -71,6 +71,7 @@ fn manifest(live: &Snapshot) -> Manifest {
         .filter(|w| !w.is_archived())
         .enumerate()
         .map(|(i, w)| WorkspaceSpec {
+            service_accounts: None,
             name: w.name.clone(),
             id: Some(w.id.clone()),
             display_color: None,
@@ -95,6 +96,7 @@ fn manifest(live: &Snapshot) -> Manifest {
     settings.limits.max_destructive = 10_000;
     settings.limits.max_destructive_percent = 100;
     Manifest {
+        service_accounts: Vec::new(),
         version: 1,
         organization: OrganizationSpec {
             id: live.organization.id.clone(),
@@ -137,6 +139,7 @@ async fn run(concurrency: usize) -> (usize, usize, Duration) {
         allow_destructive: None,
         now: emulator.now(),
         manifest_digest: "sha256:bench".into(),
+        archive_protected_service_accounts: false,
     };
     let plan = orgform_plan::plan(&manifest, &live, &options);
     assert!(!plan.is_refused(), "{:?}", plan.refusals);

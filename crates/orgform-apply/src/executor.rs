@@ -129,6 +129,10 @@ pub async fn apply<B: Backend>(
                     Op::AddWorkspaceMember {
                         workspace: WorkspaceRef::Created { name },
                         ..
+                    }
+                    | Op::AddServiceAccountMember {
+                        workspace: WorkspaceRef::Created { name },
+                        ..
                     } => created_ref.get(name).map(String::as_str),
                     _ => None,
                 };

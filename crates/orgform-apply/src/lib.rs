@@ -20,6 +20,7 @@ mod backend;
 mod client_backend;
 mod executor;
 mod report;
+mod service_accounts;
 
 pub use backend::{Backend, Effect, Step, StepError};
 pub use executor::{ApplyOptions, Cancel, apply};

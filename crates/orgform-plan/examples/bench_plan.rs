@@ -201,6 +201,7 @@ fn manifest(live: &Snapshot) -> Manifest {
             map.insert(user.email.clone(), role);
         }
         workspaces.push(WorkspaceSpec {
+            service_accounts: None,
             name: w.name.clone(),
             id: None,
             display_color: Some(w.display_color.clone()),
@@ -212,6 +213,7 @@ fn manifest(live: &Snapshot) -> Manifest {
     }
     for i in 0..10 {
         workspaces.push(WorkspaceSpec {
+            service_accounts: None,
             name: format!("new-workspace-{i}"),
             id: None,
             display_color: None,
@@ -240,6 +242,7 @@ fn manifest(live: &Snapshot) -> Manifest {
         })
         .collect();
     Manifest {
+        service_accounts: Vec::new(),
         version: 1,
         organization: OrganizationSpec {
             id: ORG.into(),
@@ -275,6 +278,7 @@ fn main() {
         allow_destructive: Some(1000),
         now: ts("2026-11-01T00:00:00Z"),
         manifest_digest: "sha256:bench".into(),
+        archive_protected_service_accounts: false,
     };
     println!(
         "organization: {} members, {} invites, {} workspaces, {} workspace memberships, {} keys",

@@ -94,6 +94,28 @@ pub(crate) fn op_needles(op: &Op) -> Needles {
         // Nothing live yet: a workspace to create, a grant in a workspace to create.
         Op::CreateWorkspace { .. } | Op::AddWorkspaceMember { .. } => Vec::new(),
         Op::UpdateApiKey { key_id, .. } => vec![one(&[key_id])],
+        Op::UpdateServiceAccount {
+            service_account_id, ..
+        }
+        | Op::ArchiveServiceAccount {
+            service_account_id, ..
+        } => vec![one(&[service_account_id])],
+        Op::AddServiceAccountMember {
+            workspace: WorkspaceRef::Id(workspace_id),
+            service_account: crate::types::ServiceAccountRef::Id(service_account_id),
+            ..
+        }
+        | Op::UpdateServiceAccountMember {
+            workspace_id,
+            service_account_id,
+            ..
+        }
+        | Op::RemoveServiceAccountMember {
+            workspace_id,
+            service_account_id,
+            ..
+        } => vec![one(&[workspace_id, service_account_id])],
+        Op::CreateServiceAccount { .. } | Op::AddServiceAccountMember { .. } => Vec::new(),
     }
 }
 

@@ -30,6 +30,7 @@
 //!     now: "2026-11-01T00:00:00Z".parse()?,
 //!     clock_skew: None,
 //!     manifest_digest: "sha256:...".into(),
+//!     archive_protected_service_accounts: false,
 //! };
 //! let plan = plan(&manifest, &live, &options);
 //! assert_eq!(plan.outcome(), PlanOutcome::Changes);
@@ -73,6 +74,9 @@ pub struct PlanOptions {
     pub clock_skew: Option<jiff::SignedDuration>,
     /// Digest of the manifest, recorded in the plan so a saved plan can be checked.
     pub manifest_digest: String,
+    /// `--archive-protected-service-accounts`: the names in
+    /// `settings.protected_service_accounts` may be archived in this run.
+    pub archive_protected_service_accounts: bool,
 }
 
 /// The drift category of a finding (`docs/manifest.md`, "Drift categories").

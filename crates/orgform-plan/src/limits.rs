@@ -1,11 +1,14 @@
 //! Destructive limits: how many destructive actions of one kind a run may take.
 //!
 //! Each kind (member removals, invite revocations, workspace member removals, key
-//! deactivations and archivals, workspace archives) is checked on its own, against the live
+//! deactivations and archivals, workspace archives, service account archives, removals of
+//! service accounts from workspaces) is checked on its own, against the live
 //! objects of that kind: members; pending invites; explicit workspace memberships (an implicit
 //! one the API may list, an org admin's `workspace_admin` or a billing member's
 //! `workspace_billing`, does not count) as read for a plan, which reads the members of
-//! non-archived workspaces only; active and inactive keys; non-archived workspaces.
+//! non-archived workspaces only; active and inactive keys; non-archived workspaces;
+//! non-archived service accounts; explicit service-account memberships as read (the implicit
+//! default-workspace one is never read).
 //!
 //! The limit of a kind is the smaller of `settings.limits.max_destructive` and the percent
 //! limit. Rounding of the percent limit: `floor(live * percent / 100)`, but never below 1
@@ -50,6 +53,16 @@ pub fn live_total(live: &Snapshot, kind: DestructiveKind) -> u32 {
         DestructiveKind::WorkspaceArchives => {
             live.workspaces.iter().filter(|w| !w.is_archived()).count()
         }
+        DestructiveKind::ServiceAccountArchives => live.identities.as_ref().map_or(0, |ids| {
+            ids.service_accounts
+                .iter()
+                .filter(|s| !s.is_archived())
+                .count()
+        }),
+        DestructiveKind::ServiceAccountMemberRemovals => live
+            .identities
+            .as_ref()
+            .map_or(0, |ids| ids.service_account_members.len()),
     };
     u32::try_from(n).unwrap_or(u32::MAX)
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use orgform_manifest::{DataResidencySpec, Expiry, Source};
-use orgform_model::{ApiKeyStatus, OrgRole, WorkspaceRole};
+use orgform_model::{ApiKeyStatus, OrgRole, ServiceAccountRole, WorkspaceRole};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -233,6 +233,8 @@ impl Action {
             Op::RevokeInvite { .. } => DestructiveKind::InviteRevocations,
             Op::RemoveWorkspaceMember { .. } => DestructiveKind::WorkspaceMemberRemovals,
             Op::ArchiveWorkspace { .. } => DestructiveKind::WorkspaceArchives,
+            Op::ArchiveServiceAccount { .. } => DestructiveKind::ServiceAccountArchives,
+            Op::RemoveServiceAccountMember { .. } => DestructiveKind::ServiceAccountMemberRemovals,
             _ => DestructiveKind::KeyDeactivations,
         })
     }
@@ -394,6 +396,64 @@ pub enum Op {
         /// New status.
         status: Option<ApiKeyStatus>,
     },
+    /// `POST /v1/organizations/service_accounts` (bearer token only).
+    CreateServiceAccount {
+        /// Name (a slug; the service account's identity).
+        name: String,
+        /// Description, when stated.
+        description: Option<String>,
+        /// Organization role.
+        organization_role: ServiceAccountRole,
+    },
+    /// `POST /v1/organizations/service_accounts/{id}`; only changed fields are `Some`.
+    UpdateServiceAccount {
+        /// The service account.
+        service_account_id: String,
+        /// Its name.
+        name: String,
+        /// New description (`""` clears it).
+        description: Option<String>,
+        /// New organization role.
+        organization_role: Option<ServiceAccountRole>,
+    },
+    /// `POST /v1/organizations/service_accounts/{id}/archive` (irreversible).
+    ArchiveServiceAccount {
+        /// The service account.
+        service_account_id: String,
+        /// Its name.
+        name: String,
+    },
+    /// `POST /v1/organizations/workspaces/{workspace_id}/service_accounts`.
+    AddServiceAccountMember {
+        /// The workspace, possibly created by an earlier action.
+        workspace: WorkspaceRef,
+        /// The service account, possibly created by an earlier action.
+        service_account: ServiceAccountRef,
+        /// Its name.
+        name: String,
+        /// Role in the workspace.
+        role: WorkspaceRole,
+    },
+    /// `POST /v1/organizations/workspaces/{workspace_id}/service_accounts/{id}`.
+    UpdateServiceAccountMember {
+        /// The workspace.
+        workspace_id: String,
+        /// The service account.
+        service_account_id: String,
+        /// Its name.
+        name: String,
+        /// New role in the workspace.
+        role: WorkspaceRole,
+    },
+    /// `DELETE /v1/organizations/workspaces/{workspace_id}/service_accounts/{id}`.
+    RemoveServiceAccountMember {
+        /// The workspace.
+        workspace_id: String,
+        /// The service account.
+        service_account_id: String,
+        /// Its name.
+        name: String,
+    },
 }
 
 impl Op {
@@ -412,6 +472,12 @@ impl Op {
             Self::UpdateWorkspaceMember { .. } => "update_workspace_member",
             Self::RemoveWorkspaceMember { .. } => "remove_workspace_member",
             Self::UpdateApiKey { .. } => "update_api_key",
+            Self::CreateServiceAccount { .. } => "create_service_account",
+            Self::UpdateServiceAccount { .. } => "update_service_account",
+            Self::ArchiveServiceAccount { .. } => "archive_service_account",
+            Self::AddServiceAccountMember { .. } => "add_service_account_member",
+            Self::UpdateServiceAccountMember { .. } => "update_service_account_member",
+            Self::RemoveServiceAccountMember { .. } => "remove_service_account_member",
         }
     }
 
@@ -420,16 +486,22 @@ impl Op {
         match self {
             Self::CreateInvite { .. }
             | Self::CreateWorkspace { .. }
-            | Self::AddWorkspaceMember { .. } => ChangeKind::Add,
+            | Self::AddWorkspaceMember { .. }
+            | Self::CreateServiceAccount { .. }
+            | Self::AddServiceAccountMember { .. } => ChangeKind::Add,
             Self::ReplaceInvite { .. } => ChangeKind::Replace,
             Self::UpdateUserRole { .. }
             | Self::UpdateWorkspace { .. }
             | Self::UpdateWorkspaceMember { .. }
-            | Self::UpdateApiKey { .. } => ChangeKind::Change,
+            | Self::UpdateApiKey { .. }
+            | Self::UpdateServiceAccount { .. }
+            | Self::UpdateServiceAccountMember { .. } => ChangeKind::Change,
             Self::RevokeInvite { .. }
             | Self::RemoveUser { .. }
             | Self::ArchiveWorkspace { .. }
-            | Self::RemoveWorkspaceMember { .. } => ChangeKind::Remove,
+            | Self::RemoveWorkspaceMember { .. }
+            | Self::ArchiveServiceAccount { .. }
+            | Self::RemoveServiceAccountMember { .. } => ChangeKind::Remove,
         }
     }
 }
@@ -443,6 +515,20 @@ pub enum WorkspaceRef {
     /// A workspace created by an earlier action of this plan (listed in `depends_on`).
     Created {
         /// Its name, as in the `create_workspace` action.
+        name: String,
+    },
+}
+
+/// A service account an action refers to.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceAccountRef {
+    /// A live service account.
+    Id(String),
+    /// A service account created by an earlier action of this plan (listed in
+    /// `depends_on`); names are unique, so the name finds it.
+    Created {
+        /// Its name, as in the `create_service_account` action.
         name: String,
     },
 }
@@ -491,6 +577,9 @@ pub enum BlockedKind {
     Protected,
     /// Changing or removing a live workspace membership whose role orgform does not know.
     UnknownWorkspaceRole,
+    /// A declared, non-archived service account that exists only archived (archiving
+    /// cannot be undone).
+    ArchivedServiceAccount,
 }
 
 /// A wanted change the API can never make.
@@ -534,6 +623,10 @@ pub enum ObjectKind {
     WorkspaceMember,
     /// An API key.
     ApiKey,
+    /// A service account.
+    ServiceAccount,
+    /// An explicit workspace membership of a service account.
+    ServiceAccountMember,
 }
 
 impl fmt::Display for ObjectKind {
@@ -544,6 +637,8 @@ impl fmt::Display for ObjectKind {
             Self::Workspace => "workspace",
             Self::WorkspaceMember => "workspace member",
             Self::ApiKey => "api key",
+            Self::ServiceAccount => "service account",
+            Self::ServiceAccountMember => "service account member",
         })
     }
 }
@@ -640,6 +735,9 @@ pub enum PlanErrorKind {
     UndeclaredWorkspaceMember,
     /// Two entries resolve to the same live object.
     DuplicateMatch,
+    /// The manifest declares service accounts, but the read did not include them (an admin
+    /// key cannot read them; only an OAuth bearer token can).
+    IdentitiesNotRead,
 }
 
 /// The manifest cannot be matched to the live organization.
@@ -675,16 +773,23 @@ pub enum DestructiveKind {
     KeyDeactivations,
     /// Workspace archives (against live non-archived workspaces).
     WorkspaceArchives,
+    /// Service account archives (against live non-archived service accounts).
+    ServiceAccountArchives,
+    /// Removals of service accounts from workspaces (against their live explicit
+    /// memberships).
+    ServiceAccountMemberRemovals,
 }
 
 impl DestructiveKind {
     /// Every kind, in the order reports list them.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 7] = [
         Self::MemberRemovals,
         Self::InviteRevocations,
         Self::WorkspaceMemberRemovals,
         Self::KeyDeactivations,
         Self::WorkspaceArchives,
+        Self::ServiceAccountArchives,
+        Self::ServiceAccountMemberRemovals,
     ];
 }
 
@@ -696,6 +801,8 @@ impl fmt::Display for DestructiveKind {
             Self::WorkspaceMemberRemovals => "workspace member removals",
             Self::KeyDeactivations => "api key deactivations and archivals",
             Self::WorkspaceArchives => "workspace archives",
+            Self::ServiceAccountArchives => "service account archives",
+            Self::ServiceAccountMemberRemovals => "service account workspace removals",
         })
     }
 }

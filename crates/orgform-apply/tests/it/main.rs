@@ -6,3 +6,4 @@ mod executor;
 mod interrupt;
 mod property;
 mod scenarios;
+mod service_accounts;

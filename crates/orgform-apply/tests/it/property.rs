@@ -207,6 +207,7 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
             map
         });
         workspaces.push(WorkspaceSpec {
+            service_accounts: None,
             name: format!("ws{w}"),
             id: None,
             display_color: None,
@@ -222,6 +223,7 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
             map.insert(email.clone(), WorkspaceRole::WorkspaceDeveloper);
         }
         workspaces.push(WorkspaceSpec {
+            service_accounts: None,
             name: "fresh".into(),
             id: None,
             display_color: Some("#654321".into()),
@@ -272,6 +274,7 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
     settings.limits.max_destructive = 100;
     settings.limits.max_destructive_percent = 100;
     let manifest = Manifest {
+        service_accounts: Vec::new(),
         version: 1,
         organization: OrganizationSpec {
             id: ORG.into(),
@@ -314,6 +317,7 @@ fn converges(case: &Case, readings: Readings) -> Result<(), String> {
             allow_destructive: None,
             now,
             manifest_digest: "sha256:test".into(),
+            archive_protected_service_accounts: false,
         };
         let mut converged = false;
         for _ in 0..4 {

@@ -64,7 +64,9 @@ pub(super) fn check_service_accounts(ctx: &mut Ctx<'_>, manifest: &Manifest, ori
                 ctx.error(
                     at.value("description"),
                     "orgform::service_account_description",
-                    format!("description is {n} characters long, over {MAX_SERVICE_ACCOUNT_DESCRIPTION}"),
+                    format!(
+                        "description is {n} characters long, over {MAX_SERVICE_ACCOUNT_DESCRIPTION}"
+                    ),
                     "at most 2,000 characters",
                 );
             }

@@ -4,7 +4,7 @@
 //! documented order at the end.
 //!
 //! The rules live with their object kind: [`workspaces`], [`people`] (members and invites),
-//! [`workspace_members`] and [`keys`]; each module's documentation lists the decisions the
+//! [`workspace_members`], [`keys`] and [`service_accounts`]; each module's documentation lists the decisions the
 //! contract leaves open for its kind, taken conservatively. This module holds what they
 //! share: the indexes, the draft actions, the documented order and the limits check.
 //!
@@ -22,6 +22,7 @@
 mod expiry;
 mod keys;
 mod people;
+mod service_accounts;
 mod workspace_members;
 mod workspaces;
 
@@ -46,15 +47,19 @@ use crate::{DriftCategory, PlanOptions};
 mod class {
     pub const CREATE_WORKSPACE: u8 = 0;
     pub const UPDATE_WORKSPACE: u8 = 1;
-    pub const INVITE: u8 = 2;
-    pub const ROLE_UPDATE: u8 = 3;
-    pub const WORKSPACE_MEMBER: u8 = 4;
-    pub const KEY_CONSTRUCTIVE: u8 = 5;
-    pub const KEY_DESTRUCTIVE: u8 = 6;
-    pub const WORKSPACE_MEMBER_REMOVAL: u8 = 7;
-    pub const INVITE_REVOCATION: u8 = 8;
-    pub const MEMBER_REMOVAL: u8 = 9;
-    pub const WORKSPACE_ARCHIVE: u8 = 10;
+    pub const SERVICE_ACCOUNT: u8 = 2;
+    pub const INVITE: u8 = 3;
+    pub const ROLE_UPDATE: u8 = 4;
+    pub const WORKSPACE_MEMBER: u8 = 5;
+    pub const SERVICE_ACCOUNT_MEMBER: u8 = 6;
+    pub const KEY_CONSTRUCTIVE: u8 = 7;
+    pub const KEY_DESTRUCTIVE: u8 = 8;
+    pub const WORKSPACE_MEMBER_REMOVAL: u8 = 9;
+    pub const SERVICE_ACCOUNT_MEMBER_REMOVAL: u8 = 10;
+    pub const INVITE_REVOCATION: u8 = 11;
+    pub const MEMBER_REMOVAL: u8 = 12;
+    pub const SERVICE_ACCOUNT_ARCHIVE: u8 = 13;
+    pub const WORKSPACE_ARCHIVE: u8 = 14;
 }
 
 /// An action before it has its place and id.
@@ -220,6 +225,7 @@ pub(crate) fn run(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -
     engine.plan_workspace_members();
     if !engine.aws {
         engine.plan_api_keys();
+        engine.plan_service_accounts(options);
     }
     engine.here = None;
     engine.finish(plan, options)

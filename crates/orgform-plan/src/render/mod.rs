@@ -212,11 +212,15 @@ pub(crate) fn verb(action: &Action) -> &'static str {
         Op::UpdateUserRole { .. }
         | Op::UpdateWorkspace { .. }
         | Op::UpdateWorkspaceMember { .. }
-        | Op::UpdateApiKey { .. } => "update",
-        Op::RemoveUser { .. } | Op::RemoveWorkspaceMember { .. } => "remove",
-        Op::CreateWorkspace { .. } => "create",
-        Op::ArchiveWorkspace { .. } => "archive",
-        Op::AddWorkspaceMember { .. } => "add",
+        | Op::UpdateApiKey { .. }
+        | Op::UpdateServiceAccount { .. }
+        | Op::UpdateServiceAccountMember { .. } => "update",
+        Op::RemoveUser { .. }
+        | Op::RemoveWorkspaceMember { .. }
+        | Op::RemoveServiceAccountMember { .. } => "remove",
+        Op::CreateWorkspace { .. } | Op::CreateServiceAccount { .. } => "create",
+        Op::ArchiveWorkspace { .. } | Op::ArchiveServiceAccount { .. } => "archive",
+        Op::AddWorkspaceMember { .. } | Op::AddServiceAccountMember { .. } => "add",
     }
 }
 

@@ -147,6 +147,7 @@ pub fn inputs(
         now,
         clock_skew,
         manifest_digest: loaded.digest.clone(),
+        archive_protected_service_accounts: false,
     };
     Ok(Inputs {
         loaded,

@@ -243,6 +243,7 @@ prop_compose! {
             WORKSPACES),
         keys in proptest::collection::btree_map(0..KEYS, (proptest::option::of(prop_oneof![Just(ApiKeyStatus::Active), Just(ApiKeyStatus::Inactive), Just(ApiKeyStatus::Archived)]), any::<bool>()), 0..KEYS),
     ) -> Manifest {
+        service_accounts: Vec::new(),
         let colors = ["#111111", "#222222", "#abcdef"];
         let members_list: Vec<MemberSpec> = members
             .iter()
@@ -254,6 +255,7 @@ prop_compose! {
                 continue;
             }
             ws_specs.push(WorkspaceSpec {
+                service_accounts: None,
                 name: format!("ws-{w}"),
                 id: pin.then(|| format!("wrkspc_01W{w:021}")),
                 display_color: color.map(|c| colors[c].to_owned()),
@@ -286,6 +288,7 @@ prop_compose! {
             })
             .collect();
         Manifest {
+            service_accounts: Vec::new(),
             version: 1,
             organization: OrganizationSpec { id: ORG.into(), name: None, platform: Platform::Console },
             settings,
@@ -321,6 +324,7 @@ pub fn exported(live: &Snapshot, settings: Settings) -> Manifest {
         .workspaces
         .iter()
         .map(|w| WorkspaceSpec {
+            service_accounts: None,
             name: w.name.clone(),
             id: Some(w.id.clone()),
             display_color: Some(w.display_color.clone()),
@@ -356,6 +360,7 @@ pub fn exported(live: &Snapshot, settings: Settings) -> Manifest {
         })
         .collect();
     Manifest {
+        service_accounts: Vec::new(),
         version: 1,
         organization: OrganizationSpec {
             id: ORG.into(),
@@ -376,6 +381,7 @@ pub fn options(allow: Option<u32>) -> PlanOptions {
         allow_destructive: allow,
         now: now(),
         manifest_digest: "sha256:test".into(),
+        archive_protected_service_accounts: false,
     }
 }
 
