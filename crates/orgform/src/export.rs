@@ -17,6 +17,8 @@
 //! - Keys are pinned by id with their name and status. Expired keys are left out, in a
 //!   comment: `expired` cannot be set and such keys cannot be changed.
 //! - `settings` are spelled out at their safe defaults.
+//! - Service accounts and their workspace grants are written only when the read held them
+//!   (an OAuth bearer token); archived ones are left out, in a comment.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -63,7 +65,39 @@ pub fn render(snapshot: &Snapshot) -> String {
     let names = write_workspaces(&mut w, snapshot, &emails);
     w.blank();
     write_keys(&mut w, snapshot, &names);
+    write_service_accounts(&mut w, snapshot);
     w.finish()
+}
+
+/// `service_accounts:`, only when the read held them (an OAuth bearer token): non-archived
+/// ones with their description and role; archived ones in a comment (archiving is
+/// irreversible, and an undeclared service account is never archived).
+fn write_service_accounts(w: &mut YamlWriter, snapshot: &Snapshot) {
+    let Some(ids) = &snapshot.identities else {
+        return;
+    };
+    let mut accounts: Vec<_> = ids.service_accounts.iter().collect();
+    accounts.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    let (active, archived): (Vec<_>, Vec<_>) = accounts.into_iter().partition(|s| !s.is_archived());
+    w.blank();
+    if active.is_empty() {
+        w.raw_field(0, "service_accounts", "[]");
+    } else {
+        w.key(0, "service_accounts");
+    }
+    for sa in active {
+        w.item_field(1, "name", &sa.name);
+        if let Some(d) = sa.description.as_deref().filter(|d| !d.is_empty()) {
+            w.field(2, "description", d);
+        }
+        w.field(2, "organization_role", sa.organization_role.as_str());
+    }
+    for sa in archived {
+        w.comment(
+            1,
+            &format!("archived, left out (archiving is irreversible): {} ({})", sa.name, sa.id),
+        );
+    }
 }
 
 fn write_settings(w: &mut YamlWriter) {
@@ -223,6 +257,7 @@ fn write_workspaces(
                 w.field(3, email, role);
             }
         }
+        write_service_account_grants(w, snapshot, &ws.id);
     }
     let mut archived: Vec<_> = snapshot
         .workspaces
@@ -240,6 +275,39 @@ fn write_workspaces(
         );
     }
     names
+}
+
+/// A workspace's `service_accounts:` grants (non-archived service accounts), when the read
+/// held identities and there are any.
+fn write_service_account_grants(w: &mut YamlWriter, snapshot: &Snapshot, workspace_id: &str) {
+    let Some(ids) = &snapshot.identities else {
+        return;
+    };
+    let names: BTreeMap<&str, &str> = ids
+        .service_accounts
+        .iter()
+        .filter(|s| !s.is_archived())
+        .map(|s| (s.id.as_str(), s.name.as_str()))
+        .collect();
+    let mut grants: Vec<(&str, &str)> = ids
+        .service_account_members
+        .iter()
+        .filter(|m| m.workspace_id == workspace_id)
+        .filter_map(|m| {
+            Some((
+                *names.get(m.service_account_id.as_str())?,
+                m.workspace_role.as_str(),
+            ))
+        })
+        .collect();
+    grants.sort_unstable();
+    if grants.is_empty() {
+        return;
+    }
+    w.key(2, "service_accounts");
+    for (name, role) in grants {
+        w.field(3, name, role);
+    }
 }
 
 fn write_keys(w: &mut YamlWriter, snapshot: &Snapshot, names: &BTreeMap<String, String>) {

@@ -53,6 +53,52 @@ fn small_seed_round_trips() {
     round_trip(&orgform_emulator::seeds::small()).unwrap();
 }
 
+/// With service accounts read (a bearer token): they and their grants are exported, the
+/// archived one in a comment, and the export plans nothing.
+#[test]
+fn service_accounts_round_trip() {
+    use orgform_model::{
+        Identities, ServiceAccount, ServiceAccountMember, ServiceAccountRole, WorkspaceRole,
+    };
+    let mut seed = orgform_emulator::seeds::small();
+    let ws = seed
+        .workspaces
+        .iter()
+        .find(|w| !w.is_archived())
+        .unwrap()
+        .id
+        .clone();
+    let account = |id: &str, name: &str, archived: bool| ServiceAccount {
+        id: id.into(),
+        name: name.into(),
+        description: Some(format!("the {name}: \"quoted\" #text")),
+        organization_role: ServiceAccountRole::Admin,
+        created_at: "2026-01-01T00:00:00Z".parse().unwrap(),
+        archived_at: archived.then(|| "2026-02-01T00:00:00Z".parse().unwrap()),
+    };
+    seed.identities = Some(Identities {
+        service_accounts: vec![
+            account("svac_1", "ci-bot", false),
+            account("svac_2", "old-bot", true),
+            account("svac_3", "plain-bot", false),
+        ],
+        service_account_members: vec![ServiceAccountMember {
+            workspace_id: ws,
+            service_account_id: "svac_1".into(),
+            workspace_role: WorkspaceRole::WorkspaceDeveloper,
+        }],
+        ..Identities::default()
+    });
+    let text = orgform::export::render(&seed);
+    assert!(text.contains("service_accounts:"), "{text}");
+    assert!(text.contains("ci-bot: workspace_developer"), "{text}");
+    assert!(text.contains("# archived, left out (archiving is irreversible): old-bot"), "{text}");
+    round_trip(&seed).unwrap();
+    // Without identities (an admin key), nothing about them is written.
+    seed.identities = None;
+    assert!(!orgform::export::render(&seed).contains("service_accounts"));
+}
+
 #[test]
 fn export_points_editors_at_the_schema_by_its_id() {
     let text = orgform::export::render(&orgform_emulator::seeds::small());
