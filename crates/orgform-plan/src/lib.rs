@@ -30,6 +30,7 @@
 //!     now: "2026-11-01T00:00:00Z".parse()?,
 //!     clock_skew: None,
 //!     manifest_digest: "sha256:...".into(),
+//!     no_access: None,
 //! };
 //! let plan = plan(&manifest, &live, &options);
 //! assert_eq!(plan.outcome(), PlanOutcome::Changes);
