@@ -228,6 +228,9 @@ impl<'a> Engine<'a> {
                 held += 1;
                 continue;
             }
+            // Reported as unmanaged no more: this plan deactivates it.
+            self.unmanaged
+                .retain(|u| !(u.kind == ObjectKind::ApiKey && u.id == key.id));
             let consequence = format!("stage 1 of the staged removal of {}", person.target);
             if let Some(draft) = self.drafts.iter_mut().find(|d| d.key == draft_key) {
                 if let Op::UpdateApiKey { status, .. } = &mut draft.op {
