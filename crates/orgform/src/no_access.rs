@@ -100,34 +100,46 @@ fn parse(text: &str) -> Result<(String, BTreeMap<String, Timestamp>), String> {
 
 /// The dates to write in a snapshot of `live` read at `now` that replaces the file at
 /// `previous` (if it is a regular file): kept for members still without access, set to `now`
-/// for members newly without access. A file that is not an orgform snapshot is an error: it
-/// is neither overwritten nor guessed from.
+/// for members newly without access. A file that cannot be read as an orgform snapshot of
+/// this organization carries no dates: every date starts at `now` (which can only delay a
+/// staged removal), and the second value says why, for a warning.
 pub fn carry(
     previous: Option<&Path>,
     live: &Snapshot,
     now: Timestamp,
-) -> anyhow::Result<BTreeMap<String, Timestamp>> {
+) -> (BTreeMap<String, Timestamp>, Option<String>) {
     let mut recorded = BTreeMap::new();
+    let mut warning = None;
     if let Some(path) = previous
         && std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file())
     {
-        let text = crate::files::read_capped(path, "--out", MAX_BYTES)?;
-        let (org, since) = parse(&text).map_err(|why| {
-            anyhow::anyhow!(
-                "refusing to replace --out {}: it is not an orgform snapshot ({}); nothing was \
-                 written\n  hint: move the file away, or write the snapshot to another path",
-                path.display(),
-                orgform_plan::render::clean(&why)
-            )
-        })?;
-        if org.eq_ignore_ascii_case(&live.organization.id) {
-            recorded = since;
+        let shown = path.display();
+        match crate::files::read_capped(path, "--out", MAX_BYTES)
+            .map_err(|err| format!("{err:#}"))
+            .and_then(|text| parse(&text))
+        {
+            Ok((org, since)) if org.eq_ignore_ascii_case(&live.organization.id) => {
+                recorded = since;
+            }
+            Ok((org, _)) => {
+                warning = Some(format!(
+                    "--out {shown} is a snapshot of organization {org}; no no_access_since date \
+                     is carried over, every one starts now"
+                ));
+            }
+            Err(why) => {
+                warning = Some(format!(
+                    "--out {shown} is not an orgform snapshot ({why}); no no_access_since date \
+                     is carried over, every one starts now"
+                ));
+            }
         }
     }
-    Ok(without_access(live)
+    let dates = without_access(live)
         .into_iter()
         .map(|id| (id.to_owned(), recorded.get(id).copied().unwrap_or(now)))
-        .collect())
+        .collect();
+    (dates, warning)
 }
 
 /// Reads `--audit-snapshot PATH` for a plan of organization `organization_id`.

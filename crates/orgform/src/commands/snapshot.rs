@@ -60,7 +60,16 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
     let no_access = match &args.out {
         Some(path) => {
             let (now, _) = super::prepare::planning_clock(global, &client);
-            crate::no_access::carry(Some(path), &live, now)?
+            let (dates, warning) = crate::no_access::carry(Some(path), &live, now);
+            if let Some(warning) = warning
+                && !global.quiet
+            {
+                crate::output::stderr(&format!(
+                    "warning: {}",
+                    orgform_plan::render::clean(&warning)
+                ));
+            }
+            dates
         }
         None => std::collections::BTreeMap::new(),
     };

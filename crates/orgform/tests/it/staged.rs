@@ -205,13 +205,24 @@ fn without_an_audit_snapshot_nobody_is_removed_and_a_bad_one_stops_the_plan() {
         assert!(out.stderr.contains(says), "{file}: {}", out.stderr);
         assert_eq!(org.writes().len(), before);
     }
-    // `snapshot --out` does not replace a file that is not a snapshot.
-    let out = org.run_plain(dir.path(), &["snapshot", "--out", "notes.yaml"], &key);
-    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
-    assert!(out.stderr.contains("refusing to replace --out notes.yaml"), "{}", out.stderr);
-    assert!(out.stderr.contains("hint:"), "{}", out.stderr);
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("notes.yaml")).unwrap(),
-        "just: notes\n"
-    );
+    // `snapshot --out` over a file that is not a snapshot (or is another organization's)
+    // carries no date over: every one starts at this read, and a warning says so.
+    org.emulator.advance_clock(day(1));
+    for file in ["notes.yaml", "other.yaml"] {
+        let out = org.run_plain(dir.path(), &["snapshot", "--out", file], &key);
+        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr.contains(&format!("warning: --out {file} is")),
+            "{}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("every one starts now"), "{}", out.stderr);
+        let written = std::fs::read_to_string(dir.path().join(file)).unwrap();
+        assert_eq!(
+            written.matches("no_access_since: \"2027-07-07T00:00:00Z\"").count(),
+            written.matches("no_access_since:").count(),
+            "{written}"
+        );
+        assert!(written.matches("no_access_since:").count() >= 2, "{written}");
+    }
 }
