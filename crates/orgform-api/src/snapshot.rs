@@ -170,6 +170,7 @@ impl Client {
             workspaces,
             workspace_members,
             api_keys,
+            identities: None,
         };
         tracing::debug!(
             users = snapshot.users.len(),

@@ -312,6 +312,7 @@ pub(crate) fn parse_with_rate_limits(text: &str) -> Result<(Snapshot, Option<Rat
             workspaces,
             workspace_members,
             api_keys,
+            identities: None,
         },
         rate_limits,
     ))

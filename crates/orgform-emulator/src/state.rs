@@ -250,6 +250,7 @@ impl State {
                     k
                 })
                 .collect(),
+            identities: None,
         }
         .normalized()
     }
