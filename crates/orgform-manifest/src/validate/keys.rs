@@ -41,8 +41,7 @@ pub(super) fn check_key_settings(ctx: &mut Ctx<'_>, manifest: &Manifest, origins
 
 /// `settings.members.grace_days` is 1 to [`crate::MAX_GRACE_DAYS`].
 pub(super) fn check_grace_days(ctx: &mut Ctx<'_>, manifest: &Manifest, origins: &Origins) {
-    let (Some(index), Some(days)) = (origins.settings, manifest.settings.members.grace_days)
-    else {
+    let (Some(index), Some(days)) = (origins.settings, manifest.settings.members.grace_days) else {
         return;
     };
     let max = crate::MAX_GRACE_DAYS;

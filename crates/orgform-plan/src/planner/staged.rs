@@ -240,9 +240,11 @@ impl<'a> Engine<'a> {
                     ) {
                         // A rename the key entry asks for: the same call also deactivates.
                         *status = Some(ApiKeyStatus::Inactive);
-                        draft
-                            .changes
-                            .push(change("status", Some(s("active")), Some(s("inactive"))));
+                        draft.changes.push(change(
+                            "status",
+                            Some(s("active")),
+                            Some(s("inactive")),
+                        ));
                         draft.class = class::KEY_DESTRUCTIVE;
                         draft.destructive = true;
                         draft.consequences.push(consequence);

@@ -114,14 +114,20 @@ fn immediate_is_the_default_and_unchanged() {
     );
     // Admins stay blocked, as before.
     assert!(
-        a.blocked.iter().any(|b| b.kind == BlockedKind::AdministrativeRemoval
-            && b.target == "member boss@acme.example")
+        a.blocked
+            .iter()
+            .any(|b| b.kind == BlockedKind::AdministrativeRemoval
+                && b.target == "member boss@acme.example")
     );
 }
 
 #[test]
 fn stage_one_deactivates_their_active_keys_and_removes_their_memberships() {
-    let p = plan(&staged(7), &seed(WITH_ACCESS), &at("2026-11-01T00:00:00Z", None));
+    let p = plan(
+        &staged(7),
+        &seed(WITH_ACCESS),
+        &at("2026-11-01T00:00:00Z", None),
+    );
     assert_eq!(
         ops(&p),
         [
@@ -173,7 +179,11 @@ fn stage_one_deactivates_their_active_keys_and_removes_their_memberships() {
             .iter()
             .any(|b| b.kind == BlockedKind::AdministrativeRemoval)
     );
-    assert!(p.staged.iter().all(|s| s.target != "member boss@acme.example"));
+    assert!(
+        p.staged
+            .iter()
+            .all(|s| s.target != "member boss@acme.example")
+    );
 }
 
 #[test]
@@ -212,7 +222,8 @@ fn the_removal_waits_for_the_grace_period_then_is_planned() {
         Some("2026-11-04T12:00:00Z".parse().unwrap())
     );
     assert!(
-        render::text(&before, false).contains("waiting, 4 days left: no access since 2026-10-28T12:00:00Z"),
+        render::text(&before, false)
+            .contains("waiting, 4 days left: no access since 2026-10-28T12:00:00Z"),
         "{}",
         render::text(&before, false)
     );
@@ -253,7 +264,9 @@ fn an_unknown_date_never_removes_and_says_what_is_missing() {
     assert_eq!(p.staged[0].step, StagedStep::Waiting);
     assert_eq!(p.staged[0].days_left, None);
     assert!(
-        p.staged[0].detail.contains("no audit snapshot was given (--audit-snapshot PATH)"),
+        p.staged[0]
+            .detail
+            .contains("no audit snapshot was given (--audit-snapshot PATH)"),
         "{}",
         p.staged[0].detail
     );
@@ -286,7 +299,11 @@ fn a_key_the_manifest_keeps_active_blocks_stage_one() {
         "api key leaver-ci (apikey_01Leaver1000000000)"
     );
     assert!(p.actions.iter().all(|a| a.op.name() != "update_api_key"));
-    assert!(p.staged[0].detail.contains("1 blocked"), "{}", p.staged[0].detail);
+    assert!(
+        p.staged[0].detail.contains("1 blocked"),
+        "{}",
+        p.staged[0].detail
+    );
 }
 
 #[test]
@@ -334,7 +351,11 @@ fn drift_reports_staged_members_with_the_days_left() {
         .collect();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].object, "member leaver@acme.example");
-    assert!(found[0].detail.contains("6 days left"), "{}", found[0].detail);
+    assert!(
+        found[0].detail.contains("6 days left"),
+        "{}",
+        found[0].detail
+    );
     assert!(!found[0].is_drift, "waiting is not drift");
     assert!(!report.has_drift());
 }

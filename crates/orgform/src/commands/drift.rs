@@ -46,7 +46,7 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
         None,
         args.audit.audit_snapshot.as_deref(),
     )
-        .inspect_err(|err| crate::failure::print(args.format, "drift", err))?;
+    .inspect_err(|err| crate::failure::print(args.format, "drift", err))?;
     let manifest = &inputs.loaded.manifest;
     let mut report = orgform_plan::drift(manifest, &inputs.live, &inputs.options);
     let now = inputs.options.now;

@@ -44,7 +44,7 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
         args.allow_destructive,
         args.audit.audit_snapshot.as_deref(),
     )
-        .inspect_err(|err| crate::failure::print(args.format, "plan", err))?;
+    .inspect_err(|err| crate::failure::print(args.format, "plan", err))?;
     let plan = orgform_plan::plan(&inputs.loaded.manifest, &inputs.live, &inputs.options);
     let color = crate::output::stdout_color(global.color, global.env.no_color);
     let text = match args.format {

@@ -40,7 +40,10 @@ fn access_is_revoked_first_and_the_member_removed_after_the_recorded_grace_perio
     staged_manifest(dir.path());
     let audit = ["--audit-snapshot", "audit.yaml"];
     let with_audit = |args: &[&str]| -> Vec<String> {
-        args.iter().chain(audit.iter()).map(|s| (*s).to_owned()).collect()
+        args.iter()
+            .chain(audit.iter())
+            .map(|s| (*s).to_owned())
+            .collect()
     };
     let run = |args: &[&str]| {
         let args = with_audit(args);
@@ -62,8 +65,9 @@ fn access_is_revoked_first_and_the_member_removed_after_the_recorded_grace_perio
     let plan = run(&["plan"]);
     assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
     assert!(
-        plan.stdout
-            .contains("update api key prod-backend (apikey_01tu7dAs1nrCJ3zn2nUZTDgH) (destructive)"),
+        plan.stdout.contains(
+            "update api key prod-backend (apikey_01tu7dAs1nrCJ3zn2nUZTDgH) (destructive)"
+        ),
         "{}",
         plan.stdout
     );
@@ -136,7 +140,9 @@ fn access_is_revoked_first_and_the_member_removed_after_the_recorded_grace_perio
     );
     let drift = run(&["drift"]);
     assert!(
-        drift.stdout.contains("member dev.one@acme.example: waiting, 1 day left"),
+        drift
+            .stdout
+            .contains("member dev.one@acme.example: waiting, 1 day left"),
         "{}",
         drift.stdout
     );
@@ -156,7 +162,12 @@ fn access_is_revoked_first_and_the_member_removed_after_the_recorded_grace_perio
     let applied = run(&["apply", "--auto-approve"]);
     assert_eq!(applied.code, 0, "{}{}", applied.stdout, applied.stderr);
     let state = org.emulator.state();
-    assert!(state.users.iter().all(|u| u.id != DEV_ONE && u.id != URSULA));
+    assert!(
+        state
+            .users
+            .iter()
+            .all(|u| u.id != DEV_ONE && u.id != URSULA)
+    );
     let again = run(&["plan", "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
 }
@@ -191,16 +202,15 @@ fn without_an_audit_snapshot_nobody_is_removed_and_a_bad_one_stops_the_plan() {
     .unwrap();
     std::fs::write(dir.path().join("notes.yaml"), "just: notes\n").unwrap();
     for (file, says) in [
-        ("other.yaml", "is a snapshot of organization 11111111-2222-4333-8444-555555555555"),
+        (
+            "other.yaml",
+            "is a snapshot of organization 11111111-2222-4333-8444-555555555555",
+        ),
         ("notes.yaml", "it is not an orgform snapshot"),
         ("missing.yaml", "cannot read --audit-snapshot missing.yaml"),
     ] {
         let before = org.writes().len();
-        let out = org.run_plain(
-            dir.path(),
-            &["plan", "--audit-snapshot", file],
-            &key,
-        );
+        let out = org.run_plain(dir.path(), &["plan", "--audit-snapshot", file], &key);
         assert_eq!(out.code, 1, "{file}: {}{}", out.stdout, out.stderr);
         assert!(out.stderr.contains(says), "{file}: {}", out.stderr);
         assert_eq!(org.writes().len(), before);
@@ -216,13 +226,22 @@ fn without_an_audit_snapshot_nobody_is_removed_and_a_bad_one_stops_the_plan() {
             "{}",
             out.stderr
         );
-        assert!(out.stderr.contains("every one starts now"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("every one starts now"),
+            "{}",
+            out.stderr
+        );
         let written = std::fs::read_to_string(dir.path().join(file)).unwrap();
         assert_eq!(
-            written.matches("no_access_since: \"2027-07-07T00:00:00Z\"").count(),
+            written
+                .matches("no_access_since: \"2027-07-07T00:00:00Z\"")
+                .count(),
             written.matches("no_access_since:").count(),
             "{written}"
         );
-        assert!(written.matches("no_access_since:").count() >= 2, "{written}");
+        assert!(
+            written.matches("no_access_since:").count() >= 2,
+            "{written}"
+        );
     }
 }
