@@ -22,6 +22,8 @@
 //! Admins, owners and protected emails are handled by the callers as before (blocked or
 //! kept); they never reach a stage.
 
+use std::fmt::Write as _;
+
 use jiff::SignedDuration;
 use orgform_manifest::{RemovalPolicy, Source};
 use orgform_model::{ApiKeyStatus, User, normalize_email};
@@ -83,10 +85,10 @@ impl<'a> Engine<'a> {
         };
         match (self.no_access, since, from) {
             (None, _, _) => {
-                staged.detail = "no access left; the removal is not planned: no audit snapshot \
-                                 was given (--audit-snapshot PATH), so when the grace period \
-                                 started is unknown"
-                    .to_owned();
+                staged.detail.push_str(
+                    "no access left; the removal is not planned: no audit snapshot was given \
+                     (--audit-snapshot PATH), so when the grace period started is unknown",
+                );
             }
             (Some(record), None, _) | (Some(record), Some(_), None) => {
                 staged.detail = format!(
@@ -176,10 +178,11 @@ impl<'a> Engine<'a> {
                  day(s) after the audit snapshot records them without access"
             );
             if held_keys + held_memberships > 0 {
-                detail.push_str(&format!(
+                let _ = write!(
+                    detail,
                     "; {} blocked (see Blocked), so the stage cannot finish yet",
                     held_keys + held_memberships
-                ));
+                );
             }
             self.staged.push(Staged {
                 target: person.target.clone(),
@@ -233,22 +236,20 @@ impl<'a> Engine<'a> {
                 .retain(|u| !(u.kind == ObjectKind::ApiKey && u.id == key.id));
             let consequence = format!("stage 1 of the staged removal of {}", person.target);
             if let Some(draft) = self.drafts.iter_mut().find(|d| d.key == draft_key) {
-                if let Op::UpdateApiKey { status, .. } = &mut draft.op {
-                    if !matches!(
+                if let Op::UpdateApiKey { status, .. } = &mut draft.op
+                    && !matches!(
                         status,
                         Some(ApiKeyStatus::Inactive | ApiKeyStatus::Archived)
-                    ) {
-                        // A rename the key entry asks for: the same call also deactivates.
-                        *status = Some(ApiKeyStatus::Inactive);
-                        draft.changes.push(change(
-                            "status",
-                            Some(s("active")),
-                            Some(s("inactive")),
-                        ));
-                        draft.class = class::KEY_DESTRUCTIVE;
-                        draft.destructive = true;
-                        draft.consequences.push(consequence);
-                    }
+                    )
+                {
+                    // A rename the key entry asks for: the same call also deactivates.
+                    *status = Some(ApiKeyStatus::Inactive);
+                    draft
+                        .changes
+                        .push(change("status", Some(s("active")), Some(s("inactive"))));
+                    draft.class = class::KEY_DESTRUCTIVE;
+                    draft.destructive = true;
+                    draft.consequences.push(consequence);
                 }
                 planned += 1;
                 continue;
