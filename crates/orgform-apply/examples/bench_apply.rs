@@ -140,6 +140,7 @@ async fn run(concurrency: usize) -> (usize, usize, Duration) {
         now: emulator.now(),
         manifest_digest: "sha256:bench".into(),
         archive_protected_service_accounts: false,
+        no_access: None,
     };
     let plan = orgform_plan::plan(&manifest, &live, &options);
     assert!(!plan.is_refused(), "{:?}", plan.refusals);

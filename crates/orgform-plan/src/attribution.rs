@@ -91,8 +91,6 @@ pub(crate) fn op_needles(op: &Op) -> Needles {
             user_id,
             ..
         } => vec![one(&[workspace_id, user_id])],
-        // Nothing live yet: a workspace to create, a grant in a workspace to create.
-        Op::CreateWorkspace { .. } | Op::AddWorkspaceMember { .. } => Vec::new(),
         Op::UpdateApiKey { key_id, .. } => vec![one(&[key_id])],
         Op::UpdateServiceAccount {
             service_account_id, ..
@@ -115,7 +113,11 @@ pub(crate) fn op_needles(op: &Op) -> Needles {
             service_account_id,
             ..
         } => vec![one(&[workspace_id, service_account_id])],
-        Op::CreateServiceAccount { .. } | Op::AddServiceAccountMember { .. } => Vec::new(),
+        // Nothing live yet: a workspace or service account to create, a grant in or to one.
+        Op::CreateWorkspace { .. }
+        | Op::AddWorkspaceMember { .. }
+        | Op::CreateServiceAccount { .. }
+        | Op::AddServiceAccountMember { .. } => Vec::new(),
     }
 }
 
@@ -180,6 +182,7 @@ pub fn unused_keys(
                 "active, no usage in the last {days} days (settings.api_keys.unused_days); deactivate it if nobody needs it"
             ),
             is_drift: true,
+            source: manifest.sources.setting("api_keys.unused_days"),
         });
     }
     report

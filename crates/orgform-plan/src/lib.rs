@@ -31,6 +31,7 @@
 //!     clock_skew: None,
 //!     manifest_digest: "sha256:...".into(),
 //!     archive_protected_service_accounts: false,
+//!     no_access: None,
 //! };
 //! let plan = plan(&manifest, &live, &options);
 //! assert_eq!(plan.outcome(), PlanOutcome::Changes);
@@ -77,6 +78,10 @@ pub struct PlanOptions {
     /// `--archive-protected-service-accounts`: the names in
     /// `settings.protected_service_accounts` may be archived in this run.
     pub archive_protected_service_accounts: bool,
+    /// The audit snapshot's record of members without access (`--audit-snapshot`): when a
+    /// staged removal's grace period started. `None`: no snapshot was given, and no staged
+    /// removal is planned past its first stage.
+    pub no_access: Option<NoAccessRecord>,
 }
 
 /// The drift category of a finding (`docs/manifest.md`, "Drift categories").

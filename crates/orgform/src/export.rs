@@ -95,7 +95,10 @@ fn write_service_accounts(w: &mut YamlWriter, snapshot: &Snapshot) {
     for sa in archived {
         w.comment(
             1,
-            &format!("archived, left out (archiving is irreversible): {} ({})", sa.name, sa.id),
+            &format!(
+                "archived, left out (archiving is irreversible): {} ({})",
+                sa.name, sa.id
+            ),
         );
     }
 }

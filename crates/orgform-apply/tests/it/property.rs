@@ -318,6 +318,7 @@ fn converges(case: &Case, readings: Readings) -> Result<(), String> {
             now,
             manifest_digest: "sha256:test".into(),
             archive_protected_service_accounts: false,
+            no_access: None,
         };
         let mut converged = false;
         for _ in 0..4 {

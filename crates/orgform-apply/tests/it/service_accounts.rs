@@ -110,6 +110,7 @@ fn options(allow_protected: bool) -> PlanOptions {
         clock_skew: None,
         manifest_digest: String::new(),
         archive_protected_service_accounts: allow_protected,
+        no_access: None,
     }
 }
 

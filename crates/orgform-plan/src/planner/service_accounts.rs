@@ -43,9 +43,9 @@ enum SaRes {
 impl Engine<'_> {
     pub(super) fn plan_service_accounts(&mut self, options: &PlanOptions) {
         let m = self.m;
-        let declares = !m.service_accounts.is_empty()
+        let any_declared = !m.service_accounts.is_empty()
             || m.workspaces.iter().any(|w| w.service_accounts.is_some());
-        if !declares {
+        if !any_declared {
             return;
         }
         let Some(ids) = self.live.identities.as_ref() else {

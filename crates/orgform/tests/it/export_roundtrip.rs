@@ -37,6 +37,7 @@ fn round_trip(seed: &orgform_model::Snapshot) -> Result<(), String> {
         now: "2026-06-01T00:00:00Z".parse().unwrap(),
         manifest_digest: loaded.digest.clone(),
         archive_protected_service_accounts: false,
+        no_access: None,
     };
     let plan = orgform_plan::plan(&loaded.manifest, live, &options);
     if plan.has_changes() || plan.is_refused() || plan.has_blocked() {
@@ -92,7 +93,10 @@ fn service_accounts_round_trip() {
     let text = orgform::export::render(&seed);
     assert!(text.contains("service_accounts:"), "{text}");
     assert!(text.contains("ci-bot: workspace_developer"), "{text}");
-    assert!(text.contains("# archived, left out (archiving is irreversible): old-bot"), "{text}");
+    assert!(
+        text.contains("# archived, left out (archiving is irreversible): old-bot"),
+        "{text}"
+    );
     round_trip(&seed).unwrap();
     // Without identities (an admin key), nothing about them is written.
     seed.identities = None;

@@ -176,6 +176,10 @@ fn simulate(live: &Snapshot, p: &Plan) -> Snapshot {
                     k.status = status.clone();
                 }
             }
+            other => panic!(
+                "the generated manifests declare no service accounts, yet the plan has {}",
+                other.name()
+            ),
         }
     }
     s

@@ -243,7 +243,6 @@ prop_compose! {
             WORKSPACES),
         keys in proptest::collection::btree_map(0..KEYS, (proptest::option::of(prop_oneof![Just(ApiKeyStatus::Active), Just(ApiKeyStatus::Inactive), Just(ApiKeyStatus::Archived)]), any::<bool>()), 0..KEYS),
     ) -> Manifest {
-        service_accounts: Vec::new(),
         let colors = ["#111111", "#222222", "#abcdef"];
         let members_list: Vec<MemberSpec> = members
             .iter()
@@ -382,6 +381,7 @@ pub fn options(allow: Option<u32>) -> PlanOptions {
         now: now(),
         manifest_digest: "sha256:test".into(),
         archive_protected_service_accounts: false,
+        no_access: None,
     }
 }
 

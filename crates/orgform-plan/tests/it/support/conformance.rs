@@ -182,5 +182,80 @@ pub fn check(action: &Action) -> Result<(), String> {
                 ]),
             )
         }
+        Op::CreateServiceAccount {
+            name,
+            description,
+            organization_role,
+        } => validate(
+            "BetaServiceAccountCreateParams",
+            &object(vec![
+                ("name", Some(json!(name))),
+                ("description", description.as_ref().map(|d| json!(d))),
+                ("organization_role", Some(json!(organization_role))),
+            ]),
+        ),
+        Op::UpdateServiceAccount {
+            service_account_id,
+            description,
+            organization_role,
+            ..
+        } => {
+            prefixed(service_account_id, "svac_")?;
+            validate(
+                "BetaServiceAccountUpdateParams",
+                &object(vec![
+                    ("description", description.as_ref().map(|d| json!(d))),
+                    (
+                        "organization_role",
+                        organization_role.as_ref().map(|r| json!(r)),
+                    ),
+                ]),
+            )
+        }
+        Op::ArchiveServiceAccount {
+            service_account_id, ..
+        } => prefixed(service_account_id, "svac_"),
+        Op::AddServiceAccountMember {
+            workspace,
+            service_account,
+            role,
+            ..
+        } => {
+            if let WorkspaceRef::Id(id) = workspace {
+                prefixed(id, "wrkspc_")?;
+            }
+            let id = match service_account {
+                orgform_plan::ServiceAccountRef::Id(id) => {
+                    prefixed(id, "svac_")?;
+                    id.clone()
+                }
+                orgform_plan::ServiceAccountRef::Created { .. } => "svac_created".to_owned(),
+            };
+            validate(
+                "BetaServiceAccountWorkspaceMemberCreateParams",
+                &json!({ "service_account_id": id, "workspace_role": role }),
+            )
+        }
+        Op::UpdateServiceAccountMember {
+            workspace_id,
+            service_account_id,
+            role,
+            ..
+        } => {
+            prefixed(workspace_id, "wrkspc_")?;
+            prefixed(service_account_id, "svac_")?;
+            validate(
+                "BetaServiceAccountWorkspaceMemberUpdateParams",
+                &json!({ "workspace_role": role }),
+            )
+        }
+        Op::RemoveServiceAccountMember {
+            workspace_id,
+            service_account_id,
+            ..
+        } => {
+            prefixed(workspace_id, "wrkspc_")?;
+            prefixed(service_account_id, "svac_")
+        }
     }
 }
