@@ -9,6 +9,8 @@
 //! client (the API never returns key secrets); the key hint is written because the Console
 //! shows it too. Values derived from the moment of reading are left out: there is no "read
 //! at" time, and an invite's status is written as read (it changes only when the invite does).
+//! Service accounts (with their workspace roles) are written only when the read held them,
+//! which takes an OAuth bearer token.
 //! `no_access_since` is the one date of a read that is written, and it is carried over from the
 //! file a snapshot replaces ([`crate::no_access`]), so it too changes only when the member does.
 
@@ -154,7 +156,54 @@ pub fn render(snapshot: &Snapshot, no_access: &BTreeMap<String, jiff::Timestamp>
             w.field(2, "expires_at", &at.to_string());
         }
     }
+    write_service_accounts(&mut w, snapshot, &workspaces);
     w.finish()
+}
+
+/// `service_accounts:`, only when the read held them (an OAuth bearer token; absent means
+/// "not read", never "none"): sorted by name and id, each with its explicit workspace roles
+/// by workspace name.
+fn write_service_accounts(
+    w: &mut YamlWriter,
+    snapshot: &Snapshot,
+    workspaces: &BTreeMap<&str, &Workspace>,
+) {
+    let Some(ids) = &snapshot.identities else {
+        return;
+    };
+    let mut accounts: Vec<_> = ids.service_accounts.iter().collect();
+    accounts.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    list_key(w, "service_accounts", accounts.is_empty());
+    for sa in accounts {
+        w.item_field(1, "name", &sa.name);
+        w.field(2, "id", &sa.id);
+        w.field(2, "organization_role", sa.organization_role.as_str());
+        if let Some(d) = &sa.description {
+            w.field(2, "description", d);
+        }
+        w.field(2, "created_at", &sa.created_at.to_string());
+        if let Some(at) = sa.archived_at {
+            w.field(2, "archived_at", &at.to_string());
+        }
+        let mut grants: Vec<(&str, &str)> = ids
+            .service_account_members
+            .iter()
+            .filter(|m| m.service_account_id == sa.id)
+            .map(|m| {
+                let ws = workspaces
+                    .get(m.workspace_id.as_str())
+                    .map_or(m.workspace_id.as_str(), |w| w.name.as_str());
+                (ws, m.workspace_role.as_str())
+            })
+            .collect();
+        grants.sort_unstable();
+        if !grants.is_empty() {
+            w.key(2, "workspaces");
+            for (ws, role) in grants {
+                w.field(3, ws, role);
+            }
+        }
+    }
 }
 
 /// `data_residency:` (when the API returned it) and `tags:` of a workspace, at `indent`.

@@ -9,5 +9,6 @@ mod provenance;
 mod readings;
 mod rules;
 mod scenarios;
+mod service_accounts;
 mod staged;
 mod support;

@@ -30,6 +30,10 @@ pub struct Args {
     /// limits).
     #[arg(long, value_name = "N")]
     pub allow_destructive: Option<u32>,
+    /// Archive service accounts named in `settings.protected_service_accounts` when the
+    /// manifest declares them `archived: true` (they are otherwise never archived).
+    #[arg(long)]
+    pub archive_protected_service_accounts: bool,
     /// Format of the final report.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
@@ -71,6 +75,7 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
         &args.manifest.path,
         args.allow_destructive,
         args.audit.audit_snapshot.as_deref(),
+        args.archive_protected_service_accounts,
     )?;
     // Only the plan made now is ever executed; a saved plan only says which actions it may
     // have (and they must be exactly these).

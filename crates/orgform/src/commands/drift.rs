@@ -45,6 +45,7 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
         &args.manifest.path,
         None,
         args.audit.audit_snapshot.as_deref(),
+        false,
     )
     .inspect_err(|err| crate::failure::print(args.format, "drift", err))?;
     let manifest = &inputs.loaded.manifest;

@@ -28,6 +28,10 @@ pub struct Args {
     /// limits).
     #[arg(long, value_name = "N")]
     pub allow_destructive: Option<u32>,
+    /// Archive service accounts named in `settings.protected_service_accounts` when the
+    /// manifest declares them `archived: true` (they are otherwise never archived).
+    #[arg(long)]
+    pub archive_protected_service_accounts: bool,
     /// Links to the manifest lines (Markdown).
     #[command(flatten)]
     pub source_links: SourceLinkArg,
@@ -43,6 +47,7 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
         &args.manifest.path,
         args.allow_destructive,
         args.audit.audit_snapshot.as_deref(),
+        args.archive_protected_service_accounts,
     )
     .inspect_err(|err| crate::failure::print(args.format, "plan", err))?;
     let plan = orgform_plan::plan(&inputs.loaded.manifest, &inputs.live, &inputs.options);

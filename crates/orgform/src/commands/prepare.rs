@@ -137,6 +137,7 @@ pub fn inputs(
     path: &Path,
     allow_destructive: Option<u32>,
     audit_snapshot: Option<&Path>,
+    archive_protected_service_accounts: bool,
 ) -> anyhow::Result<Inputs> {
     let loaded = manifest(global, path)?;
     // Read before the organization, so a bad file costs no API calls.
@@ -152,7 +153,7 @@ pub fn inputs(
         now,
         clock_skew,
         manifest_digest: loaded.digest.clone(),
-        archive_protected_service_accounts: false,
+        archive_protected_service_accounts,
         no_access,
     };
     Ok(Inputs {

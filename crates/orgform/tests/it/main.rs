@@ -30,6 +30,7 @@ mod recipes;
 mod recipes_gitlab;
 mod rehearsal;
 mod saved_plan;
+mod service_accounts;
 mod signals;
 mod staged;
 mod stdout_errors;

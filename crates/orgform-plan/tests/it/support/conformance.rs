@@ -26,6 +26,10 @@ static VALIDATORS: LazyLock<HashMap<&'static str, jsonschema::Validator>> = Lazy
         "BetaCreateWorkspaceMemberParams",
         "BetaUpdateWorkspaceMemberParams",
         "BetaApiKeyUpdateParams",
+        "BetaServiceAccountCreateParams",
+        "BetaServiceAccountUpdateParams",
+        "BetaServiceAccountWorkspaceMemberCreateParams",
+        "BetaServiceAccountWorkspaceMemberUpdateParams",
     ]
     .into_iter()
     .map(|name| {
