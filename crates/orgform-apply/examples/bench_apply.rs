@@ -105,6 +105,7 @@ fn manifest(live: &Snapshot) -> Manifest {
         members,
         workspaces,
         api_keys: Vec::new(),
+        federation: orgform_manifest::FederationSpec::default(),
         sources: orgform_manifest::Sources::default(),
     }
 }

@@ -31,6 +31,10 @@ pub struct Manifest {
     /// API keys (which the API cannot create or delete).
     #[serde(default)]
     pub api_keys: Vec<ApiKeySpec>,
+    /// Workload identity federation: issuers and rules (read and written only with an OAuth
+    /// bearer token).
+    #[serde(default, skip_serializing_if = "crate::FederationSpec::is_empty")]
+    pub federation: crate::FederationSpec,
     /// Where each entry and setting was written (filled by loading; never serialised, and
     /// never part of equality).
     #[serde(skip)]

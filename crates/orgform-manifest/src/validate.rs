@@ -38,6 +38,7 @@ use crate::suggest::did_you_mean;
 use crate::types::{Manifest, Platform};
 use crate::yaml::Node;
 
+mod federation;
 mod keys;
 
 /// Geographies a workspace may live in.
@@ -270,6 +271,7 @@ pub(crate) fn validate(
     check_workspaces(&mut ctx, manifest, origins, &members);
     keys::check_api_keys(&mut ctx, manifest, origins);
     keys::check_key_settings(&mut ctx, manifest, origins);
+    federation::check_federation(&mut ctx, manifest, origins, None);
 }
 
 fn check_head(ctx: &mut Ctx<'_>, manifest: &Manifest, origins: &Origins) {

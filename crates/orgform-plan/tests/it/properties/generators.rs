@@ -292,6 +292,7 @@ prop_compose! {
             members: members_list,
             workspaces: ws_specs,
             api_keys,
+            federation: orgform_manifest::FederationSpec::default(),
             sources: orgform_manifest::Sources::default(),
         }
     }
@@ -366,6 +367,7 @@ pub fn exported(live: &Snapshot, settings: Settings) -> Manifest {
         members,
         workspaces,
         api_keys,
+        federation: orgform_manifest::FederationSpec::default(),
         sources: orgform_manifest::Sources::default(),
     }
 }
