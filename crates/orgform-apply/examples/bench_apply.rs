@@ -138,6 +138,7 @@ async fn run(concurrency: usize) -> (usize, usize, Duration) {
         allow_destructive: None,
         now: emulator.now(),
         manifest_digest: "sha256:bench".into(),
+        pipeline: Default::default(),
     };
     let plan = orgform_plan::plan(&manifest, &live, &options);
     assert!(!plan.is_refused(), "{:?}", plan.refusals);

@@ -57,6 +57,7 @@ const SETTINGS: Shape = Shape::Map(&[
     ("api_keys", POLICY_KEYS),
     ("limits", LIMITS),
     ("protected", Shape::Seq(&Shape::Any)),
+    ("protected_service_accounts", Shape::Seq(&Shape::Any)),
     ("expiry_warning_days", Shape::Any),
 ]);
 const ORGANIZATION: Shape = Shape::Map(&[

@@ -91,6 +91,10 @@ pub struct Settings {
     /// Emails this tool never removes, demotes or touches the keys of.
     #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::emails"))]
     pub protected: Vec<String>,
+    /// Service accounts (by name) this tool never archives, nor archives or narrows the
+    /// federation rules that target them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub protected_service_accounts: Vec<String>,
     /// `drift` reports entries whose `expires` date is at most this many days away
     /// (default [`DEFAULT_EXPIRY_WARNING_DAYS`]).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use orgform_manifest::{DataResidencySpec, Expiry, Source};
-use orgform_model::{ApiKeyStatus, OrgRole, WorkspaceRole};
+use orgform_manifest::{DataResidencySpec, Expiry, JwksSpec, Source};
+use orgform_model::{ApiKeyStatus, OrgRole, RuleMatch, WorkspaceRole};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -233,6 +233,11 @@ impl Action {
             Op::RevokeInvite { .. } => DestructiveKind::InviteRevocations,
             Op::RemoveWorkspaceMember { .. } => DestructiveKind::WorkspaceMemberRemovals,
             Op::ArchiveWorkspace { .. } => DestructiveKind::WorkspaceArchives,
+            Op::ArchiveFederationIssuer { .. } => DestructiveKind::FederationIssuerArchives,
+            Op::ArchiveFederationRule { .. } => DestructiveKind::FederationRuleArchives,
+            Op::DisableFederationRuleWorkspace { .. } | Op::UpdateFederationRule { .. } => {
+                DestructiveKind::FederationRuleWorkspaceRemovals
+            }
             _ => DestructiveKind::KeyDeactivations,
         })
     }
@@ -394,6 +399,121 @@ pub enum Op {
         /// New status.
         status: Option<ApiKeyStatus>,
     },
+    /// `POST /v1/organizations/federation_issuers`.
+    CreateFederationIssuer {
+        /// Slug.
+        name: String,
+        /// The `iss` claim.
+        issuer_url: String,
+        /// The key source; `None`: OIDC discovery from `issuer_url`. Inline keys are public
+        /// keys and travel whole (the live side is compared by digest).
+        jwks: Option<JwksSpec>,
+        /// When stated.
+        max_jwt_lifetime_seconds: Option<u32>,
+        /// When stated.
+        check_jti: Option<bool>,
+    },
+    /// `POST /v1/organizations/federation_issuers/{id}`; only changed fields are `Some`.
+    UpdateFederationIssuer {
+        /// The issuer.
+        issuer_id: String,
+        /// Its live name.
+        name: String,
+        /// New `iss` claim.
+        issuer_url: Option<String>,
+        /// New key source (replaced whole; discovery from `issuer_url` is an empty spec).
+        jwks: Option<JwksSpec>,
+        /// New lifetime.
+        max_jwt_lifetime_seconds: Option<u32>,
+        /// New JTI check.
+        check_jti: Option<bool>,
+    },
+    /// `POST /v1/organizations/federation_issuers/{id}/archive` (irreversible).
+    ArchiveFederationIssuer {
+        /// The issuer.
+        issuer_id: String,
+        /// Its live name.
+        name: String,
+    },
+    /// `POST /v1/organizations/federation_rules`, then one enablement per further workspace.
+    CreateFederationRule {
+        /// Slug.
+        name: String,
+        /// When stated.
+        description: Option<String>,
+        /// The issuer, possibly created by an earlier action (listed in `depends_on`).
+        issuer: ObjectRef,
+        /// What incoming tokens must satisfy.
+        rule_match: RuleMatch,
+        /// The target service account, possibly created by an earlier action.
+        service_account: ObjectRef,
+        /// Scopes.
+        oauth_scope: String,
+        /// When stated.
+        token_lifetime_seconds: Option<u32>,
+        /// Enabled for every workspace.
+        applies_to_all_workspaces: bool,
+        /// The workspaces to enable (empty with `applies_to_all_workspaces`).
+        workspaces: Vec<WorkspaceRef>,
+    },
+    /// `POST /v1/organizations/federation_rules/{id}`; only changed fields are `Some`.
+    UpdateFederationRule {
+        /// The rule.
+        rule_id: String,
+        /// Its live name.
+        name: String,
+        /// New description (`""` clears it).
+        description: Option<String>,
+        /// New match (replaced whole).
+        rule_match: Option<RuleMatch>,
+        /// New target.
+        service_account: Option<ObjectRef>,
+        /// New scopes.
+        oauth_scope: Option<String>,
+        /// New token lifetime.
+        token_lifetime_seconds: Option<u32>,
+        /// New `applies_to_all_workspaces`.
+        applies_to_all_workspaces: Option<bool>,
+    },
+    /// `POST /v1/organizations/federation_rules/{id}/archive` (irreversible).
+    ArchiveFederationRule {
+        /// The rule.
+        rule_id: String,
+        /// Its live name.
+        name: String,
+    },
+    /// `POST /v1/organizations/federation_rules/{id}/workspaces`.
+    EnableFederationRuleWorkspace {
+        /// The rule.
+        rule_id: String,
+        /// Its live name.
+        name: String,
+        /// The workspace, possibly created by an earlier action.
+        workspace: WorkspaceRef,
+    },
+    /// `DELETE /v1/organizations/federation_rules/{id}/workspaces/{workspace_id}`.
+    DisableFederationRuleWorkspace {
+        /// The rule.
+        rule_id: String,
+        /// Its live name.
+        name: String,
+        /// The workspace.
+        workspace_id: String,
+    },
+}
+
+/// An object an action refers to by id, or by name when an earlier action of the plan
+/// creates it (names of these kinds are unique in the organization).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectRef {
+    /// A live object.
+    Id(String),
+    /// Created by an earlier action of this plan (listed in `depends_on`).
+    Created {
+        /// Its name.
+        name: String,
+    },
 }
 
 impl Op {
@@ -412,6 +532,14 @@ impl Op {
             Self::UpdateWorkspaceMember { .. } => "update_workspace_member",
             Self::RemoveWorkspaceMember { .. } => "remove_workspace_member",
             Self::UpdateApiKey { .. } => "update_api_key",
+            Self::CreateFederationIssuer { .. } => "create_federation_issuer",
+            Self::UpdateFederationIssuer { .. } => "update_federation_issuer",
+            Self::ArchiveFederationIssuer { .. } => "archive_federation_issuer",
+            Self::CreateFederationRule { .. } => "create_federation_rule",
+            Self::UpdateFederationRule { .. } => "update_federation_rule",
+            Self::ArchiveFederationRule { .. } => "archive_federation_rule",
+            Self::EnableFederationRuleWorkspace { .. } => "enable_federation_rule_workspace",
+            Self::DisableFederationRuleWorkspace { .. } => "disable_federation_rule_workspace",
         }
     }
 
@@ -420,16 +548,24 @@ impl Op {
         match self {
             Self::CreateInvite { .. }
             | Self::CreateWorkspace { .. }
-            | Self::AddWorkspaceMember { .. } => ChangeKind::Add,
+            | Self::AddWorkspaceMember { .. }
+            | Self::CreateFederationIssuer { .. }
+            | Self::CreateFederationRule { .. }
+            | Self::EnableFederationRuleWorkspace { .. } => ChangeKind::Add,
             Self::ReplaceInvite { .. } => ChangeKind::Replace,
             Self::UpdateUserRole { .. }
             | Self::UpdateWorkspace { .. }
             | Self::UpdateWorkspaceMember { .. }
-            | Self::UpdateApiKey { .. } => ChangeKind::Change,
+            | Self::UpdateApiKey { .. }
+            | Self::UpdateFederationIssuer { .. }
+            | Self::UpdateFederationRule { .. } => ChangeKind::Change,
             Self::RevokeInvite { .. }
             | Self::RemoveUser { .. }
             | Self::ArchiveWorkspace { .. }
-            | Self::RemoveWorkspaceMember { .. } => ChangeKind::Remove,
+            | Self::RemoveWorkspaceMember { .. }
+            | Self::ArchiveFederationIssuer { .. }
+            | Self::ArchiveFederationRule { .. }
+            | Self::DisableFederationRuleWorkspace { .. } => ChangeKind::Remove,
         }
     }
 }
@@ -491,6 +627,12 @@ pub enum BlockedKind {
     Protected,
     /// Changing or removing a live workspace membership whose role orgform does not know.
     UnknownWorkspaceRole,
+    /// Changing a federation rule (or its issuer) whose scope only a Console session may set.
+    ConsoleOnlyScope,
+    /// Changing a federation rule's issuer, which is fixed once the rule exists.
+    RuleIssuer,
+    /// Archiving a federation issuer that live rules not being archived still use.
+    IssuerInUse,
 }
 
 /// A wanted change the API can never make.
@@ -534,6 +676,10 @@ pub enum ObjectKind {
     WorkspaceMember,
     /// An API key.
     ApiKey,
+    /// A federation issuer.
+    FederationIssuer,
+    /// A federation rule.
+    FederationRule,
 }
 
 impl fmt::Display for ObjectKind {
@@ -544,6 +690,8 @@ impl fmt::Display for ObjectKind {
             Self::Workspace => "workspace",
             Self::WorkspaceMember => "workspace member",
             Self::ApiKey => "api key",
+            Self::FederationIssuer => "federation issuer",
+            Self::FederationRule => "federation rule",
         })
     }
 }
@@ -640,6 +788,11 @@ pub enum PlanErrorKind {
     UndeclaredWorkspaceMember,
     /// Two entries resolve to the same live object.
     DuplicateMatch,
+    /// The manifest declares federation, but the read did not include it (it needs an OAuth
+    /// bearer token).
+    IdentitiesNotRead,
+    /// A rule's service account is neither live nor created by this plan.
+    UnknownServiceAccount,
 }
 
 /// The manifest cannot be matched to the live organization.
@@ -675,16 +828,26 @@ pub enum DestructiveKind {
     KeyDeactivations,
     /// Workspace archives (against live non-archived workspaces).
     WorkspaceArchives,
+    /// Federation issuer archives (against live non-archived issuers).
+    FederationIssuerArchives,
+    /// Federation rule archives (against live non-archived rules).
+    FederationRuleArchives,
+    /// Workspaces a federation rule stops applying to: disabled enablements, and a rule
+    /// leaving `all` (against the live enablements of non-archived rules).
+    FederationRuleWorkspaceRemovals,
 }
 
 impl DestructiveKind {
     /// Every kind, in the order reports list them.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 8] = [
         Self::MemberRemovals,
         Self::InviteRevocations,
         Self::WorkspaceMemberRemovals,
         Self::KeyDeactivations,
         Self::WorkspaceArchives,
+        Self::FederationIssuerArchives,
+        Self::FederationRuleArchives,
+        Self::FederationRuleWorkspaceRemovals,
     ];
 }
 
@@ -696,6 +859,9 @@ impl fmt::Display for DestructiveKind {
             Self::WorkspaceMemberRemovals => "workspace member removals",
             Self::KeyDeactivations => "api key deactivations and archivals",
             Self::WorkspaceArchives => "workspace archives",
+            Self::FederationIssuerArchives => "federation issuer archives",
+            Self::FederationRuleArchives => "federation rule archives",
+            Self::FederationRuleWorkspaceRemovals => "federation rule workspace removals",
         })
     }
 }

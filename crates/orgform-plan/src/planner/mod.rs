@@ -20,6 +20,8 @@
 //! always point to earlier classes, so the numbering respects them.
 
 mod expiry;
+mod federation;
+mod federation_rules;
 mod keys;
 mod people;
 mod workspace_members;
@@ -55,6 +57,12 @@ mod class {
     pub const INVITE_REVOCATION: u8 = 8;
     pub const MEMBER_REMOVAL: u8 = 9;
     pub const WORKSPACE_ARCHIVE: u8 = 10;
+    pub const FEDERATION_ISSUER: u8 = 11;
+    pub const FEDERATION_RULE: u8 = 12;
+    pub const FEDERATION_RULE_ENABLE: u8 = 13;
+    pub const FEDERATION_RULE_DISABLE: u8 = 14;
+    pub const FEDERATION_RULE_ARCHIVE: u8 = 15;
+    pub const FEDERATION_ISSUER_ARCHIVE: u8 = 16;
 }
 
 /// An action before it has its place and id.
@@ -121,6 +129,8 @@ struct Engine<'a> {
     m: &'a Manifest,
     live: &'a Snapshot,
     now: Timestamp,
+    /// What the running credential says about the pipeline it belongs to.
+    pipeline: crate::Pipeline,
     aws: bool,
     users_by_email: HashMap<String, &'a User>,
     users_by_id: HashMap<&'a str, &'a User>,
@@ -200,6 +210,7 @@ pub(crate) fn run(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -
         };
     }
     let mut engine = Engine::new(manifest, live, options.now);
+    engine.pipeline = options.pipeline.clone();
     if let Some(name) = &manifest.organization.name
         && name != &live.organization.name
     {
@@ -220,6 +231,9 @@ pub(crate) fn run(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -
     engine.plan_workspace_members();
     if !engine.aws {
         engine.plan_api_keys();
+    }
+    if !manifest.federation.is_empty() {
+        engine.plan_federation();
     }
     engine.here = None;
     engine.finish(plan, options)
@@ -362,6 +376,7 @@ impl<'a> Engine<'a> {
             m,
             live,
             now,
+            pipeline: crate::Pipeline::default(),
             aws: m.organization.platform == Platform::Aws,
             users_by_email,
             users_by_id,

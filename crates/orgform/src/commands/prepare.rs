@@ -147,6 +147,7 @@ pub fn inputs(
         now,
         clock_skew,
         manifest_digest: loaded.digest.clone(),
+        pipeline: global.env.pipeline.clone(),
     };
     Ok(Inputs {
         loaded,

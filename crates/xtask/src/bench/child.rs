@@ -93,6 +93,7 @@ pub fn run(args: &[String]) -> anyhow::Result<String> {
             .map_or_else(jiff::Timestamp::now, |c| c.date),
         clock_skew: None,
         manifest_digest: loaded.digest.clone(),
+        pipeline: Default::default(),
     };
     let mut times = Vec::new();
     let mut rendered = 0;

@@ -378,6 +378,7 @@ pub fn options(allow: Option<u32>) -> PlanOptions {
         allow_destructive: allow,
         now: now(),
         manifest_digest: "sha256:test".into(),
+        pipeline: Default::default(),
     }
 }
 

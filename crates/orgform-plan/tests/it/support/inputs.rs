@@ -29,6 +29,7 @@ pub fn opts() -> PlanOptions {
         allow_destructive: None,
         now: "2026-11-01T00:00:00Z".parse().unwrap(),
         manifest_digest: "sha256:m".into(),
+        pipeline: Default::default(),
     }
 }
 
@@ -45,6 +46,7 @@ pub fn every_op_plan() -> Plan {
         allow_destructive: Some(5),
         now: "2026-11-01T00:00:00Z".parse().unwrap(),
         manifest_digest: sha256_hex(manifest_text.as_bytes()),
+        pipeline: Default::default(),
     };
     plan(&manifest, &seed, &options)
 }
