@@ -231,7 +231,7 @@ pub struct IssuerFields {
 }
 
 /// A rule's match on the wire (absent fields are not sent).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 struct MatchBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     subject_prefix: Option<&'a str>,

@@ -83,7 +83,13 @@ impl Client {
         else {
             return Ok(None);
         };
-        // Federation issuers and rules are read here, next to service accounts.
+        let (issuers, rules) = futures::try_join!(
+            self.list_federation_issuers(),
+            self.list_federation_rules()
+        )?;
+        check_rule_references(&identities, &issuers, &rules)?;
+        identities.federation_issuers = issuers;
+        identities.federation_rules = rules;
         identities.normalize();
         Ok(Some(identities))
     }
@@ -139,6 +145,37 @@ impl Client {
             ..Identities::default()
         })
     }
+}
+
+/// Every rule must name an issuer and a service account of the same read: a rule whose
+/// references are missing means a list was cut short, and a plan from it could archive.
+fn check_rule_references(
+    identities: &Identities,
+    issuers: &[orgform_model::FederationIssuer],
+    rules: &[orgform_model::FederationRule],
+) -> Result<(), ApiError> {
+    for rule in rules {
+        if !issuers.iter().any(|i| i.id == rule.issuer_id) {
+            return Err(inconsistent(
+                "federation rules",
+                ReadProblem::UnknownIssuer {
+                    issuer_id: rule.issuer_id.clone(),
+                },
+            ));
+        }
+        if identities
+            .service_account(&rule.target_service_account_id)
+            .is_none()
+        {
+            return Err(inconsistent(
+                "federation rules",
+                ReadProblem::UnknownServiceAccount {
+                    service_account_id: rule.target_service_account_id.clone(),
+                },
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A 401 or 403 becomes `Ok(None)` with one warning; anything else is kept.
