@@ -337,12 +337,18 @@ impl RuleFields {
                 .description
                 .as_ref()
                 .is_none_or(|v| rule.description.as_deref().unwrap_or_default() == v)
-            && self.rule_match.as_ref().is_none_or(|v| *v == rule.rule_match)
+            && self
+                .rule_match
+                .as_ref()
+                .is_none_or(|v| *v == rule.rule_match)
             && self
                 .service_account_id
                 .as_ref()
                 .is_none_or(|v| *v == rule.target_service_account_id)
-            && self.oauth_scope.as_ref().is_none_or(|v| *v == rule.oauth_scope)
+            && self
+                .oauth_scope
+                .as_ref()
+                .is_none_or(|v| *v == rule.oauth_scope)
             && self
                 .token_lifetime_seconds
                 .is_none_or(|v| v == rule.token_lifetime_seconds)
@@ -387,8 +393,7 @@ fn issuer_shows(fields: &IssuerFields, issuer: &FederationIssuer) -> bool {
 impl Client {
     /// Every federation issuer, archived ones included.
     pub async fn list_federation_issuers(&self) -> Result<Vec<FederationIssuer>, ApiError> {
-        let req =
-            Req::get(format!("{ORG}/federation_issuers")).query("include_archived", "true");
+        let req = Req::get(format!("{ORG}/federation_issuers")).query("include_archived", "true");
         let check = ListCheck::new("federation issuers", "id", ListCap::FEDERATION);
         let list: Vec<WireIssuer> = self.list_cursor(req, check).await?;
         Ok(list.into_iter().map(FederationIssuer::from).collect())
@@ -463,10 +468,7 @@ impl Client {
         &self,
         id: &str,
     ) -> Result<Written<FederationIssuer>, ApiError> {
-        let req = Req::post_empty(format!(
-            "{ORG}/federation_issuers/{}/archive",
-            segment(id)?
-        ));
+        let req = Req::post_empty(format!("{ORG}/federation_issuers/{}/archive", segment(id)?));
         let op = format!("archive federation issuer {id}");
         self.write(&op, &req, decode_issuer(&req), || async {
             Ok(self

@@ -83,10 +83,8 @@ impl Client {
         else {
             return Ok(None);
         };
-        let (issuers, rules) = futures::try_join!(
-            self.list_federation_issuers(),
-            self.list_federation_rules()
-        )?;
+        let (issuers, rules) =
+            futures::try_join!(self.list_federation_issuers(), self.list_federation_rules())?;
         check_rule_references(&identities, &issuers, &rules)?;
         identities.federation_issuers = issuers;
         identities.federation_rules = rules;

@@ -95,7 +95,9 @@ pub(crate) async fn execute(client: &Client, op: &Op) -> Option<Result<Effect, S
             check_jti,
         } => {
             let existing = match client.list_federation_issuers().await {
-                Ok(list) => list.into_iter().find(|i| !i.is_archived() && i.name == *name),
+                Ok(list) => list
+                    .into_iter()
+                    .find(|i| !i.is_archived() && i.name == *name),
                 Err(e) => return Some(Err(fail(&e))),
             };
             if let Some(issuer) = existing {
@@ -138,7 +140,10 @@ pub(crate) async fn execute(client: &Client, op: &Op) -> Option<Result<Effect, S
                 Ok(live
                     .is_some_and(|i| {
                         fields.jwks.as_ref().is_none_or(|j| j.to_model() == i.jwks)
-                            && fields.issuer_url.as_ref().is_none_or(|u| *u == i.issuer_url)
+                            && fields
+                                .issuer_url
+                                .as_ref()
+                                .is_none_or(|u| *u == i.issuer_url)
                     })
                     .then(|| "the issuer already has these values".to_owned()))
             })
@@ -287,7 +292,10 @@ async fn create_rule(
         let id = written.value.id.clone();
         (id.clone(), applied(&written, Some(id)))
     };
-    for ws in ids.iter().skip(usize::from(matches!(effect, Effect::Applied { .. }))) {
+    for ws in ids
+        .iter()
+        .skip(usize::from(matches!(effect, Effect::Applied { .. })))
+    {
         enable(client, &rule_id, ws).await?;
     }
     Ok(effect)

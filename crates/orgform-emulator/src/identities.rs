@@ -95,9 +95,11 @@ fn validate_federation(state: &State) -> Result<(), String> {
                 r.id, r.target_service_account_id
             ));
         }
-        if let Some(ws) = r.workspace_ids.iter().find(|w| {
-            state.workspace(w).is_none() && state.default_workspace.workspace.id != **w
-        }) {
+        if let Some(ws) = r
+            .workspace_ids
+            .iter()
+            .find(|w| state.workspace(w).is_none() && state.default_workspace.workspace.id != **w)
+        {
             return Err(format!(
                 "federation rule {} refers to unknown workspace {ws}",
                 r.id

@@ -101,8 +101,16 @@ pub fn write_federation(w: &mut YamlWriter, ids: &Identities, names: &BTreeMap<S
     for note in notes {
         w.comment(1, &format!("left out: {note}"));
     }
-    let archived = ids.federation_issuers.iter().filter(|i| i.is_archived()).count()
-        + ids.federation_rules.iter().filter(|r| r.is_archived()).count();
+    let archived = ids
+        .federation_issuers
+        .iter()
+        .filter(|i| i.is_archived())
+        .count()
+        + ids
+            .federation_rules
+            .iter()
+            .filter(|r| r.is_archived())
+            .count();
     if archived > 0 {
         w.comment(
             1,

@@ -87,7 +87,6 @@ fn plan(actions: Vec<Action>) -> Plan {
         format_version: FORMAT_VERSION,
         organization_id: "org".into(),
         manifest_digest: "sha256:m".into(),
-        pipeline: Default::default(),
         live_digest: "sha256:l".into(),
         actions_digest: orgform_plan::actions_digest(&actions),
         actions,

@@ -282,6 +282,7 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
         members,
         workspaces,
         api_keys,
+        federation: orgform_manifest::FederationSpec::default(),
         sources: orgform_manifest::Sources::default(),
     };
     (seed, manifest)

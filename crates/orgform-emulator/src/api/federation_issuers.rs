@@ -67,7 +67,9 @@ pub(crate) fn issuer_json(core: &Core, issuer: &FederationIssuer) -> Value {
         Jwks::Discovery {
             discovery_base,
             ca_cert_pem,
-        } => json!({"type": "discovery", "discovery_base": discovery_base, "ca_cert_pem": ca_cert_pem}),
+        } => {
+            json!({"type": "discovery", "discovery_base": discovery_base, "ca_cert_pem": ca_cert_pem})
+        }
         Jwks::ExplicitUrl { url, ca_cert_pem } => {
             json!({"type": "explicit_url", "url": url, "ca_cert_pem": ca_cert_pem})
         }
@@ -156,7 +158,11 @@ fn parse_jwks(value: &Value) -> Result<(Jwks, Option<Vec<Value>>), ApiError> {
         _ => {
             let keys = match map.get("keys") {
                 Some(Value::Array(keys)) => keys,
-                Some(_) => return Err(ApiError::invalid("jwks.inline.keys: Input should be a valid list")),
+                Some(_) => {
+                    return Err(ApiError::invalid(
+                        "jwks.inline.keys: Input should be a valid list",
+                    ));
+                }
                 None => return Err(ApiError::invalid("jwks.inline.keys: Field required")),
             };
             if keys.is_empty() {
@@ -222,10 +228,7 @@ fn position(core: &Core, id: &str) -> Result<usize, ApiError> {
 
 /// `GET /v1/organizations/federation_issuers`: newest first; archived ones only with
 /// `include_archived=true`.
-pub(crate) async fn list_federation_issuers(
-    AxState(s): Shd,
-    RawQuery(raw): RawQuery,
-) -> ApiResult {
+pub(crate) async fn list_federation_issuers(AxState(s): Shd, RawQuery(raw): RawQuery) -> ApiResult {
     let q = Query::parse(raw.as_deref());
     let page = CursorPage::parse(&q)?;
     let include_archived = q.bool("include_archived")?;

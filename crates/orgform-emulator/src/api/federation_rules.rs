@@ -58,7 +58,12 @@ const SHARED_ISSUERS: &[(&str, &[&str], &str)] = &[
     ),
     (
         "https://gitlab.com",
-        &["namespace_path", "namespace_id", "project_path", "project_id"],
+        &[
+            "namespace_path",
+            "namespace_id",
+            "project_path",
+            "project_id",
+        ],
         "project_path:",
     ),
 ];
@@ -368,7 +373,10 @@ pub(crate) async fn create_federation_rule(AxState(s): Shd, body: Bytes) -> ApiR
         .to_owned();
     check_slug(&name)?;
     let description = string_field(&map, "description")?.map(str::to_owned);
-    if description.as_ref().is_some_and(|d| d.chars().count() > 2000) {
+    if description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > 2000)
+    {
         return Err(ApiError::invalid(
             "description: String should have at most 2000 characters",
         ));
@@ -442,7 +450,10 @@ pub(crate) async fn create_federation_rule(AxState(s): Shd, body: Bytes) -> ApiR
 pub(crate) async fn get_federation_rule(AxState(s): Shd, Path(id): Path<String>) -> ApiResult {
     let core = s.core.read();
     let i = position(&core, &id)?;
-    Ok(ok(&rule_json(&core, &core.state.identities.federation_rules[i])))
+    Ok(ok(&rule_json(
+        &core,
+        &core.state.identities.federation_rules[i],
+    )))
 }
 
 /// `POST /v1/organizations/federation_rules/{id}`.
@@ -476,7 +487,10 @@ pub(crate) async fn update_federation_rule(
         Some(Value::Null) => Some(String::new()),
         Some(_) => string_field(&map, "description")?.map(str::to_owned),
     };
-    if description.as_ref().is_some_and(|d| d.chars().count() > 2000) {
+    if description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > 2000)
+    {
         return Err(ApiError::invalid(
             "description: String should have at most 2000 characters",
         ));
@@ -512,7 +526,10 @@ pub(crate) async fn update_federation_rule(
         .issuer(&current.issuer_id)
         .map(|i| i.issuer_url.clone())
         .ok_or_else(|| issuer_not_found(&current.issuer_id))?;
-    check_tenant(&issuer_url, rule_match.as_ref().unwrap_or(&current.rule_match))?;
+    check_tenant(
+        &issuer_url,
+        rule_match.as_ref().unwrap_or(&current.rule_match),
+    )?;
     if let Some(ws) = &workspace {
         check_workspace(&core, ws)?;
         if current.workspace_ids.len() > 1 {
@@ -574,7 +591,10 @@ pub(crate) async fn archive_federation_rule(
     let mut core = s.core.write();
     let i = position(&core, &id)?;
     if core.state.identities.federation_rules[i].is_archived() {
-        return Ok(ok(&rule_json(&core, &core.state.identities.federation_rules[i])));
+        return Ok(ok(&rule_json(
+            &core,
+            &core.state.identities.federation_rules[i],
+        )));
     }
     writable(&core, i, "archived")?;
     let now = core.now;
@@ -654,10 +674,16 @@ pub(crate) async fn add_federation_rule_workspace(
     if !rule.workspace_ids.contains(&ws) {
         rule.workspace_ids.push(ws.clone());
         rule.workspace_ids.sort();
-        core.rule_workspace_enabled.insert((id.clone(), ws.clone()), now);
+        core.rule_workspace_enabled
+            .insert((id.clone(), ws.clone()), now);
         core.identity_updated.insert(id.clone(), now);
     }
-    let out = enablement_json(&core, &core.state.identities.federation_rules[i], &ws, false);
+    let out = enablement_json(
+        &core,
+        &core.state.identities.federation_rules[i],
+        &ws,
+        false,
+    );
     core.touch();
     Ok(ok(&out))
 }
@@ -676,7 +702,8 @@ pub(crate) async fn remove_federation_rule_workspace(
     let rule = &mut core.state.identities.federation_rules[i];
     if let Some(at) = rule.workspace_ids.iter().position(|w| *w == ws) {
         rule.workspace_ids.remove(at);
-        core.rule_workspace_enabled.remove(&(id.clone(), ws.clone()));
+        core.rule_workspace_enabled
+            .remove(&(id.clone(), ws.clone()));
         core.identity_updated.insert(id.clone(), now);
         core.touch();
     }

@@ -81,16 +81,22 @@ async fn every_federation_operation_conforms_under_every_readings_profile() {
         api.bearer("GET", &format!("{FI}?include_archived=true&limit=1"), None)
             .await
             .ok();
-        api.bearer("GET", &format!("{FI}/{issuer}"), None).await.ok();
+        api.bearer("GET", &format!("{FI}/{issuer}"), None)
+            .await
+            .ok();
         post(
             &api,
             &format!("{FI}/{issuer}"),
             json!({"jwks": {"type": "explicit_url", "url": "https://idp.acme.example/jwks"}, "jwks_polling_disabled": false}),
         )
         .await;
-        api.bearer("GET", &format!("{FR}?issuer_id={issuer}&include_archived=true"), None)
-            .await
-            .ok();
+        api.bearer(
+            "GET",
+            &format!("{FR}?issuer_id={issuer}&include_archived=true"),
+            None,
+        )
+        .await
+        .ok();
         api.bearer("GET", &format!("{FR}/{rule}"), None).await.ok();
         post(
             &api,
@@ -98,12 +104,21 @@ async fn every_federation_operation_conforms_under_every_readings_profile() {
             json!({"description": null, "token_lifetime_seconds": 600, "match": {"claims": {"team": "infra"}}}),
         )
         .await;
-        post(&api, &format!("{FR}/{rule}/workspaces"), json!({"workspace_id": other_ws})).await;
+        post(
+            &api,
+            &format!("{FR}/{rule}/workspaces"),
+            json!({"workspace_id": other_ws}),
+        )
+        .await;
         let listed = api
             .bearer("GET", &format!("{FR}/{rule}/workspaces?limit=1"), None)
             .await;
         let listed = listed.ok();
-        assert_eq!(listed["data"].as_array().unwrap().len(), 2, "limit has no effect");
+        assert_eq!(
+            listed["data"].as_array().unwrap().len(),
+            2,
+            "limit has no effect"
+        );
         assert!(listed["next_page"].is_null());
         api.bearer("DELETE", &format!("{FR}/{rule}/workspaces/{ws}"), None)
             .await
@@ -120,18 +135,36 @@ async fn creation_validates_like_the_reference_and_refuses_duplicates() {
     let api = Api::small().await;
     let (sa, issuer, _, ws) = setup(&api).await;
     for (body, fragment) in [
-        (json!({"name": "Lab Two", "issuer_url": "https://x.example"}), "slug"),
-        (json!({"name": "x", "issuer_url": "https://x.example", "max_jwt_lifetime_seconds": 176_401}), "176400"),
-        (json!({"name": "x", "issuer_url": "https://x.example", "jwks": {"type": "inline", "keys": []}}), "at least 1"),
-        (json!({"name": "x", "issuer_url": "https://x.example", "jwks": {"type": "explicit_url"}}), "url"),
+        (
+            json!({"name": "Lab Two", "issuer_url": "https://x.example"}),
+            "slug",
+        ),
+        (
+            json!({"name": "x", "issuer_url": "https://x.example", "max_jwt_lifetime_seconds": 176_401}),
+            "176400",
+        ),
+        (
+            json!({"name": "x", "issuer_url": "https://x.example", "jwks": {"type": "inline", "keys": []}}),
+            "at least 1",
+        ),
+        (
+            json!({"name": "x", "issuer_url": "https://x.example", "jwks": {"type": "explicit_url"}}),
+            "url",
+        ),
     ] {
-        api.bearer("POST", FI, Some(body))
-            .await
-            .assert_error(400, "invalid_request_error", fragment);
+        api.bearer("POST", FI, Some(body)).await.assert_error(
+            400,
+            "invalid_request_error",
+            fragment,
+        );
     }
-    api.bearer("POST", FI, Some(json!({"name": "lab", "issuer_url": "https://y.example"})))
-        .await
-        .assert_error(409, "conflict_error", "already exists");
+    api.bearer(
+        "POST",
+        FI,
+        Some(json!({"name": "lab", "issuer_url": "https://y.example"})),
+    )
+    .await
+    .assert_error(409, "conflict_error", "already exists");
     let base = json!({
         "name": "r2", "issuer_id": issuer, "oauth_scope": "workspace:developer",
         "match": {"subject_prefix": "x"},
@@ -146,16 +179,30 @@ async fn creation_validates_like_the_reference_and_refuses_duplicates() {
         (with("match", json!({"subject_prefix": "*"})), "wildcard"),
         (with("match", json!({"audience": "aud"})), "audience alone"),
         (with("match", json!({"condition": "true"})), "constant-true"),
-        (with("token_lifetime_seconds", json!(59)), "between 60 and 86400"),
-        (with("attributes", json!({"a": "claims.x"})), "not yet supported"),
+        (
+            with("token_lifetime_seconds", json!(59)),
+            "between 60 and 86400",
+        ),
+        (
+            with("attributes", json!({"a": "claims.x"})),
+            "not yet supported",
+        ),
         (with("workspace_id", Value::Null), "required unless"),
         (with("workspace_id", json!("wrkspc_nope")), "does not exist"),
         (with("issuer_id", json!("fdis_nope")), "does not exist"),
-        (with("target", json!({"type": "service_account", "service_account_id": "svac_nope"})), "does not exist"),
+        (
+            with(
+                "target",
+                json!({"type": "service_account", "service_account_id": "svac_nope"}),
+            ),
+            "does not exist",
+        ),
     ] {
-        api.bearer("POST", FR, Some(body))
-            .await
-            .assert_error(400, "invalid_request_error", fragment);
+        api.bearer("POST", FR, Some(body)).await.assert_error(
+            400,
+            "invalid_request_error",
+            fragment,
+        );
     }
     api.bearer("POST", FR, Some(with("name", json!("deploy"))))
         .await
@@ -221,13 +268,23 @@ async fn shared_issuers_must_pin_the_tenant() {
             "target": {"type": "service_account", "service_account_id": sa}, "workspace_id": ws,
         })
     };
-    api.bearer("POST", FR, Some(rule("loose", json!({"subject_prefix": "repo:*"}))))
-        .await
-        .assert_error(400, "invalid_request_error", "tenant");
+    api.bearer(
+        "POST",
+        FR,
+        Some(rule("loose", json!({"subject_prefix": "repo:*"}))),
+    )
+    .await
+    .assert_error(400, "invalid_request_error", "tenant");
     for (name, m) in [
-        ("by-subject", json!({"subject_prefix": "repo:acme/infra:ref:refs/heads/main"})),
+        (
+            "by-subject",
+            json!({"subject_prefix": "repo:acme/infra:ref:refs/heads/main"}),
+        ),
         ("by-claim", json!({"claims": {"repository_owner": "acme"}})),
-        ("by-condition", json!({"condition": "claims.repository_owner == 'acme'"})),
+        (
+            "by-condition",
+            json!({"condition": "claims.repository_owner == 'acme'"}),
+        ),
     ] {
         post(&api, FR, rule(name, m)).await;
     }
@@ -235,7 +292,10 @@ async fn shared_issuers_must_pin_the_tenant() {
 
 #[tokio::test]
 async fn archives_are_one_way_and_ordered_and_names_follow_the_reading() {
-    for (names, conflict) in [(FederationNames::Taken, true), (FederationNames::Freed, false)] {
+    for (names, conflict) in [
+        (FederationNames::Taken, true),
+        (FederationNames::Freed, false),
+    ] {
         let api = Api::small_with(Readings {
             federation_names: names,
             ..Readings::default()
@@ -251,16 +311,25 @@ async fn archives_are_one_way_and_ordered_and_names_follow_the_reading() {
         assert_eq!(first["archived_at"], again["archived_at"]);
         for (path, body) in [
             (format!("{FR}/{rule}"), json!({"name": "renamed"})),
-            (format!("{FR}/{rule}/workspaces"), json!({"workspace_id": ws})),
+            (
+                format!("{FR}/{rule}/workspaces"),
+                json!({"workspace_id": ws}),
+            ),
         ] {
-            api.bearer("POST", &path, Some(body))
-                .await
-                .assert_error(400, "invalid_request_error", "archived");
+            api.bearer("POST", &path, Some(body)).await.assert_error(
+                400,
+                "invalid_request_error",
+                "archived",
+            );
         }
         post(&api, &format!("{FI}/{issuer}/archive"), json!({})).await;
-        api.bearer("POST", &format!("{FI}/{issuer}"), Some(json!({"check_jti": false})))
-            .await
-            .assert_error(400, "invalid_request_error", "archived");
+        api.bearer(
+            "POST",
+            &format!("{FI}/{issuer}"),
+            Some(json!({"check_jti": false})),
+        )
+        .await
+        .assert_error(400, "invalid_request_error", "archived");
         let recreate = api
             .bearer(
                 "POST",
@@ -272,7 +341,9 @@ async fn archives_are_one_way_and_ordered_and_names_follow_the_reading() {
         // Archived objects are listed only on request.
         let listed = api.bearer("GET", FR, None).await;
         assert!(listed.ok()["data"].as_array().unwrap().is_empty());
-        let all = api.bearer("GET", &format!("{FR}?include_archived=true"), None).await;
+        let all = api
+            .bearer("GET", &format!("{FR}?include_archived=true"), None)
+            .await;
         assert_eq!(all.ok()["data"].as_array().unwrap().len(), 1);
     }
 }
@@ -283,15 +354,39 @@ async fn workspace_targeting_follows_the_documented_rules() {
     let (_, _, rule, ws) = setup(&api).await;
     let other = workspaces(&api)[1].clone();
     // Enabling is idempotent; the legacy single binding is replaced while there is one.
-    post(&api, &format!("{FR}/{rule}/workspaces"), json!({"workspace_id": ws})).await;
-    let moved = post(&api, &format!("{FR}/{rule}"), json!({"workspace_id": other})).await;
+    post(
+        &api,
+        &format!("{FR}/{rule}/workspaces"),
+        json!({"workspace_id": ws}),
+    )
+    .await;
+    let moved = post(
+        &api,
+        &format!("{FR}/{rule}"),
+        json!({"workspace_id": other}),
+    )
+    .await;
     assert_eq!(moved["workspace_ids"], json!([other]));
-    post(&api, &format!("{FR}/{rule}/workspaces"), json!({"workspace_id": ws})).await;
-    api.bearer("POST", &format!("{FR}/{rule}"), Some(json!({"workspace_id": ws})))
-        .await
-        .assert_error(400, "invalid_request_error", "more than one workspace");
+    post(
+        &api,
+        &format!("{FR}/{rule}/workspaces"),
+        json!({"workspace_id": ws}),
+    )
+    .await;
+    api.bearer(
+        "POST",
+        &format!("{FR}/{rule}"),
+        Some(json!({"workspace_id": ws})),
+    )
+    .await
+    .assert_error(400, "invalid_request_error", "more than one workspace");
     // Leaving `all` needs a workspace to remain.
-    post(&api, &format!("{FR}/{rule}"), json!({"applies_to_all_workspaces": true})).await;
+    post(
+        &api,
+        &format!("{FR}/{rule}"),
+        json!({"applies_to_all_workspaces": true}),
+    )
+    .await;
     for id in [&ws, &other] {
         api.bearer("DELETE", &format!("{FR}/{rule}/workspaces/{id}"), None)
             .await
@@ -308,9 +403,13 @@ async fn workspace_targeting_follows_the_documented_rules() {
     )
     .await
     .assert_error(400, "invalid_request_error", "no workspace would remain");
-    api.bearer("POST", &format!("{FR}/{rule}/workspaces"), Some(json!({"workspace_id": "wrkspc_nope"})))
-        .await
-        .assert_error(404, "not_found_error", "wrkspc_nope");
+    api.bearer(
+        "POST",
+        &format!("{FR}/{rule}/workspaces"),
+        Some(json!({"workspace_id": "wrkspc_nope"})),
+    )
+    .await
+    .assert_error(404, "not_found_error", "wrkspc_nope");
 }
 
 #[tokio::test]
