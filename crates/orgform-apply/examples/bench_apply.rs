@@ -139,6 +139,7 @@ async fn run(concurrency: usize) -> (usize, usize, Duration) {
         now: emulator.now(),
         manifest_digest: "sha256:bench".into(),
         pipeline: Default::default(),
+        no_access: None,
     };
     let plan = orgform_plan::plan(&manifest, &live, &options);
     assert!(!plan.is_refused(), "{:?}", plan.refusals);

@@ -142,6 +142,9 @@ struct Member {
     name: String,
     id: String,
     added_at: Timestamp,
+    /// An audit record of the snapshot (since when the member has had no access), not state.
+    #[serde(default, rename = "no_access_since")]
+    _no_access_since: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]

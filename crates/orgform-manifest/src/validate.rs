@@ -272,6 +272,7 @@ pub(crate) fn validate(
     keys::check_api_keys(&mut ctx, manifest, origins);
     keys::check_key_settings(&mut ctx, manifest, origins);
     federation::check_federation(&mut ctx, manifest, origins, None);
+    keys::check_grace_days(&mut ctx, manifest, origins);
 }
 
 fn check_head(ctx: &mut Ctx<'_>, manifest: &Manifest, origins: &Origins) {

@@ -277,6 +277,7 @@ fn main() {
         now: ts("2026-11-01T00:00:00Z"),
         manifest_digest: "sha256:bench".into(),
         pipeline: Default::default(),
+        no_access: None,
     };
     println!(
         "organization: {} members, {} invites, {} workspaces, {} workspace memberships, {} keys",

@@ -31,6 +31,7 @@
 //!     clock_skew: None,
 //!     manifest_digest: "sha256:...".into(),
 //!     pipeline: Default::default(),
+//!     no_access: None,
 //! };
 //! let plan = plan(&manifest, &live, &options);
 //! assert_eq!(plan.outcome(), PlanOutcome::Changes);
@@ -89,6 +90,10 @@ pub struct Pipeline {
     pub federation_rule_id: Option<String>,
     /// The service account (`svac_...`) this run's token acts as.
     pub service_account_id: Option<String>,
+    /// The audit snapshot's record of members without access (`--audit-snapshot`): when a
+    /// staged removal's grace period started. `None`: no snapshot was given, and no staged
+    /// removal is planned past its first stage.
+    pub no_access: Option<NoAccessRecord>,
 }
 
 /// The drift category of a finding (`docs/manifest.md`, "Drift categories").

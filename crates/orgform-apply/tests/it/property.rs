@@ -316,6 +316,7 @@ fn converges(case: &Case, readings: Readings) -> Result<(), String> {
             now,
             manifest_digest: "sha256:test".into(),
             pipeline: Default::default(),
+            no_access: None,
         };
         let mut converged = false;
         for _ in 0..4 {

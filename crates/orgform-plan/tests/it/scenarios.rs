@@ -250,6 +250,7 @@ fn scenarios() {
             }),
             manifest_digest: sha256_hex(manifest_text.as_bytes()),
             pipeline: Default::default(),
+            no_access: None,
         };
         let p = plan(&manifest, &seed, &options);
         let d = drift(&manifest, &seed, &options);

@@ -66,6 +66,7 @@ pub async fn demo(color: bool) -> anyhow::Result<String> {
         now: emulator.now(),
         manifest_digest: loaded.digest.clone(),
         pipeline: Default::default(),
+        no_access: None,
     };
     let mut out = String::new();
     let seeded = emulator.state();

@@ -94,6 +94,7 @@ pub fn run(args: &[String]) -> anyhow::Result<String> {
         clock_skew: None,
         manifest_digest: loaded.digest.clone(),
         pipeline: Default::default(),
+        no_access: None,
     };
     let mut times = Vec::new();
     let mut rendered = 0;

@@ -145,6 +145,7 @@ async fn read(client: &Client) -> anyhow::Result<(Snapshot, orgform_plan::PlanOp
             clock_skew: None,
             manifest_digest: String::new(),
             pipeline: Default::default(),
+            no_access: None,
         },
     ))
 }

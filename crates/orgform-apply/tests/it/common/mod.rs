@@ -62,6 +62,7 @@ impl Scenario {
             now: self.now(),
             manifest_digest: self.digest.clone(),
             pipeline: Default::default(),
+            no_access: None,
         }
     }
 

@@ -379,6 +379,7 @@ pub fn options(allow: Option<u32>) -> PlanOptions {
         now: now(),
         manifest_digest: "sha256:test".into(),
         pipeline: Default::default(),
+        no_access: None,
     }
 }
 

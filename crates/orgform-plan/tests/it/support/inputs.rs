@@ -30,6 +30,7 @@ pub fn opts() -> PlanOptions {
         now: "2026-11-01T00:00:00Z".parse().unwrap(),
         manifest_digest: "sha256:m".into(),
         pipeline: Default::default(),
+        no_access: None,
     }
 }
 
@@ -47,6 +48,7 @@ pub fn every_op_plan() -> Plan {
         now: "2026-11-01T00:00:00Z".parse().unwrap(),
         manifest_digest: sha256_hex(manifest_text.as_bytes()),
         pipeline: Default::default(),
+        no_access: None,
     };
     plan(&manifest, &seed, &options)
 }
