@@ -138,7 +138,7 @@ async fn run(concurrency: usize) -> (usize, usize, Duration) {
         allow_destructive: None,
         now: emulator.now(),
         manifest_digest: "sha256:bench".into(),
-        pipeline: Default::default(),
+        pipeline: orgform_plan::Pipeline::default(),
         no_access: None,
     };
     let plan = orgform_plan::plan(&manifest, &live, &options);

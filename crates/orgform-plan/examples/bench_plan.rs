@@ -276,7 +276,7 @@ fn main() {
         allow_destructive: Some(1000),
         now: ts("2026-11-01T00:00:00Z"),
         manifest_digest: "sha256:bench".into(),
-        pipeline: Default::default(),
+        pipeline: orgform_plan::Pipeline::default(),
         no_access: None,
     };
     println!(

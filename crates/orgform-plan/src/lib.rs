@@ -30,7 +30,7 @@
 //!     now: "2026-11-01T00:00:00Z".parse()?,
 //!     clock_skew: None,
 //!     manifest_digest: "sha256:...".into(),
-//!     pipeline: Default::default(),
+//!     pipeline: orgform_plan::Pipeline::default(),
 //!     no_access: None,
 //! };
 //! let plan = plan(&manifest, &live, &options);
@@ -75,6 +75,10 @@ pub struct PlanOptions {
     pub clock_skew: Option<jiff::SignedDuration>,
     /// Digest of the manifest, recorded in the plan so a saved plan can be checked.
     pub manifest_digest: String,
+    /// The audit snapshot's record of members without access (`--audit-snapshot`): when a
+    /// staged removal's grace period started. `None`: no snapshot was given, and no staged
+    /// removal is planned past its first stage.
+    pub no_access: Option<NoAccessRecord>,
     /// What the running credential says about the pipeline it belongs to (the federation
     /// rule and service account it came through): those are never archived or narrowed.
     pub pipeline: Pipeline,
@@ -90,10 +94,6 @@ pub struct Pipeline {
     pub federation_rule_id: Option<String>,
     /// The service account (`svac_...`) this run's token acts as.
     pub service_account_id: Option<String>,
-    /// The audit snapshot's record of members without access (`--audit-snapshot`): when a
-    /// staged removal's grace period started. `None`: no snapshot was given, and no staged
-    /// removal is planned past its first stage.
-    pub no_access: Option<NoAccessRecord>,
 }
 
 /// The drift category of a finding (`docs/manifest.md`, "Drift categories").

@@ -77,6 +77,7 @@ fn options() -> PlanOptions {
         now: "2026-11-01T00:00:00Z".parse().unwrap(),
         clock_skew: None,
         manifest_digest: "sha256:t".into(),
+        no_access: None,
         pipeline: Pipeline::default(),
     }
 }

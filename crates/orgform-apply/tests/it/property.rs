@@ -315,7 +315,7 @@ fn converges(case: &Case, readings: Readings) -> Result<(), String> {
             allow_destructive: None,
             now,
             manifest_digest: "sha256:test".into(),
-            pipeline: Default::default(),
+            pipeline: orgform_plan::Pipeline::default(),
             no_access: None,
         };
         let mut converged = false;

@@ -77,8 +77,7 @@ impl Engine<'_> {
         self.m
             .settings
             .protected_service_accounts
-            .iter()
-            .any(|p| *p == sa.name)
+            .contains(&sa.name)
             .then(|| {
                 format!(
                     "its service account {} is in settings.protected_service_accounts",
@@ -191,7 +190,7 @@ impl Engine<'_> {
                     archived: false,
                 }) => out.push((WorkspaceRef::Id(id), None)),
                 Some(WsRes::Create { key }) => {
-                    out.push((WorkspaceRef::Created { name: name.clone() }, Some(key)))
+                    out.push((WorkspaceRef::Created { name: name.clone() }, Some(key)));
                 }
                 _ => {
                     self.error(

@@ -36,7 +36,7 @@ fn round_trip(seed: &orgform_model::Snapshot) -> Result<(), String> {
         allow_destructive: None,
         now: "2026-06-01T00:00:00Z".parse().unwrap(),
         manifest_digest: loaded.digest.clone(),
-        pipeline: Default::default(),
+        pipeline: orgform_plan::Pipeline::default(),
         no_access: None,
     };
     let plan = orgform_plan::plan(&loaded.manifest, live, &options);

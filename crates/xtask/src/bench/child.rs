@@ -93,7 +93,7 @@ pub fn run(args: &[String]) -> anyhow::Result<String> {
             .map_or_else(jiff::Timestamp::now, |c| c.date),
         clock_skew: None,
         manifest_digest: loaded.digest.clone(),
-        pipeline: Default::default(),
+        pipeline: orgform_plan::Pipeline::default(),
         no_access: None,
     };
     let mut times = Vec::new();

@@ -61,7 +61,7 @@ impl Scenario {
             allow_destructive: self.file.allow_destructive,
             now: self.now(),
             manifest_digest: self.digest.clone(),
-            pipeline: Default::default(),
+            pipeline: orgform_plan::Pipeline::default(),
             no_access: None,
         }
     }

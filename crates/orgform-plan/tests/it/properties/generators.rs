@@ -378,7 +378,7 @@ pub fn options(allow: Option<u32>) -> PlanOptions {
         allow_destructive: allow,
         now: now(),
         manifest_digest: "sha256:test".into(),
-        pipeline: Default::default(),
+        pipeline: orgform_plan::Pipeline::default(),
         no_access: None,
     }
 }
