@@ -222,3 +222,54 @@ fn keep_managed(
     out.dedup();
     Ok(out)
 }
+
+#[cfg(test)]
+mod federation_read_tests {
+    use orgform_model::{FederationRule, Identities, RuleMatch};
+
+    use super::check_rule_references;
+
+    fn rule(issuer: &str, sa: &str) -> FederationRule {
+        FederationRule {
+            id: "fdrl_1".into(),
+            name: "deploy".into(),
+            description: None,
+            issuer_id: issuer.into(),
+            rule_match: RuleMatch::default(),
+            target_service_account_id: sa.into(),
+            oauth_scope: "workspace:developer".into(),
+            token_lifetime_seconds: 3600,
+            applies_to_all_workspaces: true,
+            workspace_ids: Vec::new(),
+            created_at: "2026-01-01T00:00:00Z".parse().unwrap(),
+            archived_at: None,
+        }
+    }
+
+    /// A read whose rules name an issuer or service account the same read did not list (a
+    /// list cut short, or an answer tampered with) is an error, never a snapshot to plan
+    /// archives from.
+    #[test]
+    fn a_rule_naming_an_unlisted_issuer_or_service_account_fails_the_read() {
+        let ids = Identities::default();
+        let err = check_rule_references(&ids, &[], &[rule("fdis_gone", "svac_x")]).unwrap_err();
+        assert!(err.to_string().contains("fdis_gone"), "{err}");
+        let issuer = orgform_model::FederationIssuer {
+            id: "fdis_1".into(),
+            name: "lab".into(),
+            issuer_url: "https://idp.example".into(),
+            jwks: orgform_model::Jwks::Discovery {
+                discovery_base: None,
+                ca_cert_pem: None,
+            },
+            max_jwt_lifetime_seconds: 3600,
+            check_jti: true,
+            created_at: "2026-01-01T00:00:00Z".parse().unwrap(),
+            archived_at: None,
+        };
+        let err = check_rule_references(&ids, &[issuer.clone()], &[rule("fdis_1", "svac_gone")])
+            .unwrap_err();
+        assert!(err.to_string().contains("svac_gone"), "{err}");
+        assert!(check_rule_references(&ids, &[issuer], &[]).is_ok());
+    }
+}
