@@ -218,7 +218,7 @@ mod tests {
     #[test]
     fn a_resealed_plan_that_archives_a_protected_rule_is_refused() {
         let manifest: orgform_manifest::Manifest = serde_saphyr::from_str(&format!(
-            "version: 1\norganization:\n  id: {ORG}\nsettings:\n  protected_service_accounts: [ci]\nworkspaces:\n  - name: production\nfederation:\n  issuers:\n    - name: github-actions\n      issuer_url: https://token.actions.githubusercontent.com\n  rules:\n    - name: deploy\n      issuer: github-actions\n      service_account: ci\n      oauth_scope: workspace:developer\n      match: {{subject_prefix: \"repo:acme/infra:ref:refs/heads/main\"}}\n      archived: true\n"
+            "version: 1\norganization:\n  id: {ORG}\nsettings:\n  protected_service_accounts: [ci]\nworkspaces:\n  - name: production\nfederation:\n  issuers:\n    - name: github-actions\n      issuer_url: https://token.actions.githubusercontent.com\n    - name: lab\n      issuer_url: https://idp.acme.example\n  rules:\n    - name: deploy\n      issuer: github-actions\n      service_account: ci\n      oauth_scope: workspace:developer\n      match: {{subject_prefix: \"repo:acme/infra:ref:refs/heads/main\"}}\n      archived: true\n"
         ))
         .unwrap();
         let options = PlanOptions {
@@ -230,11 +230,11 @@ mod tests {
             pipeline: orgform_plan::Pipeline::default(),
         };
         let fresh = plan(&manifest, &live(), &options);
-        assert!(fresh.actions.is_empty(), "{:#?}", fresh.actions);
+        assert_eq!(fresh.actions.len(), 1, "only the new issuer: {:#?}", fresh.actions);
         assert_eq!(fresh.blocked.len(), 1);
         let mut saved = fresh.clone();
         saved.actions.push(Action {
-            id: 1,
+            id: 2,
             op: Op::ArchiveFederationRule {
                 rule_id: "fdrl_deploy".into(),
                 name: "deploy".into(),
