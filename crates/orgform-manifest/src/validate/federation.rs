@@ -303,6 +303,14 @@ fn check_rules(
             set_help(p, hint);
         }
         check_match(ctx, at, rule);
+        if let Some(issuer) = manifest
+            .federation
+            .issuers
+            .iter()
+            .find(|i| i.name == rule.issuer)
+        {
+            check_tenant(ctx, at, rule, &issuer.issuer_url);
+        }
         check_scope(ctx, at, &rule.oauth_scope);
         if let Some(seconds) = rule.token_lifetime_seconds
             && !TOKEN_LIFETIME_RANGE.contains(&seconds)
@@ -500,4 +508,68 @@ fn check_scope(ctx: &mut Ctx<'_>, at: At<'_>, scope: &str) {
         });
         set_help(p, did_you_mean(part, RULE_SCOPES.iter().copied()));
     }
+}
+
+/// Well-known shared issuers, the claims that identify a tenant on them, and the subject
+/// prefix that pins one (the API refuses a rule on them that does not pin the tenant).
+const SHARED_ISSUERS: &[(&str, &[&str], &str)] = &[
+    (
+        "https://token.actions.githubusercontent.com",
+        &[
+            "repository_owner",
+            "repository_owner_id",
+            "repository",
+            "repository_id",
+            "enterprise",
+            "enterprise_id",
+        ],
+        "repo:",
+    ),
+    (
+        "https://gitlab.com",
+        &["namespace_path", "namespace_id", "project_path", "project_id"],
+        "project_path:",
+    ),
+];
+
+/// A rule on a well-known shared issuer must pin the tenant: an identity-bearing claim, a
+/// subject prefix naming the owner, or a condition over such a claim.
+fn check_tenant(ctx: &mut Ctx<'_>, at: At<'_>, rule: &crate::federation::RuleSpec, url: &str) {
+    let Some((_, claims, prefix)) = SHARED_ISSUERS
+        .iter()
+        .find(|(u, _, _)| url.trim_end_matches('/') == *u)
+    else {
+        return;
+    };
+    let m = &rule.rule_match;
+    let by_claim = m
+        .claims
+        .as_ref()
+        .is_some_and(|c| c.keys().any(|k| claims.contains(&k.as_str())));
+    let by_subject = m.subject_prefix.as_deref().is_some_and(|s| {
+        s.strip_prefix(prefix)
+            .and_then(|rest| rest.split_once('/'))
+            .is_some_and(|(tenant, _)| !tenant.is_empty() && !tenant.contains('*'))
+    });
+    let by_condition = m.condition.as_deref().is_some_and(|c| {
+        claims
+            .iter()
+            .any(|claim| c.contains(&format!("claims.{claim}")))
+    });
+    if by_claim || by_subject || by_condition {
+        return;
+    }
+    ctx.error(
+        at.value("match"),
+        "orgform::rule_tenant",
+        format!(
+            "rule `{}` is on the shared issuer {url} but does not pin your organization",
+            rule.name
+        ),
+        "any tenant's tokens would match",
+    )
+    .help = Some(format!(
+        "start `subject_prefix` with `{prefix}YOUR_ORG/`, or match an identity claim ({}) under `claims` or in `condition`",
+        claims.join(", ")
+    ));
 }

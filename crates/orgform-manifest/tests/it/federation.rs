@@ -282,3 +282,24 @@ fn federation_entries_merge_across_fragments() {
         Some(8)
     );
 }
+
+#[test]
+fn a_rule_on_a_shared_issuer_must_pin_the_tenant() {
+    let loose = federation(
+        ISSUER,
+        "    - name: deploy\n      issuer: github-actions\n      service_account: ci\n      oauth_scope: workspace:developer\n      workspaces: all\n      match: {subject_prefix: \"deployer\"}\n",
+    );
+    let p = only(&loose);
+    assert_eq!(p.code, "orgform::rule_tenant");
+    assert!(p.help.unwrap().contains("repo:YOUR_ORG/"));
+    for m in [
+        "{claims: {repository_owner: acme}}",
+        "{condition: \"claims.repository_owner == 'acme'\"}",
+    ] {
+        let ok = federation(
+            ISSUER,
+            &format!("    - name: deploy\n      issuer: github-actions\n      service_account: ci\n      oauth_scope: workspace:developer\n      workspaces: all\n      match: {m}\n"),
+        );
+        load_str("t.yaml", &ok).unwrap();
+    }
+}

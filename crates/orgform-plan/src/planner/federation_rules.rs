@@ -155,7 +155,7 @@ impl Engine<'_> {
         {
             return Some((ObjectRef::Id(sa.id.clone()), None));
         }
-        let key = format!("svac-create:{}", spec.service_account);
+        let key = format!("sa-create:{}", spec.service_account);
         if self.drafts.iter().any(|d| d.key == key) {
             return Some((
                 ObjectRef::Created {
