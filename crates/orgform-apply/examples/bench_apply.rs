@@ -84,7 +84,7 @@ fn manifest(live: &Snapshot) -> Manifest {
                     } else {
                         WorkspaceRole::WorkspaceUser
                     };
-                    map.insert((*email).to_owned(), role);
+                    map.insert((*email).to_owned(), role.into());
                 }
                 map
             }),

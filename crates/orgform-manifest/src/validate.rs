@@ -708,7 +708,7 @@ fn check_workspaces(
 fn check_workspace_members(
     ctx: &mut Ctx<'_>,
     at: At<'_>,
-    ws_members: &indexmap::IndexMap<String, WorkspaceRole>,
+    ws_members: &indexmap::IndexMap<String, crate::types::Grant>,
     members: &HashMap<String, OrgRole>,
     origins: &Origins,
 ) {
@@ -718,7 +718,8 @@ fn check_workspace_members(
         .filter(|r| *r != WorkspaceRole::WorkspaceBilling.as_str())
         .collect();
     let mut seen: HashMap<String, &str> = HashMap::new();
-    for (email, role) in ws_members {
+    for (email, grant) in ws_members {
+        let role = &grant.role;
         let key_at = at.key(email);
         let value_at = at.value(email);
         if !check_email_chars(ctx, key_at, email, false) {

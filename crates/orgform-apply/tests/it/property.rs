@@ -201,7 +201,7 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
             let mut map = IndexMap::new();
             for (p, role) in &case.wanted_members[w] {
                 if let Some((email, _)) = grantable.get(*p) {
-                    map.insert(email.clone(), WS_ROLES[*role].clone());
+                    map.insert(email.clone(), WS_ROLES[*role].clone().into());
                 }
             }
             map
@@ -219,7 +219,7 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
     if case.new_workspace {
         let mut map = IndexMap::new();
         if let Some((email, _)) = grantable.first() {
-            map.insert(email.clone(), WorkspaceRole::WorkspaceDeveloper);
+            map.insert(email.clone(), WorkspaceRole::WorkspaceDeveloper.into());
         }
         workspaces.push(WorkspaceSpec {
             name: "fresh".into(),

@@ -270,7 +270,7 @@ prop_compose! {
                 members: ws_members.map(|m| {
                     m.into_iter()
                         .filter(|(p, _)| members.contains_key(p))
-                        .map(|(p, r)| (email(p), r))
+                        .map(|(p, r)| (email(p), r.into()))
                         .collect::<IndexMap<_, _>>()
                 }),
                 archived,
@@ -338,7 +338,7 @@ pub fn exported(live: &Snapshot, settings: Settings) -> Manifest {
                     .map(|m| {
                         (
                             live.user(&m.user_id).unwrap().email.clone(),
-                            m.workspace_role.clone(),
+                            m.workspace_role.clone().into(),
                         )
                     })
                     .collect()
