@@ -267,8 +267,12 @@ mod federation_read_tests {
             created_at: "2026-01-01T00:00:00Z".parse().unwrap(),
             archived_at: None,
         };
-        let err = check_rule_references(&ids, &[issuer.clone()], &[rule("fdis_1", "svac_gone")])
-            .unwrap_err();
+        let err = check_rule_references(
+            &ids,
+            std::slice::from_ref(&issuer),
+            &[rule("fdis_1", "svac_gone")],
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("svac_gone"), "{err}");
         assert!(check_rule_references(&ids, &[issuer], &[]).is_ok());
     }

@@ -3,7 +3,7 @@
 //! only, a match that constrains more than the audience, the scopes an OAuth caller may set,
 //! and names that resolve (issuer, service account, workspaces).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::{At, Ctx, set_help};
 use crate::federation::{
@@ -527,7 +527,12 @@ const SHARED_ISSUERS: &[(&str, &[&str], &str)] = &[
     ),
     (
         "https://gitlab.com",
-        &["namespace_path", "namespace_id", "project_path", "project_id"],
+        &[
+            "namespace_path",
+            "namespace_id",
+            "project_path",
+            "project_id",
+        ],
         "project_path:",
     ),
 ];
@@ -556,7 +561,11 @@ fn check_tenant(ctx: &mut Ctx<'_>, at: At<'_>, rule: &crate::federation::RuleSpe
             .iter()
             .any(|claim| c.contains(&format!("claims.{claim}")))
     });
-    if by_claim || by_subject || by_condition {
+    let broad = m.subject_prefix.as_deref().is_none_or(is_wildcard_only)
+        && m.claims.as_ref().is_none_or(BTreeMap::is_empty)
+        && m.condition.is_none();
+    // A match that constrains nothing is reported once, as too broad.
+    if by_claim || by_subject || by_condition || broad {
         return;
     }
     ctx.error(

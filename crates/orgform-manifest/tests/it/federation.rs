@@ -298,7 +298,9 @@ fn a_rule_on_a_shared_issuer_must_pin_the_tenant() {
     ] {
         let ok = federation(
             ISSUER,
-            &format!("    - name: deploy\n      issuer: github-actions\n      service_account: ci\n      oauth_scope: workspace:developer\n      workspaces: all\n      match: {m}\n"),
+            &format!(
+                "    - name: deploy\n      issuer: github-actions\n      service_account: ci\n      oauth_scope: workspace:developer\n      workspaces: all\n      match: {m}\n"
+            ),
         );
         load_str("t.yaml", &ok).unwrap();
     }

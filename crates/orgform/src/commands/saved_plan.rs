@@ -230,7 +230,12 @@ mod tests {
             pipeline: orgform_plan::Pipeline::default(),
         };
         let fresh = plan(&manifest, &live(), &options);
-        assert_eq!(fresh.actions.len(), 1, "only the new issuer: {:#?}", fresh.actions);
+        assert_eq!(
+            fresh.actions.len(),
+            1,
+            "only the new issuer: {:#?}",
+            fresh.actions
+        );
         assert_eq!(fresh.blocked.len(), 1);
         let mut saved = fresh.clone();
         saved.actions.push(Action {
