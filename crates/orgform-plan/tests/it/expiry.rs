@@ -270,3 +270,23 @@ fn an_ended_grant_of_a_protected_email_is_blocked_and_drift_warns_before_the_end
         found[0].detail
     );
 }
+
+proptest! {
+    /// For any grant date and plan instant: the membership is removed exactly when the date
+    /// has passed, the grant is listed with its days left exactly while it has not, and the
+    /// person is never removed from the organization for it.
+    #[test]
+    fn a_grant_is_removed_exactly_after_its_date(day in 0i64..400, hours in 0i64..(400 * 24)) {
+        let start: jiff::civil::Date = "2026-11-01".parse().unwrap();
+        let date = start.checked_add(jiff::Span::new().days(day)).unwrap();
+        let now = jiff::Timestamp::from_second(1_793_491_200 + hours * 3600).unwrap();
+        let m = manifest(&grant(&date.to_string(), ""));
+        let p = plan(&m, &seed(LIVE), &PlanOptions { now, ..opts() });
+        let passed = Expiry(date).has_passed(now);
+        let removed = p.actions.iter().any(|a| matches!(a.op, Op::RemoveWorkspaceMember { .. }));
+        prop_assert_eq!(removed, passed);
+        prop_assert_eq!(p.expiring.len(), usize::from(!passed));
+        let member_removed = p.actions.iter().any(|a| matches!(a.op, Op::RemoveUser { .. }));
+        prop_assert!(!member_removed);
+    }
+}
