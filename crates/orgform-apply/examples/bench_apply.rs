@@ -107,6 +107,7 @@ fn manifest(live: &Snapshot) -> Manifest {
         members,
         workspaces,
         api_keys: Vec::new(),
+        federation: orgform_manifest::FederationSpec::default(),
         sources: orgform_manifest::Sources::default(),
     }
 }
@@ -140,6 +141,7 @@ async fn run(concurrency: usize) -> (usize, usize, Duration) {
         now: emulator.now(),
         manifest_digest: "sha256:bench".into(),
         archive_protected_service_accounts: false,
+        pipeline: orgform_plan::Pipeline::default(),
         no_access: None,
     };
     let plan = orgform_plan::plan(&manifest, &live, &options);

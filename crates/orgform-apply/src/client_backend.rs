@@ -241,6 +241,14 @@ impl Backend for Client {
             | Op::RemoveServiceAccountMember { .. } => {
                 crate::service_accounts::execute(self, step).await
             }
+            other => crate::federation_backend::execute(self, other)
+                .await
+                .unwrap_or_else(|| {
+                    Err(StepError {
+                        message: format!("no backend for {}", other.name()),
+                        request_id: None,
+                    })
+                }),
         }
     }
 }

@@ -195,4 +195,15 @@ mod generate {
             "enum": statuses
         })
     }
+
+    /// `workspaces:` of a federation rule: `all` or workspace names.
+    pub(crate) fn rule_workspaces(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "`all` (every workspace, present and future) or a list of workspace names from `workspaces:`; required unless the rule is archived.",
+            "anyOf": [
+                { "type": "array", "items": { "type": "string", "minLength": 1 }, "minItems": 1, "uniqueItems": true },
+                { "const": "all" }
+            ]
+        })
+    }
 }

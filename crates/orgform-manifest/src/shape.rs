@@ -101,6 +101,41 @@ const SERVICE_ACCOUNT: Shape = Shape::Map(&[
     ("organization_role", Shape::Enum(&["admin", "developer"])),
     ("archived", Shape::Any),
 ]);
+const JWKS: Shape = Shape::Map(&[
+    ("discovery_base", Shape::Any),
+    ("url", Shape::Any),
+    ("ca_cert_pem", Shape::Any),
+    ("keys", Shape::Seq(&Shape::Any)),
+]);
+const ISSUER: Shape = Shape::Map(&[
+    ("name", Shape::Any),
+    ("issuer_url", Shape::Any),
+    ("jwks", JWKS),
+    ("max_jwt_lifetime_seconds", Shape::Any),
+    ("check_jti", Shape::Any),
+    ("archived", Shape::Any),
+]);
+const RULE_MATCH: Shape = Shape::Map(&[
+    ("subject_prefix", Shape::Any),
+    ("claims", Shape::MapOf(&Shape::Any)),
+    ("condition", Shape::Any),
+    ("audience", Shape::Any),
+]);
+const RULE: Shape = Shape::Map(&[
+    ("name", Shape::Any),
+    ("description", Shape::Any),
+    ("issuer", Shape::Any),
+    ("match", RULE_MATCH),
+    ("service_account", Shape::Any),
+    ("oauth_scope", Shape::Any),
+    ("token_lifetime_seconds", Shape::Any),
+    ("workspaces", Shape::Any),
+    ("archived", Shape::Any),
+]);
+const FEDERATION: Shape = Shape::Map(&[
+    ("issuers", Shape::Seq(&ISSUER)),
+    ("rules", Shape::Seq(&RULE)),
+]);
 
 /// The shape of a fragment (any subset of a manifest's top-level keys).
 pub(crate) const FRAGMENT: Shape = Shape::Map(&[
@@ -111,6 +146,7 @@ pub(crate) const FRAGMENT: Shape = Shape::Map(&[
     ("workspaces", Shape::Seq(&WORKSPACE)),
     ("api_keys", Shape::Seq(&API_KEY)),
     ("service_accounts", Shape::Seq(&SERVICE_ACCOUNT)),
+    ("federation", FEDERATION),
 ]);
 
 /// The outcome of the shape check of one fragment.

@@ -34,6 +34,10 @@ pub struct Manifest {
     /// Service accounts, by name (read and written only with an OAuth bearer token).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub service_accounts: Vec<ServiceAccountSpec>,
+    /// Workload identity federation: issuers and rules (read and written only with an OAuth
+    /// bearer token).
+    #[serde(default, skip_serializing_if = "crate::FederationSpec::is_empty")]
+    pub federation: crate::FederationSpec,
     /// Where each entry and setting was written (filled by loading; never serialised, and
     /// never part of equality).
     #[serde(skip)]
@@ -90,8 +94,9 @@ pub struct Settings {
     /// Emails this tool never removes, demotes or touches the keys of.
     #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::emails"))]
     pub protected: Vec<String>,
-    /// Service account names this tool never archives (unless a run is given the explicit
-    /// override `--allow-protected-service-account-archive`).
+    /// Service accounts (by name) this tool never archives (unless a run passes
+    /// `--archive-protected-service-accounts`), nor archives or narrows the federation rules
+    /// that target them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub protected_service_accounts: Vec<String>,
     /// `drift` reports entries whose `expires` date is at most this many days away

@@ -38,6 +38,7 @@ use crate::suggest::did_you_mean;
 use crate::types::{Manifest, Platform};
 use crate::yaml::Node;
 
+mod federation;
 mod keys;
 mod service_accounts;
 
@@ -276,6 +277,7 @@ pub(crate) fn validate(
     keys::check_api_keys(&mut ctx, manifest, origins);
     keys::check_key_settings(&mut ctx, manifest, origins);
     service_accounts::check_service_accounts(&mut ctx, manifest, origins);
+    federation::check_federation(&mut ctx, manifest, origins, None);
     keys::check_grace_days(&mut ctx, manifest, origins);
 }
 

@@ -253,6 +253,7 @@ fn manifest(live: &Snapshot) -> Manifest {
         members,
         workspaces,
         api_keys,
+        federation: orgform_manifest::FederationSpec::default(),
         sources: orgform_manifest::Sources::default(),
     }
 }
@@ -279,6 +280,7 @@ fn main() {
         now: ts("2026-11-01T00:00:00Z"),
         manifest_digest: "sha256:bench".into(),
         archive_protected_service_accounts: false,
+        pipeline: orgform_plan::Pipeline::default(),
         no_access: None,
     };
     println!(

@@ -91,19 +91,28 @@ pub(crate) fn op_needles(op: &Op) -> Needles {
             user_id,
             ..
         } => vec![one(&[workspace_id, user_id])],
+        // Nothing live yet: a workspace, service account, issuer or rule to create, a grant in
+        // or to one.
+        Op::CreateWorkspace { .. }
+        | Op::AddWorkspaceMember { .. }
+        | Op::CreateFederationIssuer { .. }
+        | Op::CreateFederationRule { .. }
+        | Op::CreateServiceAccount { .. }
+        | Op::AddServiceAccountMember { .. } => Vec::new(),
         Op::UpdateApiKey { key_id, .. } => vec![one(&[key_id])],
+        Op::UpdateFederationIssuer { issuer_id, .. }
+        | Op::ArchiveFederationIssuer { issuer_id, .. } => vec![one(&[issuer_id])],
+        Op::UpdateFederationRule { rule_id, .. }
+        | Op::ArchiveFederationRule { rule_id, .. }
+        | Op::EnableFederationRuleWorkspace { rule_id, .. }
+        | Op::DisableFederationRuleWorkspace { rule_id, .. } => vec![one(&[rule_id])],
         Op::UpdateServiceAccount {
             service_account_id, ..
         }
         | Op::ArchiveServiceAccount {
             service_account_id, ..
         } => vec![one(&[service_account_id])],
-        Op::AddServiceAccountMember {
-            workspace: WorkspaceRef::Id(workspace_id),
-            service_account: crate::types::ServiceAccountRef::Id(service_account_id),
-            ..
-        }
-        | Op::UpdateServiceAccountMember {
+        Op::UpdateServiceAccountMember {
             workspace_id,
             service_account_id,
             ..
@@ -113,11 +122,6 @@ pub(crate) fn op_needles(op: &Op) -> Needles {
             service_account_id,
             ..
         } => vec![one(&[workspace_id, service_account_id])],
-        // Nothing live yet: a workspace or service account to create, a grant in or to one.
-        Op::CreateWorkspace { .. }
-        | Op::AddWorkspaceMember { .. }
-        | Op::CreateServiceAccount { .. }
-        | Op::AddServiceAccountMember { .. } => Vec::new(),
     }
 }
 

@@ -420,9 +420,11 @@ fn verb(action: &crate::Action) -> &'static str {
         crate::Op::RemoveWorkspaceMember { .. } | crate::Op::RemoveServiceAccountMember { .. } => {
             "remove it from the workspace"
         }
-        crate::Op::ArchiveWorkspace { .. } | crate::Op::ArchiveServiceAccount { .. } => {
-            "archive it"
-        }
+        crate::Op::ArchiveWorkspace { .. }
+        | crate::Op::ArchiveFederationIssuer { .. }
+        | crate::Op::ArchiveFederationRule { .. }
+        | crate::Op::ArchiveServiceAccount { .. } => "archive it",
+        crate::Op::DisableFederationRuleWorkspace { .. } => "disable it for the workspace",
         crate::Op::UpdateApiKey { .. } => "deactivate it",
         _ => "change it",
     }

@@ -4,13 +4,15 @@
 
 mod staged;
 
-use std::collections::BTreeMap;
 use std::fmt;
 
-use orgform_manifest::{DataResidencySpec, Expiry, Source};
-use orgform_model::{ApiKeyStatus, OrgRole, ServiceAccountRole, WorkspaceRole};
+use orgform_manifest::{Expiry, Source};
+use orgform_model::{OrgRole, WorkspaceRole};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+mod op;
+pub use op::{ObjectRef, Op, ServiceAccountRef, WorkspaceRef};
 
 pub use staged::{NoAccessRecord, Staged, StagedStep};
 
@@ -240,6 +242,11 @@ impl Action {
             Op::RevokeInvite { .. } => DestructiveKind::InviteRevocations,
             Op::RemoveWorkspaceMember { .. } => DestructiveKind::WorkspaceMemberRemovals,
             Op::ArchiveWorkspace { .. } => DestructiveKind::WorkspaceArchives,
+            Op::ArchiveFederationIssuer { .. } => DestructiveKind::FederationIssuerArchives,
+            Op::ArchiveFederationRule { .. } => DestructiveKind::FederationRuleArchives,
+            Op::DisableFederationRuleWorkspace { .. } | Op::UpdateFederationRule { .. } => {
+                DestructiveKind::FederationRuleWorkspaceRemovals
+            }
             Op::ArchiveServiceAccount { .. } => DestructiveKind::ServiceAccountArchives,
             Op::RemoveServiceAccountMember { .. } => DestructiveKind::ServiceAccountMemberRemovals,
             _ => DestructiveKind::KeyDeactivations,
@@ -286,260 +293,6 @@ pub struct FieldChange {
     pub after: Option<Value>,
 }
 
-/// What the executor does. Every id is a live id, except [`WorkspaceRef::Created`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Op {
-    /// `POST /v1/organizations/invites`.
-    CreateInvite {
-        /// Recipient, as the manifest wrote it.
-        email: String,
-        /// Role.
-        role: OrgRole,
-    },
-    /// Delete the pending invite, then create one with the new role (`-/+`); not destructive:
-    /// the person stays invited.
-    ReplaceInvite {
-        /// The pending invite to delete.
-        invite_id: String,
-        /// Recipient.
-        email: String,
-        /// The new role.
-        role: OrgRole,
-    },
-    /// `DELETE /v1/organizations/invites/{invite_id}`.
-    RevokeInvite {
-        /// The pending invite.
-        invite_id: String,
-        /// Recipient.
-        email: String,
-    },
-    /// `POST /v1/organizations/users/{user_id}`.
-    UpdateUserRole {
-        /// The member.
-        user_id: String,
-        /// Their email.
-        email: String,
-        /// The new role.
-        role: OrgRole,
-    },
-    /// `DELETE /v1/organizations/users/{user_id}`.
-    RemoveUser {
-        /// The member.
-        user_id: String,
-        /// Their email.
-        email: String,
-    },
-    /// `POST /v1/organizations/workspaces`.
-    CreateWorkspace {
-        /// Name.
-        name: String,
-        /// `#RRGGBB`, when stated.
-        display_color: Option<String>,
-        /// Residency, when stated.
-        data_residency: Option<DataResidencySpec>,
-        /// Tags (empty when not stated).
-        tags: BTreeMap<String, String>,
-    },
-    /// `POST /v1/organizations/workspaces/{workspace_id}`; only changed fields are `Some`.
-    UpdateWorkspace {
-        /// The workspace.
-        workspace_id: String,
-        /// New name.
-        name: Option<String>,
-        /// New colour.
-        display_color: Option<String>,
-        /// New residency: the stated inference fields (never `workspace_geo`, which is
-        /// immutable).
-        data_residency: Option<DataResidencySpec>,
-        /// The complete wanted tag map: live tags missing from it are to be removed (the
-        /// API removes a tag sent as `null`; the plan does not carry the live tags).
-        tags: Option<BTreeMap<String, String>>,
-    },
-    /// `POST /v1/organizations/workspaces/{workspace_id}/archive` (irreversible).
-    ArchiveWorkspace {
-        /// The workspace.
-        workspace_id: String,
-        /// Its live name.
-        name: String,
-    },
-    /// `POST /v1/organizations/workspaces/{workspace_id}/members`.
-    AddWorkspaceMember {
-        /// The workspace, possibly created by an earlier action.
-        workspace: WorkspaceRef,
-        /// The member.
-        user_id: String,
-        /// Their email.
-        email: String,
-        /// Role in the workspace.
-        role: WorkspaceRole,
-    },
-    /// `POST /v1/organizations/workspaces/{workspace_id}/members/{user_id}`.
-    UpdateWorkspaceMember {
-        /// The workspace.
-        workspace_id: String,
-        /// The member.
-        user_id: String,
-        /// Their email.
-        email: String,
-        /// New role in the workspace.
-        role: WorkspaceRole,
-    },
-    /// `DELETE /v1/organizations/workspaces/{workspace_id}/members/{user_id}`.
-    RemoveWorkspaceMember {
-        /// The workspace.
-        workspace_id: String,
-        /// The member.
-        user_id: String,
-        /// Their email (or the user id when the user is not listed live).
-        email: String,
-    },
-    /// `POST /v1/organizations/api_keys/{key_id}`; only changed fields are `Some`.
-    UpdateApiKey {
-        /// The key.
-        key_id: String,
-        /// New name.
-        name: Option<String>,
-        /// New status.
-        status: Option<ApiKeyStatus>,
-    },
-    /// `POST /v1/organizations/service_accounts` (bearer token only).
-    CreateServiceAccount {
-        /// Name (a slug; the service account's identity).
-        name: String,
-        /// Description, when stated.
-        description: Option<String>,
-        /// Organization role.
-        organization_role: ServiceAccountRole,
-    },
-    /// `POST /v1/organizations/service_accounts/{id}`; only changed fields are `Some`.
-    UpdateServiceAccount {
-        /// The service account.
-        service_account_id: String,
-        /// Its name.
-        name: String,
-        /// New description (`""` clears it).
-        description: Option<String>,
-        /// New organization role.
-        organization_role: Option<ServiceAccountRole>,
-    },
-    /// `POST /v1/organizations/service_accounts/{id}/archive` (irreversible).
-    ArchiveServiceAccount {
-        /// The service account.
-        service_account_id: String,
-        /// Its name.
-        name: String,
-    },
-    /// `POST /v1/organizations/workspaces/{workspace_id}/service_accounts`.
-    AddServiceAccountMember {
-        /// The workspace, possibly created by an earlier action.
-        workspace: WorkspaceRef,
-        /// The service account, possibly created by an earlier action.
-        service_account: ServiceAccountRef,
-        /// Its name.
-        name: String,
-        /// Role in the workspace.
-        role: WorkspaceRole,
-    },
-    /// `POST /v1/organizations/workspaces/{workspace_id}/service_accounts/{id}`.
-    UpdateServiceAccountMember {
-        /// The workspace.
-        workspace_id: String,
-        /// The service account.
-        service_account_id: String,
-        /// Its name.
-        name: String,
-        /// New role in the workspace.
-        role: WorkspaceRole,
-    },
-    /// `DELETE /v1/organizations/workspaces/{workspace_id}/service_accounts/{id}`.
-    RemoveServiceAccountMember {
-        /// The workspace.
-        workspace_id: String,
-        /// The service account.
-        service_account_id: String,
-        /// Its name.
-        name: String,
-    },
-}
-
-impl Op {
-    /// The `kind` tag as serialised, e.g. `create_invite`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::CreateInvite { .. } => "create_invite",
-            Self::ReplaceInvite { .. } => "replace_invite",
-            Self::RevokeInvite { .. } => "revoke_invite",
-            Self::UpdateUserRole { .. } => "update_user_role",
-            Self::RemoveUser { .. } => "remove_user",
-            Self::CreateWorkspace { .. } => "create_workspace",
-            Self::UpdateWorkspace { .. } => "update_workspace",
-            Self::ArchiveWorkspace { .. } => "archive_workspace",
-            Self::AddWorkspaceMember { .. } => "add_workspace_member",
-            Self::UpdateWorkspaceMember { .. } => "update_workspace_member",
-            Self::RemoveWorkspaceMember { .. } => "remove_workspace_member",
-            Self::UpdateApiKey { .. } => "update_api_key",
-            Self::CreateServiceAccount { .. } => "create_service_account",
-            Self::UpdateServiceAccount { .. } => "update_service_account",
-            Self::ArchiveServiceAccount { .. } => "archive_service_account",
-            Self::AddServiceAccountMember { .. } => "add_service_account_member",
-            Self::UpdateServiceAccountMember { .. } => "update_service_account_member",
-            Self::RemoveServiceAccountMember { .. } => "remove_service_account_member",
-        }
-    }
-
-    /// How the operation changes its object.
-    pub fn change_kind(&self) -> ChangeKind {
-        match self {
-            Self::CreateInvite { .. }
-            | Self::CreateWorkspace { .. }
-            | Self::AddWorkspaceMember { .. }
-            | Self::CreateServiceAccount { .. }
-            | Self::AddServiceAccountMember { .. } => ChangeKind::Add,
-            Self::ReplaceInvite { .. } => ChangeKind::Replace,
-            Self::UpdateUserRole { .. }
-            | Self::UpdateWorkspace { .. }
-            | Self::UpdateWorkspaceMember { .. }
-            | Self::UpdateApiKey { .. }
-            | Self::UpdateServiceAccount { .. }
-            | Self::UpdateServiceAccountMember { .. } => ChangeKind::Change,
-            Self::RevokeInvite { .. }
-            | Self::RemoveUser { .. }
-            | Self::ArchiveWorkspace { .. }
-            | Self::RemoveWorkspaceMember { .. }
-            | Self::ArchiveServiceAccount { .. }
-            | Self::RemoveServiceAccountMember { .. } => ChangeKind::Remove,
-        }
-    }
-}
-
-/// A workspace an action refers to.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WorkspaceRef {
-    /// A live workspace.
-    Id(String),
-    /// A workspace created by an earlier action of this plan (listed in `depends_on`).
-    Created {
-        /// Its name, as in the `create_workspace` action.
-        name: String,
-    },
-}
-
-/// A service account an action refers to.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ServiceAccountRef {
-    /// A live service account.
-    Id(String),
-    /// A service account created by an earlier action of this plan (listed in
-    /// `depends_on`); names are unique, so the name finds it.
-    Created {
-        /// Its name, as in the `create_service_account` action.
-        name: String,
-    },
-}
-
 /// A wanted change that waits for something outside this run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deferred {
@@ -584,12 +337,18 @@ pub enum BlockedKind {
     Protected,
     /// Changing or removing a live workspace membership whose role orgform does not know.
     UnknownWorkspaceRole,
-    /// A declared, non-archived service account that exists only archived (archiving
-    /// cannot be undone).
-    ArchivedServiceAccount,
+    /// Changing a federation rule (or its issuer) whose scope only a Console session may set.
+    ConsoleOnlyScope,
+    /// Changing a federation rule's issuer, which is fixed once the rule exists.
+    RuleIssuer,
+    /// Archiving a federation issuer that live rules not being archived still use.
+    IssuerInUse,
     /// The first stage of a staged removal that cannot finish: the manifest keeps one of the
     /// person's keys active, or the API cannot remove one of their workspace memberships.
     StagedRemoval,
+    /// A declared, non-archived service account that exists only archived (archiving
+    /// cannot be undone).
+    ArchivedServiceAccount,
 }
 
 /// A wanted change the API can never make.
@@ -633,6 +392,10 @@ pub enum ObjectKind {
     WorkspaceMember,
     /// An API key.
     ApiKey,
+    /// A federation issuer.
+    FederationIssuer,
+    /// A federation rule.
+    FederationRule,
     /// A service account.
     ServiceAccount,
     /// An explicit workspace membership of a service account.
@@ -647,6 +410,8 @@ impl fmt::Display for ObjectKind {
             Self::Workspace => "workspace",
             Self::WorkspaceMember => "workspace member",
             Self::ApiKey => "api key",
+            Self::FederationIssuer => "federation issuer",
+            Self::FederationRule => "federation rule",
             Self::ServiceAccount => "service account",
             Self::ServiceAccountMember => "service account member",
         })
@@ -745,9 +510,11 @@ pub enum PlanErrorKind {
     UndeclaredWorkspaceMember,
     /// Two entries resolve to the same live object.
     DuplicateMatch,
-    /// The manifest declares service accounts, but the read did not include them (an admin
-    /// key cannot read them; only an OAuth bearer token can).
+    /// The manifest declares service accounts or federation, but the read did not include
+    /// them (they need an OAuth bearer token).
     IdentitiesNotRead,
+    /// A rule's service account is neither live nor created by this plan.
+    UnknownServiceAccount,
 }
 
 /// The manifest cannot be matched to the live organization.
@@ -783,6 +550,13 @@ pub enum DestructiveKind {
     KeyDeactivations,
     /// Workspace archives (against live non-archived workspaces).
     WorkspaceArchives,
+    /// Federation issuer archives (against live non-archived issuers).
+    FederationIssuerArchives,
+    /// Federation rule archives (against live non-archived rules).
+    FederationRuleArchives,
+    /// Workspaces a federation rule stops applying to: disabled enablements, and a rule
+    /// leaving `all` (against the live enablements of non-archived rules).
+    FederationRuleWorkspaceRemovals,
     /// Service account archives (against live non-archived service accounts).
     ServiceAccountArchives,
     /// Removals of service accounts from workspaces (against their live explicit
@@ -792,12 +566,15 @@ pub enum DestructiveKind {
 
 impl DestructiveKind {
     /// Every kind, in the order reports list them.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 10] = [
         Self::MemberRemovals,
         Self::InviteRevocations,
         Self::WorkspaceMemberRemovals,
         Self::KeyDeactivations,
         Self::WorkspaceArchives,
+        Self::FederationIssuerArchives,
+        Self::FederationRuleArchives,
+        Self::FederationRuleWorkspaceRemovals,
         Self::ServiceAccountArchives,
         Self::ServiceAccountMemberRemovals,
     ];
@@ -811,6 +588,9 @@ impl fmt::Display for DestructiveKind {
             Self::WorkspaceMemberRemovals => "workspace member removals",
             Self::KeyDeactivations => "api key deactivations and archivals",
             Self::WorkspaceArchives => "workspace archives",
+            Self::FederationIssuerArchives => "federation issuer archives",
+            Self::FederationRuleArchives => "federation rule archives",
+            Self::FederationRuleWorkspaceRemovals => "federation rule workspace removals",
             Self::ServiceAccountArchives => "service account archives",
             Self::ServiceAccountMemberRemovals => "service account workspace removals",
         })

@@ -19,6 +19,7 @@
 //! - `settings` are spelled out at their safe defaults.
 //! - Service accounts and their workspace grants are written only when the read held them
 //!   (an OAuth bearer token); archived ones are left out, in a comment.
+//! - Federation issuers and rules: see [`crate::export_federation`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -66,6 +67,14 @@ pub fn render(snapshot: &Snapshot) -> String {
     w.blank();
     write_keys(&mut w, snapshot, &names);
     write_service_accounts(&mut w, snapshot);
+    // Federation only when the read included it and there is some: a manifest that declares
+    // `federation:` needs an OAuth bearer token to be planned.
+    if let Some(ids) = &snapshot.identities
+        && !(ids.federation_issuers.is_empty() && ids.federation_rules.is_empty())
+    {
+        w.blank();
+        crate::export_federation::write_federation(&mut w, ids, &names);
+    }
     w.finish()
 }
 

@@ -285,6 +285,7 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
         members,
         workspaces,
         api_keys,
+        federation: orgform_manifest::FederationSpec::default(),
         sources: orgform_manifest::Sources::default(),
     };
     (seed, manifest)
@@ -318,6 +319,7 @@ fn converges(case: &Case, readings: Readings) -> Result<(), String> {
             now,
             manifest_digest: "sha256:test".into(),
             archive_protected_service_accounts: false,
+            pipeline: orgform_plan::Pipeline::default(),
             no_access: None,
         };
         let mut converged = false;

@@ -111,6 +111,7 @@ fn options(allow_protected: bool) -> PlanOptions {
         manifest_digest: String::new(),
         archive_protected_service_accounts: allow_protected,
         no_access: None,
+        pipeline: orgform_plan::Pipeline::default(),
     }
 }
 

@@ -20,6 +20,8 @@
 //! always point to earlier classes, so the numbering respects them.
 
 mod expiry;
+mod federation;
+mod federation_rules;
 mod keys;
 mod people;
 mod service_accounts;
@@ -60,8 +62,15 @@ mod class {
     pub const SERVICE_ACCOUNT_MEMBER_REMOVAL: u8 = 10;
     pub const INVITE_REVOCATION: u8 = 11;
     pub const MEMBER_REMOVAL: u8 = 12;
-    pub const SERVICE_ACCOUNT_ARCHIVE: u8 = 13;
-    pub const WORKSPACE_ARCHIVE: u8 = 14;
+    pub const WORKSPACE_ARCHIVE: u8 = 13;
+    pub const FEDERATION_ISSUER: u8 = 14;
+    pub const FEDERATION_RULE: u8 = 15;
+    pub const FEDERATION_RULE_ENABLE: u8 = 16;
+    pub const FEDERATION_RULE_DISABLE: u8 = 17;
+    pub const FEDERATION_RULE_ARCHIVE: u8 = 18;
+    /// After rule archives: the API refuses to archive a service account a live rule targets.
+    pub const SERVICE_ACCOUNT_ARCHIVE: u8 = 19;
+    pub const FEDERATION_ISSUER_ARCHIVE: u8 = 20;
 }
 
 /// An action before it has its place and id.
@@ -128,6 +137,8 @@ struct Engine<'a> {
     m: &'a Manifest,
     live: &'a Snapshot,
     now: Timestamp,
+    /// What the running credential says about the pipeline it belongs to.
+    pipeline: crate::Pipeline,
     aws: bool,
     users_by_email: HashMap<String, &'a User>,
     users_by_id: HashMap<&'a str, &'a User>,
@@ -219,6 +230,7 @@ pub(crate) fn run(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -
         };
     }
     let mut engine = Engine::new(manifest, live, options.now);
+    engine.pipeline = options.pipeline.clone();
     engine.no_access = options.no_access.as_ref();
     if let Some(name) = &manifest.organization.name
         && name != &live.organization.name
@@ -242,6 +254,9 @@ pub(crate) fn run(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -
         engine.plan_api_keys();
         engine.plan_service_accounts(options);
         engine.plan_staged_access();
+    }
+    if !manifest.federation.is_empty() {
+        engine.plan_federation();
     }
     engine.here = None;
     engine.finish(plan, options)
@@ -399,6 +414,7 @@ impl<'a> Engine<'a> {
             m,
             live,
             now,
+            pipeline: crate::Pipeline::default(),
             aws: m.organization.platform == Platform::Aws,
             users_by_email,
             users_by_id,

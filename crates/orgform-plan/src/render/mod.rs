@@ -213,14 +213,24 @@ pub(crate) fn verb(action: &Action) -> &'static str {
         | Op::UpdateWorkspace { .. }
         | Op::UpdateWorkspaceMember { .. }
         | Op::UpdateApiKey { .. }
+        | Op::UpdateFederationIssuer { .. }
+        | Op::UpdateFederationRule { .. }
         | Op::UpdateServiceAccount { .. }
         | Op::UpdateServiceAccountMember { .. } => "update",
         Op::RemoveUser { .. }
         | Op::RemoveWorkspaceMember { .. }
         | Op::RemoveServiceAccountMember { .. } => "remove",
-        Op::CreateWorkspace { .. } | Op::CreateServiceAccount { .. } => "create",
-        Op::ArchiveWorkspace { .. } | Op::ArchiveServiceAccount { .. } => "archive",
+        Op::CreateWorkspace { .. }
+        | Op::CreateFederationIssuer { .. }
+        | Op::CreateFederationRule { .. }
+        | Op::CreateServiceAccount { .. } => "create",
+        Op::ArchiveWorkspace { .. }
+        | Op::ArchiveFederationIssuer { .. }
+        | Op::ArchiveFederationRule { .. }
+        | Op::ArchiveServiceAccount { .. } => "archive",
         Op::AddWorkspaceMember { .. } | Op::AddServiceAccountMember { .. } => "add",
+        Op::EnableFederationRuleWorkspace { .. } => "enable",
+        Op::DisableFederationRuleWorkspace { .. } => "disable",
     }
 }
 

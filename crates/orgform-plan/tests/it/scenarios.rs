@@ -250,6 +250,7 @@ fn scenarios() {
             }),
             manifest_digest: sha256_hex(manifest_text.as_bytes()),
             archive_protected_service_accounts: false,
+            pipeline: orgform_plan::Pipeline::default(),
             no_access: None,
         };
         let p = plan(&manifest, &seed, &options);

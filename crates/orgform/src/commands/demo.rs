@@ -66,6 +66,7 @@ pub async fn demo(color: bool) -> anyhow::Result<String> {
         now: emulator.now(),
         manifest_digest: loaded.digest.clone(),
         archive_protected_service_accounts: false,
+        pipeline: orgform_plan::Pipeline::default(),
         no_access: None,
     };
     let mut out = String::new();

@@ -154,6 +154,7 @@ pub fn inputs(
         clock_skew,
         manifest_digest: loaded.digest.clone(),
         archive_protected_service_accounts,
+        pipeline: global.env.pipeline.clone(),
         no_access,
     };
     Ok(Inputs {

@@ -94,6 +94,7 @@ pub fn run(args: &[String]) -> anyhow::Result<String> {
         clock_skew: None,
         manifest_digest: loaded.digest.clone(),
         archive_protected_service_accounts: false,
+        pipeline: orgform_plan::Pipeline::default(),
         no_access: None,
     };
     let mut times = Vec::new();

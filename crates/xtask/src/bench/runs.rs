@@ -145,6 +145,7 @@ async fn read(client: &Client) -> anyhow::Result<(Snapshot, orgform_plan::PlanOp
             clock_skew: None,
             manifest_digest: String::new(),
             archive_protected_service_accounts: false,
+            pipeline: orgform_plan::Pipeline::default(),
             no_access: None,
         },
     ))

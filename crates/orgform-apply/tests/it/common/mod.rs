@@ -62,6 +62,7 @@ impl Scenario {
             now: self.now(),
             manifest_digest: self.digest.clone(),
             archive_protected_service_accounts: false,
+            pipeline: orgform_plan::Pipeline::default(),
             no_access: None,
         }
     }

@@ -176,10 +176,33 @@ fn simulate(live: &Snapshot, p: &Plan) -> Snapshot {
                     k.status = status.clone();
                 }
             }
-            other => panic!(
-                "the generated manifests declare no service accounts, yet the plan has {}",
-                other.name()
-            ),
+            // The generated manifests declare no federation (its convergence is checked in
+            // the federation module).
+            Op::CreateFederationIssuer { .. }
+            | Op::UpdateFederationIssuer { .. }
+            | Op::ArchiveFederationIssuer { .. }
+            | Op::CreateFederationRule { .. }
+            | Op::UpdateFederationRule { .. }
+            | Op::ArchiveFederationRule { .. }
+            | Op::EnableFederationRuleWorkspace { .. }
+            | Op::DisableFederationRuleWorkspace { .. } => {
+                panic!(
+                    "a federation action from a manifest without federation: {}",
+                    a.target
+                )
+            }
+            // Nor service accounts (their convergence is checked against the emulator).
+            Op::CreateServiceAccount { .. }
+            | Op::UpdateServiceAccount { .. }
+            | Op::ArchiveServiceAccount { .. }
+            | Op::AddServiceAccountMember { .. }
+            | Op::UpdateServiceAccountMember { .. }
+            | Op::RemoveServiceAccountMember { .. } => {
+                panic!(
+                    "a service-account action from a manifest without service accounts: {}",
+                    a.target
+                )
+            }
         }
     }
     s

@@ -294,6 +294,7 @@ prop_compose! {
             members: members_list,
             workspaces: ws_specs,
             api_keys,
+            federation: orgform_manifest::FederationSpec::default(),
             sources: orgform_manifest::Sources::default(),
         }
     }
@@ -370,6 +371,7 @@ pub fn exported(live: &Snapshot, settings: Settings) -> Manifest {
         members,
         workspaces,
         api_keys,
+        federation: orgform_manifest::FederationSpec::default(),
         sources: orgform_manifest::Sources::default(),
     }
 }
@@ -381,6 +383,7 @@ pub fn options(allow: Option<u32>) -> PlanOptions {
         now: now(),
         manifest_digest: "sha256:test".into(),
         archive_protected_service_accounts: false,
+        pipeline: orgform_plan::Pipeline::default(),
         no_access: None,
     }
 }

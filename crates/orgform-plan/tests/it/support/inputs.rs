@@ -30,6 +30,7 @@ pub fn opts() -> PlanOptions {
         now: "2026-11-01T00:00:00Z".parse().unwrap(),
         manifest_digest: "sha256:m".into(),
         archive_protected_service_accounts: false,
+        pipeline: orgform_plan::Pipeline::default(),
         no_access: None,
     }
 }
@@ -48,6 +49,7 @@ pub fn every_op_plan() -> Plan {
         now: "2026-11-01T00:00:00Z".parse().unwrap(),
         manifest_digest: sha256_hex(manifest_text.as_bytes()),
         archive_protected_service_accounts: false,
+        pipeline: orgform_plan::Pipeline::default(),
         no_access: None,
     };
     plan(&manifest, &seed, &options)
