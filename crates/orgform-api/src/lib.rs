@@ -24,6 +24,7 @@ mod error;
 mod integrity;
 mod key;
 pub mod pacing;
+mod progress;
 mod reports;
 pub mod retry;
 mod snapshot;
@@ -38,6 +39,7 @@ pub use endpoints::{ApiKeyFilter, InviteFilter, UserFilter};
 pub use error::ApiError;
 pub use integrity::{ListCap, READ_ATTEMPTS, ReadProblem};
 pub use key::{AdminKey, CredentialKind, KeyError};
+pub use progress::Progress;
 pub use reports::{Activity, ActivityFeed, MAX_ACTIVITIES, days_before};
 pub use snapshot::ReadScope;
 pub use wire::{
