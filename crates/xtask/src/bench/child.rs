@@ -92,13 +92,14 @@ fn repeat(mut f: impl FnMut()) -> (Duration, Duration) {
     let cpu_start = thread_cpu();
     let mut walls = Vec::new();
     while walls.len() < 3
-        || (thread_cpu() - cpu_start < Duration::from_secs(1) && walls.len() < 10_000)
+        || (thread_cpu().saturating_sub(cpu_start) < Duration::from_secs(1) && walls.len() < 10_000)
     {
         let started = Instant::now();
         f();
         walls.push(started.elapsed());
     }
-    let cpu = (thread_cpu() - cpu_start) / u32::try_from(walls.len()).unwrap_or(u32::MAX);
+    let cpu =
+        thread_cpu().saturating_sub(cpu_start) / u32::try_from(walls.len()).unwrap_or(u32::MAX);
     walls.sort();
     (cpu, walls[walls.len() / 2])
 }
@@ -112,7 +113,7 @@ pub fn run(args: &[String]) -> anyhow::Result<String> {
     let started = Instant::now();
     let loaded = orgform_manifest::load(Path::new(manifest)).map_err(|e| anyhow::anyhow!("{e}"))?;
     let load = started.elapsed();
-    let load_cpu = thread_cpu() - cpu_started;
+    let load_cpu = thread_cpu().saturating_sub(cpu_started);
     let key = AdminKey::new(&std::env::var("BENCH_ADMIN_KEY").context("no BENCH_ADMIN_KEY")?)?;
     let client = Client::new(
         ClientConfig {
