@@ -228,6 +228,11 @@ impl Client {
         })
     }
 
+    /// How this client's credential is sent (an admin key or an OAuth bearer token).
+    pub fn credential_kind(&self) -> crate::CredentialKind {
+        self.inner.key.kind()
+    }
+
     /// The settings this client was built with.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config

@@ -61,9 +61,19 @@ impl ListCap {
     /// API keys: 100,000 (100 pages).
     pub const API_KEYS: Self = Self { items: 100_000 };
 
+    /// Service accounts, archived included: 10,000 (100 pages of 100).
+    pub const SERVICE_ACCOUNTS: Self = Self { items: 10_000 };
+    /// Workspace memberships of service accounts in one list: 10,000 (100 pages of 100).
+    pub const SERVICE_ACCOUNT_MEMBERS: Self = Self { items: 10_000 };
+
     /// The most pages of [`crate::PAGE_SIZE`] items the cap allows.
     pub fn pages(self) -> usize {
-        self.items.div_ceil(PAGE_SIZE as usize).max(1)
+        self.pages_of(PAGE_SIZE as usize)
+    }
+
+    /// The most pages of `page_size` items the cap allows.
+    pub fn pages_of(self, page_size: usize) -> usize {
+        self.items.div_ceil(page_size.max(1)).max(1)
     }
 }
 
@@ -155,6 +165,22 @@ pub enum ReadProblem {
         /// The member's user id.
         user_id: String,
     },
+    /// A service-account membership whose service account was not listed.
+    #[error(
+        "a membership names service account {service_account_id:?}, which is not among the non-archived service accounts read"
+    )]
+    UnknownServiceAccount {
+        /// The service account id the membership carries.
+        service_account_id: String,
+    },
+    /// An item of a list of one object's memberships that names another object.
+    #[error("an item names {field} {listed:?}, not the one asked for")]
+    WrongOwner {
+        /// `workspace_id` or `service_account_id`.
+        field: &'static str,
+        /// The id the item carries.
+        listed: String,
+    },
     /// The collection read differently each time it was read.
     #[error(
         "it changed while the organization was being read, {attempts} times in a row; run again when it is quiet"
@@ -165,6 +191,24 @@ pub enum ReadProblem {
     },
 }
 
+/// The `next_page` field of a cursor-paginated page.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) enum NextPage {
+    /// The field is absent: whether the list is complete cannot be told.
+    #[default]
+    Missing,
+    /// `null`: the last page.
+    Last,
+    /// The cursor of the next page.
+    Cursor(String),
+}
+
+impl<'de> serde::Deserialize<'de> for NextPage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Option::<String>::deserialize(d)?.map_or(Self::Last, Self::Cursor))
+    }
+}
+
 /// Follows a paginated list page by page and checks each page before the next one is asked
 /// for.
 #[derive(Debug)]
@@ -172,6 +216,7 @@ pub(crate) struct ListCheck {
     collection: String,
     id_field: &'static str,
     cap: ListCap,
+    page_size: usize,
     pages: usize,
     cursors: HashSet<String>,
     items: Vec<Value>,
@@ -187,6 +232,7 @@ impl ListCheck {
             collection: collection.into(),
             id_field,
             cap,
+            page_size: PAGE_SIZE as usize,
             pages: 0,
             cursors: HashSet::new(),
             items: Vec::new(),
@@ -198,24 +244,62 @@ impl ListCheck {
         inconsistent(&self.collection, problem)
     }
 
-    /// Takes one page; returns the cursor of the next page, `None` when the list is
-    /// complete.
-    pub(crate) fn page(&mut self, page: RawPage) -> Result<Option<String>, ApiError> {
+    /// A check of a list paginated by an opaque `page` cursor (`next_page` in each page,
+    /// `null` on the last), of `page_size` items a page.
+    pub(crate) fn with_page_size(mut self, page_size: usize) -> Self {
+        self.page_size = page_size;
+        self
+    }
+
+    /// Takes one page of a `next_page`-paginated list (`next_page` must be present, `null`
+    /// on the last page); returns the cursor of the next page, `None` when complete.
+    pub(crate) fn cursor_page(
+        &mut self,
+        data: Vec<Value>,
+        next_page: NextPage,
+    ) -> Result<Option<String>, ApiError> {
         self.pages += 1;
         let n = self.pages;
-        let missing = |field| ReadProblem::MissingEnvelopeField { page: n, field };
-        let has_more = page
-            .has_more
-            .ok_or_else(|| self.fail(missing("has_more")))?;
-        if !page.data.is_empty() {
-            if page.first_id.is_none() {
-                return Err(self.fail(missing("first_id")));
+        let next = match next_page {
+            NextPage::Missing => {
+                return Err(self.fail(ReadProblem::MissingEnvelopeField {
+                    page: n,
+                    field: "next_page",
+                }));
             }
-            if page.last_id.is_none() {
-                return Err(self.fail(missing("last_id")));
-            }
+            NextPage::Last => None,
+            NextPage::Cursor(cursor) => Some(cursor),
+        };
+        let empty = data.is_empty();
+        self.take_items(data, n)?;
+        let Some(cursor) = next else {
+            return Ok(None);
+        };
+        if empty {
+            return Err(self.fail(ReadProblem::EmptyPageWithMore { page: n }));
         }
-        for item in page.data {
+        self.follow(cursor, n).map(Some)
+    }
+
+    /// Checks a cursor before it is followed: never twice, never past the page cap.
+    fn follow(&mut self, cursor: String, n: usize) -> Result<String, ApiError> {
+        if !self.cursors.insert(cursor.clone()) {
+            return Err(self.fail(ReadProblem::RepeatedCursor { page: n, cursor }));
+        }
+        let pages = self.cap.pages_of(self.page_size);
+        if n >= pages {
+            return Err(self.fail(ReadProblem::TooManyPages {
+                pages,
+                items: self.cap.items,
+            }));
+        }
+        Ok(cursor)
+    }
+
+    /// Takes a page's items: each with its id, an id seen before only with the same
+    /// contents (kept once), never more than the cap.
+    fn take_items(&mut self, data: Vec<Value>, n: usize) -> Result<(), ApiError> {
+        for item in data {
             let Some(id) = item.get(self.id_field).and_then(Value::as_str) else {
                 return Err(self.fail(ReadProblem::MissingId {
                     page: n,
@@ -240,22 +324,34 @@ impl ListCheck {
             self.ids.insert(id.to_owned(), (n, self.items.len()));
             self.items.push(item);
         }
+        Ok(())
+    }
+
+    /// Takes one page; returns the cursor of the next page, `None` when the list is
+    /// complete.
+    pub(crate) fn page(&mut self, page: RawPage) -> Result<Option<String>, ApiError> {
+        self.pages += 1;
+        let n = self.pages;
+        let missing = |field| ReadProblem::MissingEnvelopeField { page: n, field };
+        let has_more = page
+            .has_more
+            .ok_or_else(|| self.fail(missing("has_more")))?;
+        if !page.data.is_empty() {
+            if page.first_id.is_none() {
+                return Err(self.fail(missing("first_id")));
+            }
+            if page.last_id.is_none() {
+                return Err(self.fail(missing("last_id")));
+            }
+        }
+        self.take_items(page.data, n)?;
         if !has_more {
             return Ok(None);
         }
         let Some(cursor) = page.last_id else {
             return Err(self.fail(ReadProblem::EmptyPageWithMore { page: n }));
         };
-        if !self.cursors.insert(cursor.clone()) {
-            return Err(self.fail(ReadProblem::RepeatedCursor { page: n, cursor }));
-        }
-        if n >= self.cap.pages() {
-            return Err(self.fail(ReadProblem::TooManyPages {
-                pages: self.cap.pages(),
-                items: self.cap.items,
-            }));
-        }
-        Ok(Some(cursor))
+        self.follow(cursor, n).map(Some)
     }
 
     /// The items read, each once, decoded.

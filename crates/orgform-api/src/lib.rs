@@ -21,12 +21,14 @@ mod clock;
 mod config;
 mod endpoints;
 mod error;
+mod identities;
 mod integrity;
 mod key;
 pub mod pacing;
 mod progress;
 mod reports;
 pub mod retry;
+mod service_accounts;
 mod snapshot;
 pub use snapshot::PROGRESS_TARGET;
 mod wire;
@@ -41,6 +43,7 @@ pub use integrity::{ListCap, READ_ATTEMPTS, ReadProblem};
 pub use key::{AdminKey, CredentialKind, KeyError};
 pub use progress::Progress;
 pub use reports::{Activity, ActivityFeed, MAX_ACTIVITIES, days_before};
+pub use service_accounts::UpdateServiceAccount;
 pub use snapshot::ReadScope;
 pub use wire::{
     CreateWorkspace, DataResidencyCreate, DataResidencyUpdate, UpdateApiKey, UpdateWorkspace,

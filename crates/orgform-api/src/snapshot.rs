@@ -30,6 +30,9 @@
 //! of non-archived workspaces). On an organization with many archived workspaces that is most
 //! of the requests.
 //!
+//! Service accounts and their memberships are read only with an OAuth bearer token (the
+//! `identities` module); with an admin key, `identities` stays `None` ("not read").
+//!
 //! The organization (`GET /v1/organizations/me`) is read once per run: a caller that already
 //! read it (to check the manifest's `organization.id`) passes it in.
 
@@ -146,14 +149,22 @@ impl Client {
             .buffer_unordered(self.config().concurrency.max(1))
             .try_collect()
             .await?;
-            Ok::<_, ApiError>((workspaces, members.into_iter().flatten().collect()))
+            let identities = self.read_identities(&workspaces).await?;
+            if let Some(ids) = &identities {
+                read("service accounts", ids.service_accounts.len());
+            }
+            Ok::<_, ApiError>((
+                workspaces,
+                members.into_iter().flatten().collect(),
+                identities,
+            ))
         };
         let (user_filter, invite_filter, key_filter) = (
             UserFilter::default(),
             InviteFilter::default(),
             ApiKeyFilter::default(),
         );
-        let (users, invites, api_keys, (workspaces, workspace_members)) = futures::try_join!(
+        let (users, invites, api_keys, (workspaces, workspace_members, identities)) = futures::try_join!(
             async {
                 let users = self.list_users(&user_filter).await?;
                 read("members", users.len());
@@ -178,6 +189,7 @@ impl Client {
             workspaces,
             workspace_members,
             api_keys,
+            identities,
         };
         tracing::debug!(
             users = snapshot.users.len(),

@@ -137,6 +137,7 @@ async fn run(concurrency: usize) -> (usize, usize, Duration) {
         allow_destructive: None,
         now: emulator.now(),
         manifest_digest: "sha256:bench".into(),
+        no_access: None,
     };
     let plan = orgform_plan::plan(&manifest, &live, &options);
     assert!(!plan.is_refused(), "{:?}", plan.refusals);

@@ -95,6 +95,7 @@ mod api;
 mod controls;
 mod error;
 mod faults;
+mod identities;
 mod ids;
 mod query;
 mod ratelimit;
@@ -445,9 +446,20 @@ impl Emulator {
         &self.shared.admin_key
     }
 
-    /// What a complete, correct API read returns now: deleted invites excluded, time-derived
-    /// statuses applied, normalised.
+    /// What a complete, correct API read with an Admin API key returns now: deleted invites
+    /// excluded, time-derived statuses applied, normalised, and `identities: None` (an admin
+    /// key cannot read them; see [`Emulator::state_read_by_token`]).
     pub fn state(&self) -> Snapshot {
+        Snapshot {
+            identities: None,
+            ..self.state_read_by_token()
+        }
+    }
+
+    /// What a complete, correct read with an OAuth bearer token returns now:
+    /// [`Emulator::state`] with the identities (service accounts and their memberships,
+    /// federation issuers and rules) as [`State::identities`] holds them.
+    pub fn state_read_by_token(&self) -> Snapshot {
         let core = self.shared.core.read();
         core.state.to_snapshot(core.now)
     }

@@ -238,6 +238,31 @@ reading! {
     }
 }
 
+reading! {
+    /// How an Admin API key is refused on the endpoints that accept only an OAuth bearer
+    /// token (service accounts, their workspace memberships, federation issuers and rules).
+    /// The reference says only that Admin API keys "are not accepted".
+    IdentityAdminKey {
+        /// 403 `permission_error`: the key is valid but not allowed here (default).
+        #[default]
+        Forbidden = "forbidden",
+        /// 401 `authentication_error`: the key is not a credential these endpoints know.
+        Unauthorized = "unauthorized",
+    }
+}
+
+reading! {
+    /// Whether an archived service account's name stays taken. The reference says a
+    /// duplicate name is 409 but not whether archived service accounts count.
+    ServiceAccountNames {
+        /// Archived names stay taken: creating one again is 409 (default).
+        #[default]
+        Taken = "taken",
+        /// Only non-archived service accounts hold their name.
+        Freed = "freed",
+    }
+}
+
 /// One switch of [`Readings`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Switch {
@@ -370,6 +395,12 @@ readings! {
     /// The usage report.
     usage_report: UsageReport = "usage-report",
         "the messages usage report: served, or refused with 403";
+    /// An Admin API key on bearer-only endpoints.
+    identity_admin_key: IdentityAdminKey = "identity-admin-key",
+        "an Admin API key on the service-account and federation endpoints (bearer only): 403 or 401";
+    /// Names of archived service accounts.
+    service_account_names: ServiceAccountNames = "service-account-names",
+        "whether an archived service account's name stays taken (409 on create) or is freed";
 }
 
 impl Readings {

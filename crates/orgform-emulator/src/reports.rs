@@ -89,7 +89,7 @@ impl Reports {
     /// The actor object of an authenticated caller.
     pub(crate) fn actor(&self, caller: Caller, user_agent: Option<&str>) -> Value {
         match caller {
-            Caller::AdminKey => json!({
+            Caller::AdminKey | Caller::AdminKeyAsBearer => json!({
                 "type": "admin_api_key_actor",
                 "admin_api_key_id": self.admin_key_id,
                 "ip_address": "127.0.0.1",

@@ -217,5 +217,6 @@ pub fn large(seed: u64, users: usize, workspaces: usize, keys: usize) -> Snapsho
         workspaces: ws_list,
         workspace_members: members,
         api_keys: key_list,
+        identities: None,
     }
 }

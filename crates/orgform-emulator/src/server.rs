@@ -14,6 +14,9 @@
 //! key, `Authorization: Bearer <token>` with one of the configured OAuth tokens
 //! ([`crate::EmulatorConfig::bearer_tokens`]), or `Authorization: Bearer <admin key>` standing
 //! in for an `org:admin` OAuth token ([`crate::Options::accept_bearer`]).
+//! The service-account and federation endpoint families ([`bearer_only`]) accept only a
+//! bearer credential: an admin key sent as `x-api-key` is refused there after
+//! authentication, with 403 or 401 per [`crate::Readings::identity_admin_key`].
 //! A workspace key (`sk-ant-api...`) is refused with 401 or 403 per
 //! [`crate::Readings::workspace_key`]; anything else gets 401 `invalid x-api-key`.
 //!
@@ -37,7 +40,7 @@ use tokio::sync::{Notify, watch};
 use crate::error::ApiError;
 use crate::faults::Fault;
 use crate::ratelimit::{Allowance, Budget, retry_after_secs};
-use crate::readings::{RateLimitHeaders, WrongMethod};
+use crate::readings::{IdentityAdminKey, RateLimitHeaders, WrongMethod};
 use crate::state::fmt_ts;
 use crate::{LoggedRequest, Shared, WorkspaceKeyRefusal, api, controls};
 
@@ -121,6 +124,36 @@ pub(crate) fn router(shared: &Arc<Shared>) -> Router {
                 .post(api::update_member)
                 .delete(api::delete_member),
         )
+        .route(
+            "/v1/organizations/workspaces/{workspace_id}/service_accounts",
+            get(api::list_workspace_service_accounts).post(api::add_workspace_service_account),
+        )
+        .route(
+            "/v1/organizations/workspaces/{workspace_id}/service_accounts/{service_account_id}",
+            get(api::get_workspace_service_account)
+                .post(api::update_workspace_service_account)
+                .delete(api::remove_workspace_service_account),
+        )
+        .route(
+            "/v1/organizations/service_accounts",
+            get(api::list_service_accounts).post(api::create_service_account),
+        )
+        .route(
+            "/v1/organizations/service_accounts/{service_account_id}",
+            get(api::get_service_account).post(api::update_service_account),
+        )
+        .route(
+            "/v1/organizations/service_accounts/{service_account_id}/archive",
+            post(api::archive_service_account),
+        )
+        .route(
+            "/v1/organizations/service_accounts/{service_account_id}/workspaces",
+            get(api::list_service_account_workspaces).post(api::add_service_account_workspace),
+        )
+        .route(
+            "/v1/organizations/service_accounts/{service_account_id}/workspaces/{workspace_id}",
+            axum::routing::delete(api::remove_service_account_workspace),
+        )
         .route("/v1/organizations/api_keys", get(api::list_keys))
         .route(
             "/v1/organizations/api_keys/{api_key_id}",
@@ -198,8 +231,11 @@ enum Auth {
 /// feed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Caller {
-    /// The admin key.
+    /// The admin key, sent as `x-api-key`.
     AdminKey,
+    /// The admin key sent as `Authorization: Bearer`, standing in for an `org:admin` OAuth
+    /// token ([`crate::Options::accept_bearer`]).
+    AdminKeyAsBearer,
     /// The configured bearer token at this index.
     Token(usize),
 }
@@ -223,10 +259,15 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Auth {
     {
         return Auth::Ok(Caller::Token(index));
     }
+    let as_bearer = api_key.is_none();
     let presented = api_key.or_else(|| bearer.filter(|_| shared.options.accept_bearer));
     match presented {
         Some(key) if constant_time_eq(key.as_bytes(), shared.admin_key.as_bytes()) => {
-            Auth::Ok(Caller::AdminKey)
+            Auth::Ok(if as_bearer {
+                Caller::AdminKeyAsBearer
+            } else {
+                Caller::AdminKey
+            })
         }
         Some(key) if key.starts_with("sk-ant-api") => match shared.readings.workspace_key {
             WorkspaceKeyRefusal::Unauthorized => Auth::Refused(ApiError::unauthenticated()),
@@ -236,6 +277,44 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Auth {
         },
         _ => Auth::Refused(ApiError::unauthenticated()),
     }
+}
+
+/// Whether `path` belongs to an endpoint family that accepts only an OAuth bearer token:
+/// service accounts (`/v1/organizations/service_accounts...`), their workspace memberships
+/// (`/v1/organizations/workspaces/{id}/service_accounts...`), federation issuers and
+/// federation rules (`/v1/organizations/federation_issuers...`, `.../federation_rules...`).
+pub(crate) fn bearer_only(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/v1/organizations/") else {
+        return false;
+    };
+    let family = |p: &str, name: &str| {
+        p.strip_prefix(name)
+            .is_some_and(|tail| tail.is_empty() || tail.starts_with('/'))
+    };
+    if ["service_accounts", "federation_issuers", "federation_rules"]
+        .iter()
+        .any(|name| family(rest, name))
+    {
+        return true;
+    }
+    rest.strip_prefix("workspaces/")
+        .and_then(|tail| tail.split_once('/'))
+        .is_some_and(|(_, tail)| family(tail, "service_accounts"))
+}
+
+/// The refusal of an Admin API key (sent as `x-api-key`) on a [`bearer_only`] path, per
+/// [`crate::Readings::identity_admin_key`]; `None` when `caller` may go on.
+fn bearer_only_refusal(shared: &Shared, caller: Caller, path: &str) -> Option<ApiError> {
+    if caller != Caller::AdminKey || !bearer_only(path) {
+        return None;
+    }
+    let message = "this endpoint requires an OAuth access token with the org:admin scope; Admin API keys are not accepted";
+    Some(match shared.readings.identity_admin_key {
+        IdentityAdminKey::Forbidden => ApiError::forbidden(message),
+        IdentityAdminKey::Unauthorized => {
+            ApiError::other(StatusCode::UNAUTHORIZED, "authentication_error", message)
+        }
+    })
 }
 
 /// Checks the admin key of a test-control request.
@@ -386,6 +465,9 @@ async fn pipeline(AxState(shared): AxState<Arc<Shared>>, req: Request, next: Nex
         };
         authed = true;
         served_to = Some(caller);
+        if let Some(err) = bearer_only_refusal(&shared, caller, &path) {
+            break 'resp err.into_response();
+        }
         // The Compliance API's examples send no `anthropic-version`.
         if !path.starts_with("/v1/compliance/")
             && let Err(err) = check_version(&shared, &parts.headers)

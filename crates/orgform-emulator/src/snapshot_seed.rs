@@ -142,6 +142,9 @@ struct Member {
     name: String,
     id: String,
     added_at: Timestamp,
+    /// An audit record of the snapshot (since when the member has had no access), not state.
+    #[serde(default, rename = "no_access_since")]
+    _no_access_since: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -309,6 +312,7 @@ pub(crate) fn parse_with_rate_limits(text: &str) -> Result<(Snapshot, Option<Rat
             workspaces,
             workspace_members,
             api_keys,
+            identities: None,
         },
         rate_limits,
     ))

@@ -17,8 +17,8 @@ use std::sync::{Arc, OnceLock};
 
 use jiff::Timestamp;
 use orgform_model::{
-    AllowedGeos, ApiKey, ApiKeyStatus, DataResidency, Invite, InviteStatus, OrgRole, Organization,
-    Snapshot, User, Workspace, WorkspaceMember,
+    AllowedGeos, ApiKey, ApiKeyStatus, DataResidency, Identities, Invite, InviteStatus, OrgRole,
+    Organization, Snapshot, User, Workspace, WorkspaceMember,
 };
 use serde_json::{Value, json};
 
@@ -54,6 +54,9 @@ pub struct State {
     pub workspace_members: Vec<WorkspaceMember>,
     /// Workspace API keys; `workspace_id: None` is the default workspace.
     pub api_keys: Vec<ApiKey>,
+    /// Service accounts, their explicit workspace memberships (the default workspace's
+    /// included when explicit), federation issuers and rules. Only a bearer token reads them.
+    pub identities: Identities,
 }
 
 impl State {
@@ -92,6 +95,7 @@ impl State {
                 .collect(),
             workspace_members: seed.workspace_members,
             api_keys: seed.api_keys,
+            identities: seed.identities.unwrap_or_default(),
         };
         state.sort(&Readings::default());
         state
@@ -107,6 +111,7 @@ impl State {
             .chain(self.invites.iter().map(|i| i.id.as_str()))
             .chain(self.workspaces.iter().map(|w| w.workspace.id.as_str()))
             .chain(self.api_keys.iter().map(|k| k.id.as_str()))
+            .chain(crate::identities::ids(&self.identities))
             .chain(std::iter::once(
                 self.default_workspace.workspace.id.as_str(),
             ));
@@ -151,7 +156,7 @@ impl State {
                 return Err(format!("api key {} refers to unknown workspace {ws}", k.id));
             }
         }
-        Ok(())
+        crate::identities::validate(self)
     }
 
     /// Puts every collection in list order: users and invites newest first, the others
@@ -230,7 +235,8 @@ impl State {
         self.workspaces.iter().find(|w| w.workspace.id == id)
     }
 
-    /// What a complete, correct read returns at `now`, normalised.
+    /// What a complete, correct read with an OAuth bearer token returns at `now`, normalised
+    /// (identities included; a read with an admin key has `identities: None`).
     pub(crate) fn to_snapshot(&self, now: Timestamp) -> Snapshot {
         Snapshot {
             organization: self.organization.clone(),
@@ -260,6 +266,7 @@ impl State {
                     k
                 })
                 .collect(),
+            identities: Some(self.identities.clone()),
         }
         .normalized()
     }
@@ -468,6 +475,10 @@ pub(crate) struct Core {
     pub(crate) enterprise: bool,
     /// The readings the server answers under.
     pub(crate) readings: Readings,
+    /// When each identity object (`svac_`, `fdis_`, `fdrl_`) was last written through the
+    /// API; objects never written since seeding are absent (their `updated_at` is their
+    /// `created_at`).
+    pub(crate) identity_updated: HashMap<String, Timestamp>,
     /// The memberships member lists show (explicit, plus implicit ones when listed), in
     /// list order, parallel to the members cache.
     members_view: OnceLock<Arc<Vec<WorkspaceMember>>>,
@@ -498,6 +509,7 @@ impl Core {
             stale_members: HashMap::new(),
             enterprise,
             readings,
+            identity_updated: HashMap::new(),
             members_view: OnceLock::new(),
         }
     }
@@ -510,7 +522,8 @@ impl Core {
             let taken = s.users.iter().any(|u| u.id == id)
                 || s.invites.iter().any(|i| i.id == id)
                 || s.workspaces.iter().any(|w| w.workspace.id == id)
-                || s.default_workspace.workspace.id == id;
+                || s.default_workspace.workspace.id == id
+                || crate::identities::ids(&s.identities).any(|taken| taken == id);
             if !taken {
                 return id;
             }

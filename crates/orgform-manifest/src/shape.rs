@@ -27,8 +27,11 @@ pub(crate) enum Shape {
     Enum(&'static [&'static str]),
 }
 
-const POLICY_MEMBERS: Shape =
-    Shape::Map(&[("unmanaged", Shape::Enum(&["ignore", "report", "remove"]))]);
+const POLICY_MEMBERS: Shape = Shape::Map(&[
+    ("unmanaged", Shape::Enum(&["ignore", "report", "remove"])),
+    ("removal", Shape::Enum(&["immediate", "staged"])),
+    ("grace_days", Shape::Any),
+]);
 const POLICY_INVITES: Shape = Shape::Map(&[
     ("unmanaged", Shape::Enum(&["ignore", "report", "revoke"])),
     ("reissue_expired", Shape::Any),

@@ -103,6 +103,48 @@ pub const DEFAULT_EXPIRY_WARNING_DAYS: u32 = 14;
 pub struct MembersSettings {
     /// What to do with live members not listed.
     pub unmanaged: MemberPolicy,
+    /// How a member is removed (an unlisted one under `unmanaged: remove`, or one whose
+    /// `expires` date has passed): at once, or in two stages.
+    #[serde(skip_serializing_if = "RemovalPolicy::is_immediate")]
+    pub removal: RemovalPolicy,
+    /// With `removal: staged`: the days (1 to 365, default [`DEFAULT_GRACE_DAYS`]) between
+    /// the first stage, as the audit snapshot records it, and the removal itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grace_days: Option<u32>,
+}
+
+/// `settings.members.grace_days` when it is not written.
+pub const DEFAULT_GRACE_DAYS: u32 = 7;
+
+/// The largest `settings.members.grace_days`.
+pub const MAX_GRACE_DAYS: u32 = 365;
+
+impl MembersSettings {
+    /// The grace period of a staged removal, in days.
+    pub fn grace_days(&self) -> u32 {
+        self.grace_days.unwrap_or(DEFAULT_GRACE_DAYS)
+    }
+}
+
+/// How members are removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RemovalPolicy {
+    /// The removal is planned as soon as it is wanted.
+    #[default]
+    Immediate,
+    /// First the person's active API keys are deactivated and their explicit workspace
+    /// memberships removed; the removal itself is planned once `grace_days` have passed since
+    /// the audit snapshot (`orgform snapshot --out`) first recorded them without access.
+    Staged,
+}
+
+impl RemovalPolicy {
+    /// Whether this is the default, [`RemovalPolicy::Immediate`].
+    pub fn is_immediate(&self) -> bool {
+        *self == Self::Immediate
+    }
 }
 
 /// Policy for unlisted members.

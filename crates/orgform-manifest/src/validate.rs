@@ -270,6 +270,7 @@ pub(crate) fn validate(
     check_workspaces(&mut ctx, manifest, origins, &members);
     keys::check_api_keys(&mut ctx, manifest, origins);
     keys::check_key_settings(&mut ctx, manifest, origins);
+    keys::check_grace_days(&mut ctx, manifest, origins);
 }
 
 fn check_head(ctx: &mut Ctx<'_>, manifest: &Manifest, origins: &Origins) {

@@ -137,6 +137,16 @@ string_enum! {
 }
 
 string_enum! {
+    /// A service account's organization role.
+    pub enum ServiceAccountRole {
+        /// May be the target of a rule granting `org:admin`.
+        Admin => "admin",
+        /// The default.
+        Developer => "developer",
+    }
+}
+
+string_enum! {
     /// The status of an invite.
     pub enum InviteStatus {
         /// Waiting for the recipient, inside its 21 days.

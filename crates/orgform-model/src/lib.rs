@@ -7,10 +7,15 @@
 //! failed on them would fail the whole read, and a read that fails never plans anything.
 
 mod enums;
+mod identities;
 mod limits;
 mod snapshot;
 
-pub use enums::{ApiKeyStatus, InviteStatus, OrgRole, WorkspaceRole};
+pub use enums::{ApiKeyStatus, InviteStatus, OrgRole, ServiceAccountRole, WorkspaceRole};
+pub use identities::{
+    FederationIssuer, FederationRule, Identities, Jwks, RuleMatch, ServiceAccount,
+    ServiceAccountMember, jwks_digest,
+};
 pub use limits::{LimitValue, RateLimitGroup, RateLimits, WorkspaceLimitValue, WorkspaceRateLimit};
 pub use snapshot::{
     ActorRef, AllowedGeos, ApiKey, DataResidency, Invite, Organization, Snapshot, Unrestricted,

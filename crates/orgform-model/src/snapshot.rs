@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{ApiKeyStatus, InviteStatus, OrgRole, WorkspaceRole};
+use crate::{ApiKeyStatus, Identities, InviteStatus, OrgRole, WorkspaceRole};
 
 /// The whole live organization, read completely (a partial read is never a `Snapshot`).
 ///
@@ -32,6 +32,10 @@ pub struct Snapshot {
     /// Workspace API keys of every status.
     #[serde(default)]
     pub api_keys: Vec<ApiKey>,
+    /// Service accounts and federation; `None` when they were not read (the API serves them
+    /// to an OAuth bearer token only), which never means "none exist".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identities: Option<Identities>,
 }
 
 /// The organization a key belongs to.
@@ -212,6 +216,9 @@ impl Snapshot {
         self.workspaces.sort_by(|a, b| a.id.cmp(&b.id));
         self.workspace_members.sort();
         self.api_keys.sort_by(|a, b| a.id.cmp(&b.id));
+        if let Some(identities) = &mut self.identities {
+            identities.normalize();
+        }
     }
 
     /// A normalised copy.
@@ -228,6 +235,10 @@ impl Snapshot {
             && self.workspaces.is_sorted_by(|a, b| a.id <= b.id)
             && self.workspace_members.is_sorted()
             && self.api_keys.is_sorted_by(|a, b| a.id <= b.id)
+            && self
+                .identities
+                .as_ref()
+                .is_none_or(Identities::is_normalized)
     }
 
     /// `sha256:<hex>` of the normalised state, used to tell whether a saved plan is stale.

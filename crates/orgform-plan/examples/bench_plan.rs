@@ -275,6 +275,7 @@ fn main() {
         allow_destructive: Some(1000),
         now: ts("2026-11-01T00:00:00Z"),
         manifest_digest: "sha256:bench".into(),
+        no_access: None,
     };
     println!(
         "organization: {} members, {} invites, {} workspaces, {} workspace memberships, {} keys",

@@ -158,6 +158,7 @@ pub fn unused_keys(
                 "active, no usage in the last {days} days (settings.api_keys.unused_days); deactivate it if nobody needs it"
             ),
             is_drift: true,
+            source: manifest.sources.setting("api_keys.unused_days"),
         });
     }
     report

@@ -120,6 +120,9 @@ pub enum HygieneKind {
     AccessExpiring,
     /// Active key with no usage in the last `settings.api_keys.unused_days` days.
     KeyUnused,
+    /// A member removed in stages (`settings.members.removal: staged`): where the removal
+    /// stands, with the days left.
+    StagedRemoval,
 }
 
 /// A hygiene finding.
@@ -133,6 +136,9 @@ pub struct HygieneFinding {
     pub detail: String,
     /// Whether it counts as drift.
     pub is_drift: bool,
+    /// The manifest line or setting responsible for the finding, where one is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
 }
 
 /// Counts per category.
@@ -266,6 +272,7 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
                 object: u.target.clone(),
                 detail: u.reason.clone(),
                 is_drift: false,
+                source: None,
             });
             continue;
         }
@@ -319,6 +326,7 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
                     p.invite_id, p.expires_at
                 ),
                 is_drift: true,
+                source: manifest.sources.setting("invites.reissue_expired"),
             }),
         }
     }
@@ -336,8 +344,20 @@ pub fn drift(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -> Dri
                     crate::render::expiring_line(e)
                 ),
                 is_drift: true,
+                source: e.source.clone(),
             });
         }
+    }
+    for st in &plan.staged {
+        // The first stage is drift (this plan has its actions); a removal that only waits
+        // for its grace period is not, until the plan removes the member.
+        report.hygiene.push(HygieneFinding {
+            kind: HygieneKind::StagedRemoval,
+            object: st.target.clone(),
+            detail: crate::render::staged_line(st),
+            is_drift: st.step != crate::StagedStep::Waiting,
+            source: st.source.clone(),
+        });
     }
     for d in &plan.deferred {
         findings.push(finding(
@@ -440,6 +460,7 @@ fn hygiene(
                         manifest.settings.api_keys.max_age_days.unwrap_or_default()
                     ),
                     is_drift: true,
+                    source: manifest.sources.setting("api_keys.max_age_days"),
                 });
             }
         }
@@ -452,6 +473,7 @@ fn hygiene(
                 object: object.clone(),
                 detail: format!("its creator {} is no longer a member", creator.id),
                 is_drift: true,
+                source: None,
             });
         }
         if let Some(ws) = &key.workspace_id
@@ -462,6 +484,7 @@ fn hygiene(
                 object,
                 detail: format!("active in archived workspace {ws}"),
                 is_drift: true,
+                source: None,
             });
         }
     }
@@ -502,6 +525,7 @@ fn hygiene(
                 invite.id, invite.expires_at
             ),
             is_drift: false,
+            source: None,
         });
     }
 }

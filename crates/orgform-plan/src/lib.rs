@@ -30,6 +30,7 @@
 //!     now: "2026-11-01T00:00:00Z".parse()?,
 //!     clock_skew: None,
 //!     manifest_digest: "sha256:...".into(),
+//!     no_access: None,
 //! };
 //! let plan = plan(&manifest, &live, &options);
 //! assert_eq!(plan.outcome(), PlanOutcome::Changes);
@@ -73,6 +74,10 @@ pub struct PlanOptions {
     pub clock_skew: Option<jiff::SignedDuration>,
     /// Digest of the manifest, recorded in the plan so a saved plan can be checked.
     pub manifest_digest: String,
+    /// The audit snapshot's record of members without access (`--audit-snapshot`): when a
+    /// staged removal's grace period started. `None`: no snapshot was given, and no staged
+    /// removal is planned past its first stage.
+    pub no_access: Option<NoAccessRecord>,
 }
 
 /// The drift category of a finding (`docs/manifest.md`, "Drift categories").

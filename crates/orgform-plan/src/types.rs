@@ -2,6 +2,8 @@
 //! print. The JSON form of [`Plan`] is also the `--out` plan file that `apply PLANFILE` reads
 //! back, so every type here serialises and deserialises, and fields are only ever added.
 
+mod staged;
+
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -9,6 +11,8 @@ use orgform_manifest::{DataResidencySpec, Expiry, Source};
 use orgform_model::{ApiKeyStatus, OrgRole, WorkspaceRole};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+pub use staged::{NoAccessRecord, Staged, StagedStep};
 
 /// The plan format this crate writes and reads. Version 2 added `actions_digest`; a plan
 /// file of version 1 (which has none) is refused, and the hint is to make the plan again.
@@ -45,6 +49,9 @@ pub struct Plan {
     /// Entries with `expires:` still in force, with the days left (time-boxed access).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expiring: Vec<Expiring>,
+    /// People removed in stages (`settings.members.removal: staged`): where each stands.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub staged: Vec<Staged>,
     /// Plan errors: the manifest cannot be matched to the live org. When non-empty, nothing
     /// is planned.
     pub errors: Vec<PlanError>,
@@ -491,6 +498,9 @@ pub enum BlockedKind {
     Protected,
     /// Changing or removing a live workspace membership whose role orgform does not know.
     UnknownWorkspaceRole,
+    /// The first stage of a staged removal that cannot finish: the manifest keeps one of the
+    /// person's keys active, or the API cannot remove one of their workspace memberships.
+    StagedRemoval,
 }
 
 /// A wanted change the API can never make.

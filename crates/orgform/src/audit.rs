@@ -9,6 +9,8 @@
 //! client (the API never returns key secrets); the key hint is written because the Console
 //! shows it too. Values derived from the moment of reading are left out: there is no "read
 //! at" time, and an invite's status is written as read (it changes only when the invite does).
+//! `no_access_since` is the one date of a read that is written, and it is carried over from the
+//! file a snapshot replaces ([`crate::no_access`]), so it too changes only when the member does.
 
 use std::collections::BTreeMap;
 
@@ -19,8 +21,9 @@ use crate::yaml::YamlWriter;
 /// Version of the snapshot document's layout.
 pub const SNAPSHOT_FORMAT: u32 = 1;
 
-/// Renders the audit snapshot.
-pub fn render(snapshot: &Snapshot) -> String {
+/// Renders the audit snapshot; `no_access` holds each member's `no_access_since`
+/// ([`crate::no_access`]).
+pub fn render(snapshot: &Snapshot, no_access: &BTreeMap<String, jiff::Timestamp>) -> String {
     let emails: BTreeMap<&str, &str> = snapshot
         .users
         .iter()
@@ -52,6 +55,9 @@ pub fn render(snapshot: &Snapshot) -> String {
         w.field(2, "name", &user.name);
         w.field(2, "id", &user.id);
         w.field(2, "added_at", &user.added_at.to_string());
+        if let Some(since) = no_access.get(&user.id) {
+            w.field(2, "no_access_since", &since.to_string());
+        }
     }
 
     let mut invites: Vec<_> = snapshot.invites.iter().collect();
@@ -200,8 +206,12 @@ pub enum LimitsRead {
 /// type and id, each with its models and its limiters by name; then, for each workspace with
 /// overrides (sorted by name and id), the overridden limiters. Inherited values are not
 /// repeated, so a changed limit is a one-line diff.
-pub fn render_with_limits(snapshot: &Snapshot, limits: &LimitsRead) -> String {
-    let mut out = render(snapshot);
+pub fn render_with_limits(
+    snapshot: &Snapshot,
+    limits: &LimitsRead,
+    no_access: &BTreeMap<String, jiff::Timestamp>,
+) -> String {
+    let mut out = render(snapshot, no_access);
     let mut w = YamlWriter::new();
     w.key(0, "rate_limits");
     match limits {

@@ -9,6 +9,7 @@ pub mod export;
 pub mod failure;
 pub mod files;
 pub mod logging;
+pub mod no_access;
 pub mod output;
 pub mod settings;
 pub mod yaml;

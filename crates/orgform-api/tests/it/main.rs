@@ -4,6 +4,7 @@
 mod emulator;
 mod hostile_bodies;
 mod hostile_reads;
+mod identities;
 mod pacing;
 mod scripted;
 mod support;

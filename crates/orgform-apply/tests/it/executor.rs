@@ -96,6 +96,7 @@ fn plan(actions: Vec<Action>) -> Plan {
         pending: vec![],
         missing: vec![],
         expiring: vec![],
+        staged: vec![],
         errors: vec![],
         refusals: vec![],
         warnings: vec![],

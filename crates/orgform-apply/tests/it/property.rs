@@ -314,6 +314,7 @@ fn converges(case: &Case, readings: Readings) -> Result<(), String> {
             allow_destructive: None,
             now,
             manifest_digest: "sha256:test".into(),
+            no_access: None,
         };
         let mut converged = false;
         for _ in 0..4 {

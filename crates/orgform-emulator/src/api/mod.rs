@@ -34,6 +34,7 @@ mod keys;
 mod members;
 mod organization;
 mod reports;
+mod service_accounts;
 mod users;
 mod workspaces;
 
@@ -43,6 +44,13 @@ pub(crate) use keys::{get_key, list_keys, update_key};
 pub(crate) use members::{create_member, delete_member, get_member, list_members, update_member};
 pub(crate) use organization::me;
 pub(crate) use reports::{org_rate_limits, usage_report, workspace_rate_limits};
+pub(crate) use service_accounts::{
+    add_service_account_workspace, add_workspace_service_account, archive_service_account,
+    create_service_account, get_service_account, get_workspace_service_account,
+    list_service_account_workspaces, list_service_accounts, list_workspace_service_accounts,
+    remove_service_account_workspace, remove_workspace_service_account, update_service_account,
+    update_workspace_service_account,
+};
 pub(crate) use users::{delete_user, get_user, list_users, update_user};
 pub(crate) use workspaces::{
     archive_workspace, create_workspace, get_workspace, list_workspaces, update_workspace,

@@ -40,7 +40,7 @@ async fn control_routes_drive_state_clock_log_and_faults() {
     let (status, state) = control(&api, "GET", "/_emulator/state", None, &key).await;
     assert_eq!(status, 200);
     let snap: Snapshot = serde_json::from_value(state).unwrap();
-    assert_eq!(snap, api.emu.state());
+    assert_eq!(snap, api.emu.state_read_by_token());
 
     api.post(
         "/v1/organizations/invites",

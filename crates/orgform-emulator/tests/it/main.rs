@@ -7,6 +7,7 @@ mod faults;
 mod keys;
 mod readings;
 mod reports;
+mod service_accounts;
 mod smoke;
 mod transport;
 mod users_invites;

@@ -1,5 +1,6 @@
 //! The checks of `api_keys`: an identity (id or name), id prefixes, duplicates by id or by
-//! name and workspace, a settable status.
+//! name and workspace, a settable status; and the day counts of `settings` (`unused_days`,
+//! `grace_days`).
 
 use std::collections::HashMap;
 
@@ -35,6 +36,30 @@ pub(super) fn check_key_settings(ctx: &mut Ctx<'_>, manifest: &Manifest, origins
     .help = Some(
         "set the number of days without usage after which an active key is reported, e.g. 90"
             .to_owned(),
+    );
+}
+
+/// `settings.members.grace_days` is 1 to [`crate::MAX_GRACE_DAYS`].
+pub(super) fn check_grace_days(ctx: &mut Ctx<'_>, manifest: &Manifest, origins: &Origins) {
+    let (Some(index), Some(days)) = (origins.settings, manifest.settings.members.grace_days) else {
+        return;
+    };
+    let max = crate::MAX_GRACE_DAYS;
+    if (1..=max).contains(&days) {
+        return;
+    }
+    let at = ctx
+        .top(index, "settings")
+        .value("members")
+        .value("grace_days");
+    ctx.error(
+        at,
+        "orgform::grace_days",
+        format!("`grace_days` is {days}, outside 1-{max}"),
+        "a number of days from 1 to 365",
+    )
+    .help = Some(
+        "set the days between revoking a leaver's access and removing them, e.g. 7".to_owned(),
     );
 }
 

@@ -603,3 +603,42 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn grace_days_outside_one_to_365_is_located_with_a_hint() {
+    for days in [0, 366] {
+        let text = with_head(&format!(
+            "settings:\n  members:\n    unmanaged: remove\n    removal: staged\n    grace_days: {days}\n"
+        ));
+        let p = only(&text);
+        assert_eq!(p.code, "orgform::grace_days");
+        let at = p.location.clone().expect("located");
+        assert_eq!((at.line, at.column), (8, 17), "{p:?}");
+        assert!(p.message.contains("outside 1-365"), "{}", p.message);
+        assert!(
+            p.help.as_deref().is_some_and(|h| h.contains("e.g. 7")),
+            "{p:?}"
+        );
+    }
+    let ok = with_head("settings:\n  members:\n    removal: staged\n    grace_days: 30\n");
+    let loaded = load_str("t.yaml", &ok).expect("valid");
+    assert_eq!(
+        loaded.manifest.settings.members.removal,
+        orgform_manifest::RemovalPolicy::Staged
+    );
+    assert_eq!(loaded.manifest.settings.members.grace_days(), 30);
+    let default = load_str("t.yaml", HEAD).expect("valid");
+    assert_eq!(
+        default.manifest.settings.members.removal,
+        orgform_manifest::RemovalPolicy::Immediate
+    );
+    assert_eq!(default.manifest.settings.members.grace_days(), 7);
+    // A misspelt policy is a shape error with a suggestion.
+    let p = only(&with_head(
+        "settings:\n  members:\n    removal: staggered\n",
+    ));
+    assert!(
+        p.help.as_deref().is_some_and(|h| h.contains("staged")),
+        "{p:?}"
+    );
+}

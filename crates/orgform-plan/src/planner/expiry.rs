@@ -5,7 +5,8 @@
 //! - Before the end, the entry is planned as any other and listed under `expiring` with the
 //!   whole days left (0 on the last day).
 //! - From the first plan after the end: a live member is removed (`remove_user`, destructive,
-//!   under the member removal limit), a pending invite is revoked (destructive), nobody is
+//!   under the member removal limit; in two stages under `settings.members.removal: staged`,
+//!   see [`super::staged`]), a pending invite is revoked (destructive), nobody is
 //!   invited, and the person's workspace grants in the manifest are not planned. Admins and
 //!   owners cannot be removed through the API, and protected emails are never removed: both
 //!   are blocked, and their grants are planned as usual.
@@ -65,28 +66,7 @@ impl Engine<'_> {
                 );
                 return false;
             }
-            self.removed_users.insert(user.id.as_str());
-            let mut consequences = vec![ended];
-            if let Some(n) = self.wm_by_user.get(user.id.as_str()) {
-                consequences.push(format!("{n} explicit workspace membership(s) end with it"));
-            }
-            self.drafts.push(Draft {
-                class: class::MEMBER_REMOVAL,
-                sort_key: format!("{email}\u{0}{}", user.id),
-                key: format!("remove-user:{}", user.id),
-                op: Op::RemoveUser {
-                    user_id: user.id.clone(),
-                    email: user.email.clone(),
-                },
-                target,
-                changes: vec![change("role", Some(s(user.role.as_str())), None)],
-                destructive: true,
-                irreversible: false,
-                deps: Vec::new(),
-                consequences,
-                category: DriftCategory::Changed,
-                source: self.here.clone(),
-            });
+            self.remove_user(user, target, DriftCategory::Changed, Some(ended));
         } else {
             let pending: Vec<_> = self
                 .invites_by_email

@@ -127,6 +127,8 @@ impl<'a> Engine<'a> {
                     }
                 }
             };
+            self.declared_keys
+                .insert(key.id.as_str(), spec.status.clone());
             if let Some(other) = matched.insert(key.id.clone(), label.clone()) {
                 self.error(
                     PlanErrorKind::DuplicateMatch,

@@ -22,6 +22,7 @@
 mod expiry;
 mod keys;
 mod people;
+mod staged;
 mod workspace_members;
 mod workspaces;
 
@@ -38,7 +39,8 @@ use serde_json::Value;
 use crate::limits;
 use crate::types::{
     Action, Blocked, BlockedKind, ChangeKind, Deferred, Expiring, FORMAT_VERSION, FieldChange,
-    Missing, ObjectKind, Op, Pending, Plan, PlanError, PlanErrorKind, Refusal, Summary, Unmanaged,
+    Missing, NoAccessRecord, ObjectKind, Op, Pending, Plan, PlanError, PlanErrorKind, Refusal,
+    Staged, Summary, Unmanaged,
 };
 use crate::{DriftCategory, PlanOptions};
 
@@ -132,7 +134,18 @@ struct Engine<'a> {
     keys_by_name: HashMap<&'a str, Vec<&'a ApiKey>>,
     keys_by_ws: HashMap<Option<&'a str>, Vec<&'a ApiKey>>,
     keys_by_creator: HashMap<&'a str, usize>,
-    wm_by_user: HashMap<&'a str, usize>,
+    /// Active keys by the id of the user who created them.
+    active_keys_by_creator: HashMap<&'a str, Vec<&'a ApiKey>>,
+    /// Explicit workspace memberships by user id.
+    wm_by_user: HashMap<&'a str, Vec<&'a WorkspaceMember>>,
+    /// The audit snapshot's record of members without access (`--audit-snapshot`).
+    no_access: Option<&'a NoAccessRecord>,
+    /// Wanted status of each key a key entry matched, by key id (`None`: not managed).
+    declared_keys: HashMap<&'a str, Option<ApiKeyStatus>>,
+    /// People whose staged removal is in its first stage, planned after the keys.
+    leaving: Vec<staged::Leaving<'a>>,
+    /// Where each staged removal stands.
+    staged: Vec<Staged>,
     protected: BTreeSet<String>,
     listed: HashMap<String, &'a MemberSpec>,
     /// Org role of each live user after this plan.
@@ -177,6 +190,7 @@ pub(crate) fn run(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -
         pending: Vec::new(),
         missing: Vec::new(),
         expiring: Vec::new(),
+        staged: Vec::new(),
         errors: Vec::new(),
         refusals: Vec::new(),
         warnings: Vec::new(),
@@ -200,6 +214,7 @@ pub(crate) fn run(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -
         };
     }
     let mut engine = Engine::new(manifest, live, options.now);
+    engine.no_access = options.no_access.as_ref();
     if let Some(name) = &manifest.organization.name
         && name != &live.organization.name
     {
@@ -220,6 +235,7 @@ pub(crate) fn run(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -
     engine.plan_workspace_members();
     if !engine.aws {
         engine.plan_api_keys();
+        engine.plan_staged_access();
     }
     engine.here = None;
     engine.finish(plan, options)
@@ -307,7 +323,8 @@ impl<'a> Engine<'a> {
             list.sort_by(|a, b| a.id.cmp(&b.id));
         }
         let mut wm_by_ws: HashMap<&str, Vec<&WorkspaceMember>> = HashMap::new();
-        let mut wm_by_user: HashMap<&str, usize> = HashMap::with_capacity(live.users.len());
+        let mut wm_by_user: HashMap<&str, Vec<&WorkspaceMember>> =
+            HashMap::with_capacity(live.users.len());
         for wm in &live.workspace_members {
             wm_by_ws
                 .entry(wm.workspace_id.as_str())
@@ -317,13 +334,14 @@ impl<'a> Engine<'a> {
                 .get(wm.user_id.as_str())
                 .is_some_and(|u| is_implicit(u, wm))
             {
-                *wm_by_user.entry(wm.user_id.as_str()).or_default() += 1;
+                wm_by_user.entry(wm.user_id.as_str()).or_default().push(wm);
             }
         }
         let mut keys_by_id = HashMap::with_capacity(live.api_keys.len());
         let mut keys_by_name: HashMap<&str, Vec<&ApiKey>> = HashMap::new();
         let mut keys_by_ws: HashMap<Option<&str>, Vec<&ApiKey>> = HashMap::new();
         let mut keys_by_creator: HashMap<&str, usize> = HashMap::new();
+        let mut active_keys_by_creator: HashMap<&str, Vec<&ApiKey>> = HashMap::new();
         for key in &live.api_keys {
             keys_by_id.insert(key.id.as_str(), key);
             keys_by_name.entry(key.name.as_str()).or_default().push(key);
@@ -336,12 +354,26 @@ impl<'a> Engine<'a> {
             {
                 *keys_by_creator.entry(creator.id.as_str()).or_default() += 1;
             }
+            if let Some(creator) = &key.created_by
+                && key.status == ApiKeyStatus::Active
+            {
+                active_keys_by_creator
+                    .entry(creator.id.as_str())
+                    .or_default()
+                    .push(key);
+            }
         }
         for list in keys_by_name.values_mut() {
             list.sort_by(|a, b| a.id.cmp(&b.id));
         }
         for list in keys_by_ws.values_mut() {
             list.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        for list in active_keys_by_creator.values_mut() {
+            list.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        for list in wm_by_user.values_mut() {
+            list.sort_by(|a, b| a.workspace_id.cmp(&b.workspace_id));
         }
         let protected = m
             .settings
@@ -374,7 +406,12 @@ impl<'a> Engine<'a> {
             keys_by_name,
             keys_by_ws,
             keys_by_creator,
+            active_keys_by_creator,
             wm_by_user,
+            no_access: None,
+            declared_keys: HashMap::new(),
+            leaving: Vec::new(),
+            staged: Vec::new(),
             protected,
             listed,
             effective_role,
@@ -536,6 +573,8 @@ impl<'a> Engine<'a> {
         self.missing.sort_by(|a, b| a.target.cmp(&b.target));
         self.expiring
             .sort_by(|a, b| (a.expires, &a.target).cmp(&(b.expires, &b.target)));
+        self.staged
+            .sort_by(|a, b| (&a.target, &a.user_id).cmp(&(&b.target, &b.user_id)));
         self.errors
             .sort_by(|a, b| (&a.target, a.kind, &a.message).cmp(&(&b.target, b.kind, &b.message)));
 
@@ -544,6 +583,7 @@ impl<'a> Engine<'a> {
         plan.pending = self.pending;
         plan.missing = self.missing;
         plan.expiring = self.expiring;
+        plan.staged = self.staged;
         plan.warnings = self.warnings;
         if self.errors.is_empty() {
             plan.refusals = limits::check(self.m, self.live, &actions, options.allow_destructive);

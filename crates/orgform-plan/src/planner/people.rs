@@ -270,34 +270,7 @@ impl<'a> Engine<'a> {
                     "list this person in the manifest, or remove them in the Console",
                 ),
                 MemberPolicy::Remove => {
-                    self.removed_users.insert(user.id.as_str());
-                    let mut consequences = Vec::new();
-                    if let Some(n) = self.wm_by_user.get(user.id.as_str()) {
-                        consequences
-                            .push(format!("{n} explicit workspace membership(s) end with it"));
-                    }
-                    if let Some(n) = self.keys_by_creator.get(user.id.as_str()) {
-                        consequences.push(format!(
-                            "{n} api key(s) this person created keep their status (Claude Code keys stop working)"
-                        ));
-                    }
-                    self.drafts.push(Draft {
-                        class: class::MEMBER_REMOVAL,
-                        sort_key: format!("{email}\u{0}{}", user.id),
-                        key: format!("remove-user:{}", user.id),
-                        op: Op::RemoveUser {
-                            user_id: user.id.clone(),
-                            email: user.email.clone(),
-                        },
-                        target,
-                        changes: vec![change("role", Some(s(user.role.as_str())), None)],
-                        destructive: true,
-                        irreversible: false,
-                        deps: Vec::new(),
-                        consequences,
-                        category: DriftCategory::Unmanaged,
-                        source: self.here.clone(),
-                    });
+                    self.remove_user(user, target, DriftCategory::Unmanaged, None);
                 }
             }
         }

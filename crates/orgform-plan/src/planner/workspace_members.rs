@@ -175,7 +175,7 @@ impl<'a> Engine<'a> {
 
     /// Blocks changing (`wanted`) or removing a membership whose live role orgform does not
     /// know.
-    fn block_unknown_role(
+    pub(super) fn block_unknown_role(
         &mut self,
         target: String,
         wm: &WorkspaceMember,

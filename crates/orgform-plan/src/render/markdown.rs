@@ -470,6 +470,26 @@ pub(super) fn plan(plan: &Plan, options: &MarkdownOptions) -> String {
         &expiring,
         COLLAPSED,
     );
+    let staged: Vec<String> = plan
+        .staged
+        .iter()
+        .map(|st| {
+            format!(
+                "~ {}: {}{}",
+                clean(&st.target),
+                clean(&super::staged_line(st)),
+                source_line(st.source.as_ref(), "    ")
+            )
+        })
+        .collect();
+    section(
+        &mut out,
+        &mut budget,
+        "Staged removal",
+        "text",
+        &staged,
+        COLLAPSED,
+    );
     let missing: Vec<String> = plan
         .missing
         .iter()
@@ -626,7 +646,12 @@ pub(super) fn drift(report: &DriftReport, options: &MarkdownOptions) -> String {
             with_attribution(
                 report,
                 &h.object,
-                format!("{}: {}{info}", clean(&h.object), clean(&h.detail)),
+                format!(
+                    "{}: {}{info}{}",
+                    clean(&h.object),
+                    clean(&h.detail),
+                    source_line(h.source.as_ref(), "    ")
+                ),
             )
         })
         .collect();

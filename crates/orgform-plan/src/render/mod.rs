@@ -229,6 +229,18 @@ pub(crate) fn expiring_line(e: &crate::Expiring) -> String {
     }
 }
 
+/// `waiting, 3 day(s) left: ...` of a staged removal.
+pub(crate) fn staged_line(st: &crate::Staged) -> String {
+    let step = match (st.step, st.days_left) {
+        (crate::StagedStep::RevokingAccess, _) => "revoking access".to_owned(),
+        (crate::StagedStep::Waiting, Some(1)) => "waiting, 1 day left".to_owned(),
+        (crate::StagedStep::Waiting, Some(n)) => format!("waiting, {n} days left"),
+        (crate::StagedStep::Waiting, None) => "waiting for evidence".to_owned(),
+        (crate::StagedStep::Removing, _) => "removing".to_owned(),
+    };
+    format!("{step}: {}", st.detail)
+}
+
 /// `(destructive, irreversible)` flags after the headline, or an empty string.
 pub(crate) fn flags(action: &Action) -> &'static str {
     match (action.destructive, action.irreversible) {

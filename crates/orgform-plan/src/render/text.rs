@@ -222,6 +222,22 @@ pub(super) fn plan(plan: &Plan, color: bool) -> String {
             );
         }
     }
+    if !plan.staged.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nStaged removal ({}): settings.members.removal: staged:",
+            plan.staged.len()
+        );
+        for st in &plan.staged {
+            let _ = writeln!(
+                out,
+                "  ~ {}: {}{}",
+                clean(&st.target),
+                clean(&super::staged_line(st)),
+                p.source(st.source.as_ref())
+            );
+        }
+    }
     if !plan.missing.is_empty() {
         let _ = writeln!(
             out,
@@ -357,7 +373,13 @@ pub(super) fn drift(report: &DriftReport, color: bool) -> String {
         );
         for h in &report.hygiene {
             let info = if h.is_drift { "" } else { " [info]" };
-            let _ = writeln!(out, "  {}: {}{info}", clean(&h.object), clean(&h.detail));
+            let _ = writeln!(
+                out,
+                "  {}: {}{info}{}",
+                clean(&h.object),
+                clean(&h.detail),
+                p.source(h.source.as_ref())
+            );
             for line in super::attribution_lines(report, &h.object) {
                 let _ = writeln!(out, "      {}", p.paint(Style::new().dimmed(), &line));
             }

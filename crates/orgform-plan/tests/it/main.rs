@@ -9,4 +9,5 @@ mod provenance;
 mod readings;
 mod rules;
 mod scenarios;
+mod staged;
 mod support;

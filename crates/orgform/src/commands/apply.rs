@@ -36,6 +36,9 @@ pub struct Args {
     /// Actions run at once inside one step of the plan.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub concurrency: usize,
+    /// The audit snapshot (staged removal).
+    #[command(flatten)]
+    pub audit: super::AuditSnapshotArg,
 }
 
 /// `apply --format`.
@@ -63,7 +66,12 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
         runtime,
         live,
         options,
-    } = super::prepare::inputs(global, &args.manifest.path, args.allow_destructive)?;
+    } = super::prepare::inputs(
+        global,
+        &args.manifest.path,
+        args.allow_destructive,
+        args.audit.audit_snapshot.as_deref(),
+    )?;
     // Only the plan made now is ever executed; a saved plan only says which actions it may
     // have (and they must be exactly these).
     let plan = orgform_plan::plan(&loaded.manifest, &live, &options);

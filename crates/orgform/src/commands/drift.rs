@@ -33,12 +33,20 @@ pub struct Args {
     #[arg(long, value_name = "DAYS", default_value_t = 30,
           value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub attribute_days: u32,
+    /// The audit snapshot (staged removal).
+    #[command(flatten)]
+    pub audit: super::AuditSnapshotArg,
 }
 
 /// Runs `orgform drift`.
 pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
-    let inputs = super::prepare::inputs(global, &args.manifest.path, None)
-        .inspect_err(|err| crate::failure::print(args.format, "drift", err))?;
+    let inputs = super::prepare::inputs(
+        global,
+        &args.manifest.path,
+        None,
+        args.audit.audit_snapshot.as_deref(),
+    )
+    .inspect_err(|err| crate::failure::print(args.format, "drift", err))?;
     let manifest = &inputs.loaded.manifest;
     let mut report = orgform_plan::drift(manifest, &inputs.live, &inputs.options);
     let now = inputs.options.now;

@@ -35,6 +35,17 @@ pub struct ManifestArg {
     pub path: PathBuf,
 }
 
+/// `--audit-snapshot PATH`: the committed audit snapshot, whose `no_access_since` dates tell a
+/// staged removal when its grace period started.
+#[derive(Clone, Debug, clap::Args)]
+pub struct AuditSnapshotArg {
+    /// The audit snapshot `orgform snapshot --out` keeps (committed to git): with
+    /// `settings.members.removal: staged`, a member is removed only once it records them
+    /// without access for `grace_days`.
+    #[arg(long, value_name = "PATH")]
+    pub audit_snapshot: Option<PathBuf>,
+}
+
 /// `--source-url-prefix URL`: where the manifest's files can be browsed, for links from a
 /// Markdown report to the manifest lines behind each item.
 #[derive(Clone, Debug, clap::Args)]

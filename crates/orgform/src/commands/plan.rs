@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use orgform_plan::PlanOutcome;
 
-use super::{ManifestArg, SourceLinkArg};
+use super::{AuditSnapshotArg, ManifestArg, SourceLinkArg};
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::exit::Exit;
 
@@ -31,12 +31,20 @@ pub struct Args {
     /// Links to the manifest lines (Markdown).
     #[command(flatten)]
     pub source_links: SourceLinkArg,
+    /// The audit snapshot (staged removal).
+    #[command(flatten)]
+    pub audit: AuditSnapshotArg,
 }
 
 /// Runs `orgform plan`.
 pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
-    let inputs = super::prepare::inputs(global, &args.manifest.path, args.allow_destructive)
-        .inspect_err(|err| crate::failure::print(args.format, "plan", err))?;
+    let inputs = super::prepare::inputs(
+        global,
+        &args.manifest.path,
+        args.allow_destructive,
+        args.audit.audit_snapshot.as_deref(),
+    )
+    .inspect_err(|err| crate::failure::print(args.format, "plan", err))?;
     let plan = orgform_plan::plan(&inputs.loaded.manifest, &inputs.live, &inputs.options);
     let color = crate::output::stdout_color(global.color, global.env.no_color);
     let text = match args.format {
@@ -79,8 +87,8 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
     })
 }
 
-/// The `orgform apply` command line that applies a saved plan: the same manifest (`-f`) and
-/// the same `--allow-destructive`, or the plan made at apply time would differ or be refused.
+/// The `orgform apply` command line that applies a saved plan: the same manifest (`-f`), the
+/// same `--allow-destructive` and `--audit-snapshot`, or the plan made at apply time would differ or be refused.
 fn apply_command(args: &Args, plan_file: &std::path::Path) -> String {
     let mut command = format!(
         "orgform apply -f {}",
@@ -88,6 +96,13 @@ fn apply_command(args: &Args, plan_file: &std::path::Path) -> String {
     );
     if let Some(n) = args.allow_destructive {
         let _ = write!(command, " --allow-destructive {n}");
+    }
+    if let Some(path) = &args.audit.audit_snapshot {
+        let _ = write!(
+            command,
+            " --audit-snapshot {}",
+            shell_word(&path.to_string_lossy())
+        );
     }
     command.push(' ');
     command.push_str(&shell_word(&plan_file.to_string_lossy()));

@@ -136,8 +136,13 @@ pub fn inputs(
     global: &GlobalArgs,
     path: &Path,
     allow_destructive: Option<u32>,
+    audit_snapshot: Option<&Path>,
 ) -> anyhow::Result<Inputs> {
     let loaded = manifest(global, path)?;
+    // Read before the organization, so a bad file costs no API calls.
+    let no_access = audit_snapshot
+        .map(|file| crate::no_access::read(file, &loaded.manifest.organization.id))
+        .transpose()?;
     let client = crate::settings::client(global)?;
     let runtime = crate::settings::runtime()?;
     let live = runtime.block_on(live(global, &client, &loaded))?;
@@ -147,6 +152,7 @@ pub fn inputs(
         now,
         clock_skew,
         manifest_digest: loaded.digest.clone(),
+        no_access,
     };
     Ok(Inputs {
         loaded,

@@ -10,7 +10,8 @@ use crate::exit::Exit;
 /// Arguments of `orgform snapshot`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Write to this file instead of stdout.
+    /// Write to this file instead of stdout; the `no_access_since` dates it records are kept
+    /// for members still without access.
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
 }
@@ -54,7 +55,25 @@ pub fn run(global: &GlobalArgs, args: &Args) -> anyhow::Result<Exit> {
         };
         anyhow::Ok((live, limits))
     })?;
-    let text = crate::audit::render_with_limits(&live, &limits);
+    // The instant of this read, for members newly without access (`no_access_since`): the
+    // API's clock, as for plans. Only a file has dates to carry over; stdout gets none.
+    let no_access = match &args.out {
+        Some(path) => {
+            let (now, _) = super::prepare::planning_clock(global, &client);
+            let (dates, warning) = crate::no_access::carry(Some(path), &live, now);
+            if let Some(warning) = warning
+                && !global.quiet
+            {
+                crate::output::stderr(&format!(
+                    "warning: {}",
+                    orgform_plan::render::clean(&warning)
+                ));
+            }
+            dates
+        }
+        None => std::collections::BTreeMap::new(),
+    };
+    let text = crate::audit::render_with_limits(&live, &limits, &no_access);
     match &args.out {
         Some(path) => {
             crate::files::write_output(path, "--out", &text, crate::files::NewFile::Private)?;

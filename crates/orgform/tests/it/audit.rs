@@ -13,9 +13,29 @@ fn snapshots_are_byte_identical_and_a_role_change_is_a_one_line_diff() {
     let second = org.run(dir.path(), &["snapshot", "--out", "snap.yaml"]);
     assert_eq!((first.code, second.code), (0, 0), "{first:?} {second:?}");
     let from_file = std::fs::read_to_string(dir.path().join("snap.yaml")).unwrap();
+    // The file also records since when each member without access has had none (ada: an
+    // admin with no explicit membership and no active key); stdout has no such dates.
+    let dated: Vec<&str> = from_file
+        .lines()
+        .filter(|l| l.trim_start().starts_with("no_access_since:"))
+        .collect();
+    assert_eq!(dated, ["    no_access_since: \"2026-06-01T00:00:00Z\""]);
+    let undated: String = from_file
+        .split_inclusive('\n')
+        .filter(|l| !l.trim_start().starts_with("no_access_since:"))
+        .collect();
     assert_eq!(
-        first.stdout, from_file,
+        first.stdout, undated,
         "two snapshots of the same state are identical"
+    );
+    // A day later, the file written over the first is byte-identical: the date is kept.
+    org.emulator
+        .advance_clock(jiff::SignedDuration::from_hours(24));
+    let third = org.run(dir.path(), &["snapshot", "--out", "snap.yaml"]);
+    assert_eq!(third.code, 0, "{third:?}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("snap.yaml")).unwrap(),
+        from_file
     );
     assert!(first.stdout.contains("email: dev.two@acme.example"));
 

@@ -42,7 +42,7 @@ fn access_ends_on_the_first_plan_after_the_date_by_the_apis_clock() {
     assert!(
         drift
             .stdout
-            .contains("member dev.one@acme.example: expires 2026-06-10, 9 days left (settings.expiry_warning_days: 14)"),
+            .contains(&format!("member dev.one@acme.example: expires 2026-06-10, 9 days left (settings.expiry_warning_days: 14); then the plan removes it  org.yaml:{expires_line}")),
         "{}",
         drift.stdout
     );

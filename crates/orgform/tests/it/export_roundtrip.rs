@@ -36,6 +36,7 @@ fn round_trip(seed: &orgform_model::Snapshot) -> Result<(), String> {
         allow_destructive: None,
         now: "2026-06-01T00:00:00Z".parse().unwrap(),
         manifest_digest: loaded.digest.clone(),
+        no_access: None,
     };
     let plan = orgform_plan::plan(&loaded.manifest, live, &options);
     if plan.has_changes() || plan.is_refused() || plan.has_blocked() {

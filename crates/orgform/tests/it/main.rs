@@ -31,6 +31,7 @@ mod recipes_gitlab;
 mod rehearsal;
 mod saved_plan;
 mod signals;
+mod staged;
 mod stdout_errors;
 mod support;
 mod terminal;

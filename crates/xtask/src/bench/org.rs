@@ -123,6 +123,7 @@ pub fn organization(n: usize) -> Snapshot {
         workspaces,
         workspace_members: members,
         api_keys,
+        identities: None,
     }
     .normalized()
 }

@@ -158,6 +158,31 @@ impl Server {
     }
 }
 
+impl Server {
+    /// A client whose credential is an OAuth bearer token (the only one the identity
+    /// endpoints serve).
+    pub fn bearer_client(&self, max_retries: u32) -> Client {
+        Client::new(
+            ClientConfig {
+                base_url: self.url.clone(),
+                timeout: Duration::from_millis(400),
+                max_retries,
+                backoff: Backoff {
+                    initial: Duration::from_millis(5),
+                    max: Duration::from_millis(20),
+                },
+                rate_limit: None,
+                ..ClientConfig::default()
+            },
+            AdminKey::bearer(TOKEN).unwrap(),
+        )
+        .unwrap()
+    }
+}
+
+/// The bearer token of [`Server::bearer_client`].
+pub const TOKEN: &str = "oauth-scripted-CANARY-TOKEN-0000";
+
 pub fn error(status: u16, kind: &str) -> Action {
     Action::Json(
         status,

@@ -188,6 +188,22 @@ impl Api {
         .await
     }
 
+    /// [`Api::call`] with the admin key sent as `Authorization: Bearer`, standing in for an
+    /// `org:admin` OAuth token (the only credential the identity endpoints accept).
+    pub async fn bearer(&self, method: &str, path: &str, body: Option<Value>) -> Resp {
+        let auth = format!("Bearer {}", self.emu.admin_key());
+        self.raw(
+            method,
+            path,
+            body,
+            &[
+                ("authorization", auth.as_str()),
+                ("anthropic-version", VERSION),
+            ],
+        )
+        .await
+    }
+
     pub async fn get(&self, path: &str) -> Resp {
         self.call("GET", path, None).await
     }

@@ -376,6 +376,7 @@ pub fn options(allow: Option<u32>) -> PlanOptions {
         allow_destructive: allow,
         now: now(),
         manifest_digest: "sha256:test".into(),
+        no_access: None,
     }
 }
 

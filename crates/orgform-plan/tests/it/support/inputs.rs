@@ -29,6 +29,7 @@ pub fn opts() -> PlanOptions {
         allow_destructive: None,
         now: "2026-11-01T00:00:00Z".parse().unwrap(),
         manifest_digest: "sha256:m".into(),
+        no_access: None,
     }
 }
 
@@ -45,6 +46,7 @@ pub fn every_op_plan() -> Plan {
         allow_destructive: Some(5),
         now: "2026-11-01T00:00:00Z".parse().unwrap(),
         manifest_digest: sha256_hex(manifest_text.as_bytes()),
+        no_access: None,
     };
     plan(&manifest, &seed, &options)
 }
