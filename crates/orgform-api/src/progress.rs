@@ -3,8 +3,8 @@
 //!
 //! A request waits on the rate limit while its budget holds it back (the `pacing` module) or
 //! while it sleeps for the `retry-after` of a 429. A read's collections are users, invites,
-//! API keys, workspaces, and the member list of each workspace the read includes (known once
-//! the workspaces are listed).
+//! API keys, workspaces, the member list of each workspace the read includes, and service
+//! accounts when the credential reads them (known once the workspaces are listed).
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};

@@ -129,7 +129,9 @@ impl Client {
                 .filter(|w| scope == ReadScope::Everything || !w.is_archived())
                 .collect();
             let total = wanted.len();
-            counters.more_collections(total);
+            // Service accounts are one collection more, read when the credential may.
+            let identities_read = self.reads_identities();
+            counters.more_collections(total + usize::from(identities_read));
             read(PROGRESS_WORKSPACES, workspaces.len());
             let done = std::sync::atomic::AtomicUsize::new(0);
             let members: Vec<Vec<_>> = futures::stream::iter(wanted.into_iter().map(|w| {
@@ -150,8 +152,11 @@ impl Client {
             .try_collect()
             .await?;
             let identities = self.read_identities(&workspaces).await?;
-            if let Some(ids) = &identities {
-                read("service accounts", ids.service_accounts.len());
+            match &identities {
+                Some(ids) => read("service accounts", ids.service_accounts.len()),
+                // Refused by the API: nothing more of it to read.
+                None if identities_read => counters.collection_read(),
+                None => {}
             }
             Ok::<_, ApiError>((
                 workspaces,

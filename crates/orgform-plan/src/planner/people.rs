@@ -239,7 +239,6 @@ impl<'a> Engine<'a> {
             .collect();
         users.sort_by(|a, b| a.id.cmp(&b.id));
         for user in users {
-            let email = normalize_email(&user.email);
             let target = format!("member {}", user.email);
             if self.is_protected(&user.email) {
                 self.unmanaged(
