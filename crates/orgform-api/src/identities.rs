@@ -83,7 +83,11 @@ impl Client {
         else {
             return Ok(None);
         };
-        // Federation issuers and rules are read here, next to service accounts.
+        let (issuers, rules) =
+            futures::try_join!(self.list_federation_issuers(), self.list_federation_rules())?;
+        check_rule_references(&identities, &issuers, &rules)?;
+        identities.federation_issuers = issuers;
+        identities.federation_rules = rules;
         identities.normalize();
         Ok(Some(identities))
     }
@@ -141,6 +145,37 @@ impl Client {
     }
 }
 
+/// Every rule must name an issuer and a service account of the same read: a rule whose
+/// references are missing means a list was cut short, and a plan from it could archive.
+fn check_rule_references(
+    identities: &Identities,
+    issuers: &[orgform_model::FederationIssuer],
+    rules: &[orgform_model::FederationRule],
+) -> Result<(), ApiError> {
+    for rule in rules {
+        if !issuers.iter().any(|i| i.id == rule.issuer_id) {
+            return Err(inconsistent(
+                "federation rules",
+                ReadProblem::UnknownIssuer {
+                    issuer_id: rule.issuer_id.clone(),
+                },
+            ));
+        }
+        if identities
+            .service_account(&rule.target_service_account_id)
+            .is_none()
+        {
+            return Err(inconsistent(
+                "federation rules",
+                ReadProblem::UnknownServiceAccount {
+                    service_account_id: rule.target_service_account_id.clone(),
+                },
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A 401 or 403 becomes `Ok(None)` with one warning; anything else is kept.
 fn refused_as_none<T>(result: Result<T, ApiError>) -> Result<Option<T>, ApiError> {
     match result {
@@ -186,4 +221,59 @@ fn keep_managed(
     out.sort();
     out.dedup();
     Ok(out)
+}
+
+#[cfg(test)]
+mod federation_read_tests {
+    use orgform_model::{FederationRule, Identities, RuleMatch};
+
+    use super::check_rule_references;
+
+    fn rule(issuer: &str, sa: &str) -> FederationRule {
+        FederationRule {
+            id: "fdrl_1".into(),
+            name: "deploy".into(),
+            description: None,
+            issuer_id: issuer.into(),
+            rule_match: RuleMatch::default(),
+            target_service_account_id: sa.into(),
+            oauth_scope: "workspace:developer".into(),
+            token_lifetime_seconds: 3600,
+            applies_to_all_workspaces: true,
+            workspace_ids: Vec::new(),
+            created_at: "2026-01-01T00:00:00Z".parse().unwrap(),
+            archived_at: None,
+        }
+    }
+
+    /// A read whose rules name an issuer or service account the same read did not list (a
+    /// list cut short, or an answer tampered with) is an error, never a snapshot to plan
+    /// archives from.
+    #[test]
+    fn a_rule_naming_an_unlisted_issuer_or_service_account_fails_the_read() {
+        let ids = Identities::default();
+        let err = check_rule_references(&ids, &[], &[rule("fdis_gone", "svac_x")]).unwrap_err();
+        assert!(err.to_string().contains("fdis_gone"), "{err}");
+        let issuer = orgform_model::FederationIssuer {
+            id: "fdis_1".into(),
+            name: "lab".into(),
+            issuer_url: "https://idp.example".into(),
+            jwks: orgform_model::Jwks::Discovery {
+                discovery_base: None,
+                ca_cert_pem: None,
+            },
+            max_jwt_lifetime_seconds: 3600,
+            check_jti: true,
+            created_at: "2026-01-01T00:00:00Z".parse().unwrap(),
+            archived_at: None,
+        };
+        let err = check_rule_references(
+            &ids,
+            std::slice::from_ref(&issuer),
+            &[rule("fdis_1", "svac_gone")],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("svac_gone"), "{err}");
+        assert!(check_rule_references(&ids, &[issuer], &[]).is_ok());
+    }
 }

@@ -65,6 +65,8 @@ impl ListCap {
     pub const SERVICE_ACCOUNTS: Self = Self { items: 10_000 };
     /// Workspace memberships of service accounts in one list: 10,000 (100 pages of 100).
     pub const SERVICE_ACCOUNT_MEMBERS: Self = Self { items: 10_000 };
+    /// Federation issuers, or rules, archived included: 10,000 (100 pages of 100).
+    pub const FEDERATION: Self = Self { items: 10_000 };
 
     /// The most pages of [`crate::PAGE_SIZE`] items the cap allows.
     pub fn pages(self) -> usize {
@@ -172,6 +174,12 @@ pub enum ReadProblem {
     UnknownServiceAccount {
         /// The service account id the membership carries.
         service_account_id: String,
+    },
+    /// A federation rule whose issuer was not listed.
+    #[error("a rule names issuer {issuer_id:?}, which is not among the issuers read")]
+    UnknownIssuer {
+        /// The issuer id the rule carries.
+        issuer_id: String,
     },
     /// An item of a list of one object's memberships that names another object.
     #[error("an item names {field} {listed:?}, not the one asked for")]

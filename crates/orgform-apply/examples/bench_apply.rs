@@ -84,7 +84,7 @@ fn manifest(live: &Snapshot) -> Manifest {
                     } else {
                         WorkspaceRole::WorkspaceUser
                     };
-                    map.insert((*email).to_owned(), role);
+                    map.insert((*email).to_owned(), role.into());
                 }
                 map
             }),
@@ -105,6 +105,7 @@ fn manifest(live: &Snapshot) -> Manifest {
         members,
         workspaces,
         api_keys: Vec::new(),
+        federation: orgform_manifest::FederationSpec::default(),
         sources: orgform_manifest::Sources::default(),
     }
 }
@@ -137,6 +138,7 @@ async fn run(concurrency: usize) -> (usize, usize, Duration) {
         allow_destructive: None,
         now: emulator.now(),
         manifest_digest: "sha256:bench".into(),
+        pipeline: orgform_plan::Pipeline::default(),
         no_access: None,
     };
     let plan = orgform_plan::plan(&manifest, &live, &options);

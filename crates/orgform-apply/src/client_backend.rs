@@ -233,6 +233,14 @@ impl Backend for Client {
                 })
                 .await
             }
+            other => crate::federation_backend::execute(self, other)
+                .await
+                .unwrap_or_else(|| {
+                    Err(StepError {
+                        message: format!("no backend for {}", other.name()),
+                        request_id: None,
+                    })
+                }),
         }
     }
 }
@@ -293,14 +301,14 @@ fn tag_update(
     update
 }
 
-fn applied<T>(written: &Written<T>, created_id: Option<String>) -> Effect {
+pub(crate) fn applied<T>(written: &Written<T>, created_id: Option<String>) -> Effect {
     Effect::Applied {
         request_id: written.request_id.clone(),
         created_id,
     }
 }
 
-fn fail(err: &ApiError) -> StepError {
+pub(crate) fn fail(err: &ApiError) -> StepError {
     StepError {
         message: err.to_string(),
         request_id: err.request_id().map(str::to_owned),
@@ -309,7 +317,7 @@ fn fail(err: &ApiError) -> StepError {
 
 /// Turns a write's result into an effect: success, or — when the API refused — a read that
 /// shows the effect is already there (`check` returns why), or the original error.
-async fn confirm<T, F, Fut>(
+pub(crate) async fn confirm<T, F, Fut>(
     result: Result<Written<T>, ApiError>,
     check: F,
 ) -> Result<Effect, StepError>

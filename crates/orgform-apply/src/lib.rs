@@ -19,6 +19,7 @@
 mod backend;
 mod client_backend;
 mod executor;
+mod federation_backend;
 mod report;
 
 pub use backend::{Backend, Effect, Step, StepError};

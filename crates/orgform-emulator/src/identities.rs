@@ -64,6 +64,48 @@ pub(crate) fn validate(state: &State) -> Result<(), String> {
             ));
         }
     }
+    validate_federation(state)
+}
+
+/// Checks a seed's federation objects: an inline key set cannot be seeded (a snapshot holds
+/// only its digest, and the emulator must serve the keys); every rule names a known issuer,
+/// service account and workspaces.
+fn validate_federation(state: &State) -> Result<(), String> {
+    let ids = &state.identities;
+    if let Some(i) = ids
+        .federation_issuers
+        .iter()
+        .find(|i| matches!(i.jwks, orgform_model::Jwks::Inline { .. }))
+    {
+        return Err(format!(
+            "federation issuer {} has inline keys, which a seed holds only as a digest; create it through the API instead",
+            i.id
+        ));
+    }
+    for r in &ids.federation_rules {
+        if ids.issuer(&r.issuer_id).is_none() {
+            return Err(format!(
+                "federation rule {} refers to unknown issuer {}",
+                r.id, r.issuer_id
+            ));
+        }
+        if ids.service_account(&r.target_service_account_id).is_none() {
+            return Err(format!(
+                "federation rule {} targets unknown service account {}",
+                r.id, r.target_service_account_id
+            ));
+        }
+        if let Some(ws) = r
+            .workspace_ids
+            .iter()
+            .find(|w| state.workspace(w).is_none() && state.default_workspace.workspace.id != **w)
+        {
+            return Err(format!(
+                "federation rule {} refers to unknown workspace {ws}",
+                r.id
+            ));
+        }
+    }
     Ok(())
 }
 

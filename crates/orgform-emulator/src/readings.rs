@@ -263,6 +263,32 @@ reading! {
     }
 }
 
+reading! {
+    /// How an OAuth caller is refused a federation rule whose scope is not
+    /// `workspace:developer` or `workspace:inference` (creating, changing or archiving it,
+    /// or changing its issuer). The reference says such scopes "require a Console session"
+    /// without naming the status.
+    ConsoleScope {
+        /// 403 `permission_error`: the caller is authenticated but not allowed (default).
+        #[default]
+        Forbidden = "forbidden",
+        /// 400 `invalid_request_error`: the request is refused as invalid.
+        Invalid = "invalid",
+    }
+}
+
+reading! {
+    /// Whether an archived federation issuer's or rule's name stays taken. The reference
+    /// says a duplicate name is 409 but not whether archived objects count.
+    FederationNames {
+        /// Archived names stay taken: creating one again is 409 (default).
+        #[default]
+        Taken = "taken",
+        /// Only non-archived objects hold their name.
+        Freed = "freed",
+    }
+}
+
 /// One switch of [`Readings`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Switch {
@@ -401,6 +427,12 @@ readings! {
     /// Names of archived service accounts.
     service_account_names: ServiceAccountNames = "service-account-names",
         "whether an archived service account's name stays taken (409 on create) or is freed";
+    /// How an OAuth caller is refused a federation rule scope other than workspace:*.
+    console_scope: ConsoleScope = "console-scope",
+        "a federation rule scope that needs a Console session (org:admin): 403 or 400";
+    /// Names of archived federation issuers and rules.
+    federation_names: FederationNames = "federation-names",
+        "whether an archived federation issuer's or rule's name stays taken (409) or is freed";
 }
 
 impl Readings {

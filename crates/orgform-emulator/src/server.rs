@@ -154,6 +154,38 @@ pub(crate) fn router(shared: &Arc<Shared>) -> Router {
             "/v1/organizations/service_accounts/{service_account_id}/workspaces/{workspace_id}",
             axum::routing::delete(api::remove_service_account_workspace),
         )
+        .route(
+            "/v1/organizations/federation_issuers",
+            get(api::list_federation_issuers).post(api::create_federation_issuer),
+        )
+        .route(
+            "/v1/organizations/federation_issuers/{federation_issuer_id}",
+            get(api::get_federation_issuer).post(api::update_federation_issuer),
+        )
+        .route(
+            "/v1/organizations/federation_issuers/{federation_issuer_id}/archive",
+            post(api::archive_federation_issuer),
+        )
+        .route(
+            "/v1/organizations/federation_rules",
+            get(api::list_federation_rules).post(api::create_federation_rule),
+        )
+        .route(
+            "/v1/organizations/federation_rules/{federation_rule_id}",
+            get(api::get_federation_rule).post(api::update_federation_rule),
+        )
+        .route(
+            "/v1/organizations/federation_rules/{federation_rule_id}/archive",
+            post(api::archive_federation_rule),
+        )
+        .route(
+            "/v1/organizations/federation_rules/{federation_rule_id}/workspaces",
+            get(api::list_federation_rule_workspaces).post(api::add_federation_rule_workspace),
+        )
+        .route(
+            "/v1/organizations/federation_rules/{federation_rule_id}/workspaces/{workspace_id}",
+            axum::routing::delete(api::remove_federation_rule_workspace),
+        )
         .route("/v1/organizations/api_keys", get(api::list_keys))
         .route(
             "/v1/organizations/api_keys/{api_key_id}",

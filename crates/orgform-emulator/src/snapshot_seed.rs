@@ -402,6 +402,19 @@ api_keys:
     }
 
     #[test]
+    fn a_members_no_access_since_is_an_audit_record_not_state() {
+        let dated = DOC.replace(
+            "    added_at: 2025-01-10T09:00:00Z\ninvites",
+            "    added_at: 2025-01-10T09:00:00Z\n    no_access_since: \"2026-06-01T00:00:00Z\"\ninvites",
+        );
+        assert_ne!(dated, DOC);
+        assert_eq!(parse(&dated).unwrap(), parse(DOC).unwrap());
+        // Any other unknown member field is still refused.
+        let wrong = dated.replace("no_access_since", "no_access_after");
+        assert!(parse(&wrong).is_err());
+    }
+
+    #[test]
     fn refuses_another_format_and_unknown_people() {
         let e = parse(&DOC.replace("snapshot_format: 1", "snapshot_format: 2")).unwrap_err();
         assert!(e.contains("snapshot_format 2 is not supported"), "{e}");

@@ -479,6 +479,11 @@ pub(crate) struct Core {
     /// API; objects never written since seeding are absent (their `updated_at` is their
     /// `created_at`).
     pub(crate) identity_updated: HashMap<String, Timestamp>,
+    /// The inline key documents of federation issuers (the model keeps only their digest).
+    pub(crate) inline_keys: HashMap<String, Vec<Value>>,
+    /// When each (rule, workspace) enablement was made through the API; seeded ones are
+    /// absent (their time is the rule's creation).
+    pub(crate) rule_workspace_enabled: HashMap<(String, String), Timestamp>,
     /// The memberships member lists show (explicit, plus implicit ones when listed), in
     /// list order, parallel to the members cache.
     members_view: OnceLock<Arc<Vec<WorkspaceMember>>>,
@@ -510,6 +515,8 @@ impl Core {
             enterprise,
             readings,
             identity_updated: HashMap::new(),
+            inline_keys: HashMap::new(),
+            rule_workspace_enabled: HashMap::new(),
             members_view: OnceLock::new(),
         }
     }

@@ -10,6 +10,7 @@ mod de;
 mod diag;
 mod emails;
 mod excerpt;
+mod federation;
 mod load;
 mod schema;
 mod shape;
@@ -20,6 +21,7 @@ mod validate;
 mod yaml;
 
 pub use diag::{Location, ManifestError, Problem, SourceFile, render, render_problems};
+pub use federation::*;
 pub use load::{Loaded, MAX_FILE_BYTES, load, load_str};
 pub use schema::*;
 pub use sources::{Source, Sources};

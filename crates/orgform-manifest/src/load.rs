@@ -22,6 +22,7 @@ use orgform_model::{normalize_email, sha256_hex};
 
 use crate::de::{DeError, Reader, What, map_entries};
 use crate::diag::{ManifestError, Problem, SourceFile};
+use crate::federation::{FederationSpec, IssuerSpec, RuleSpec};
 use crate::shape::{alias_bomb, check_shape, type_hint};
 use crate::suggest::closest;
 use crate::types::{
@@ -85,10 +86,15 @@ pub(crate) struct RawFragment {
     pub(crate) members: Vec<(usize, MemberSpec)>,
     pub(crate) workspaces: Vec<(usize, WorkspaceSpec)>,
     pub(crate) api_keys: Vec<(usize, ApiKeySpec)>,
+    /// `federation.issuers` and `federation.rules` entries, as the lists above.
+    pub(crate) issuers: Vec<(usize, IssuerSpec)>,
+    pub(crate) rules: Vec<(usize, RuleSpec)>,
     /// The emails of member entries that could not be read in full.
     pub(crate) partial_emails: Vec<String>,
     /// False when a member entry (or the whole list) could not be read, email included.
     pub(crate) members_complete: bool,
+    /// False when a federation entry (or list) could not be read.
+    pub(crate) federation_complete: bool,
     /// False when `organization.platform` is written but not readable.
     pub(crate) platform_known: bool,
 }
@@ -118,6 +124,10 @@ pub(crate) struct Origins {
     pub(crate) members: Vec<(usize, usize)>,
     pub(crate) workspaces: Vec<(usize, usize)>,
     pub(crate) api_keys: Vec<(usize, usize)>,
+    pub(crate) issuers: Vec<(usize, usize)>,
+    pub(crate) rules: Vec<(usize, usize)>,
+    /// Whether every issuer and rule entry could be read (else names are not resolved).
+    pub(crate) federation_complete: bool,
 }
 
 /// Largest manifest file read (each fragment of a directory manifest too).
@@ -424,6 +434,7 @@ fn read_typed(
     let root = doc.resolve(root);
     let mut raw = RawFragment {
         members_complete: true,
+        federation_complete: true,
         platform_known: true,
         ..RawFragment::default()
     };
@@ -444,13 +455,26 @@ fn read_typed(
             }
             "settings" => raw.settings = part(reader.typed(Some(name), value, &mut report)),
             "members" | "workspaces" | "api_keys" => lists.push((name, value)),
+            "federation" => {
+                for (key, list, _) in map_entries(doc, doc.resolve(value)) {
+                    match key.scalar() {
+                        Some("issuers") => lists.push(("issuers", list)),
+                        Some("rules") => lists.push(("rules", list)),
+                        _ => {}
+                    }
+                }
+            }
             _ => {}
         }
     }
     for (name, list) in lists {
         let list = doc.resolve(list);
+        if list.is_null() {
+            continue;
+        }
         let Kind::Seq(items) = &list.kind else {
             raw.members_complete &= name != "members";
+            raw.federation_complete &= !matches!(name, "issuers" | "rules");
             continue;
         };
         for (index, item) in items.iter().enumerate() {
@@ -469,6 +493,14 @@ fn read_typed(
                         raw.workspaces.push((index, ws));
                     }
                 }
+                "issuers" => match reader.typed(None, item, &mut report) {
+                    Some(issuer) => raw.issuers.push((index, issuer)),
+                    None => raw.federation_complete = false,
+                },
+                "rules" => match reader.typed(None, item, &mut report) {
+                    Some(rule) => raw.rules.push((index, rule)),
+                    None => raw.federation_complete = false,
+                },
                 _ => {
                     if let Some(key) = reader.typed(None, item, &mut report) {
                         raw.api_keys.push((index, key));
@@ -516,12 +548,14 @@ fn merge(
 ) -> (Manifest, Origins) {
     let mut origins = Origins {
         members_complete: complete,
+        federation_complete: complete,
         ..Origins::default()
     };
     let mut head_conflict = false;
     for (index, fragment) in fragments.iter().enumerate() {
         let raw = &fragment.raw;
         origins.members_complete &= raw.members_complete;
+        origins.federation_complete &= raw.federation_complete;
         origins.partial_emails.extend(
             raw.partial_emails
                 .iter()
@@ -651,6 +685,7 @@ fn merge(
         members: Vec::new(),
         workspaces: Vec::new(),
         api_keys: Vec::new(),
+        federation: FederationSpec::default(),
         sources: crate::Sources::default(),
     };
     for (index, fragment) in fragments.iter_mut().enumerate() {
@@ -665,6 +700,14 @@ fn merge(
         for (i, key) in std::mem::take(&mut fragment.raw.api_keys) {
             manifest.api_keys.push(key);
             origins.api_keys.push((index, i));
+        }
+        for (i, issuer) in std::mem::take(&mut fragment.raw.issuers) {
+            manifest.federation.issuers.push(issuer);
+            origins.issuers.push((index, i));
+        }
+        for (i, rule) in std::mem::take(&mut fragment.raw.rules) {
+            manifest.federation.rules.push(rule);
+            origins.rules.push((index, i));
         }
     }
     (manifest, origins)

@@ -84,10 +84,28 @@ mod generate {
     /// `role: billing` may state it (a no-op); the validator refuses it for everyone else.
     pub(crate) fn workspace_members(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "Email -> workspace role. Omitted: members not managed; `{}`: managed, nobody explicit. `workspace_billing` is inherited only (allowed solely for members with `role: billing`).",
+            "description": "Email -> workspace role, or `{role, expires}` for a time-boxed grant. Omitted: members not managed; `{}`: managed, nobody explicit. `workspace_billing` is inherited only (allowed solely for members with `role: billing`).",
             "type": "object",
             "propertyNames": { "pattern": EMAIL_PATTERN },
-            "additionalProperties": { "type": "string", "enum": WorkspaceRole::KNOWN }
+            "additionalProperties": {
+                "oneOf": [
+                    { "type": "string", "enum": WorkspaceRole::KNOWN },
+                    {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "required": ["role"],
+                        "properties": {
+                            "role": { "type": "string", "enum": WorkspaceRole::KNOWN },
+                            "expires": {
+                                "description": "Time-boxed grant: in force through the end of this day (UTC); the first plan after it removes the membership.",
+                                "type": "string",
+                                "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                                "format": "date"
+                            }
+                        }
+                    }
+                ]
+            }
         })
     }
 
@@ -158,6 +176,17 @@ mod generate {
             "description": "Wanted status: `active`, `inactive` or `archived` (irreversible).",
             "type": "string",
             "enum": statuses
+        })
+    }
+
+    /// `workspaces:` of a federation rule: `all` or workspace names.
+    pub(crate) fn rule_workspaces(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "`all` (every workspace, present and future) or a list of workspace names from `workspaces:`; required unless the rule is archived.",
+            "anyOf": [
+                { "type": "array", "items": { "type": "string", "minLength": 1 }, "minItems": 1, "uniqueItems": true },
+                { "const": "all" }
+            ]
         })
     }
 }

@@ -60,6 +60,7 @@ const SETTINGS: Shape = Shape::Map(&[
     ("api_keys", POLICY_KEYS),
     ("limits", LIMITS),
     ("protected", Shape::Seq(&Shape::Any)),
+    ("protected_service_accounts", Shape::Seq(&Shape::Any)),
     ("expiry_warning_days", Shape::Any),
 ]);
 const ORGANIZATION: Shape = Shape::Map(&[
@@ -93,6 +94,42 @@ const API_KEY: Shape = Shape::Map(&[
     ("status", Shape::Any),
 ]);
 
+const JWKS: Shape = Shape::Map(&[
+    ("discovery_base", Shape::Any),
+    ("url", Shape::Any),
+    ("ca_cert_pem", Shape::Any),
+    ("keys", Shape::Seq(&Shape::Any)),
+]);
+const ISSUER: Shape = Shape::Map(&[
+    ("name", Shape::Any),
+    ("issuer_url", Shape::Any),
+    ("jwks", JWKS),
+    ("max_jwt_lifetime_seconds", Shape::Any),
+    ("check_jti", Shape::Any),
+    ("archived", Shape::Any),
+]);
+const RULE_MATCH: Shape = Shape::Map(&[
+    ("subject_prefix", Shape::Any),
+    ("claims", Shape::MapOf(&Shape::Any)),
+    ("condition", Shape::Any),
+    ("audience", Shape::Any),
+]);
+const RULE: Shape = Shape::Map(&[
+    ("name", Shape::Any),
+    ("description", Shape::Any),
+    ("issuer", Shape::Any),
+    ("match", RULE_MATCH),
+    ("service_account", Shape::Any),
+    ("oauth_scope", Shape::Any),
+    ("token_lifetime_seconds", Shape::Any),
+    ("workspaces", Shape::Any),
+    ("archived", Shape::Any),
+]);
+const FEDERATION: Shape = Shape::Map(&[
+    ("issuers", Shape::Seq(&ISSUER)),
+    ("rules", Shape::Seq(&RULE)),
+]);
+
 /// The shape of a fragment (any subset of a manifest's top-level keys).
 pub(crate) const FRAGMENT: Shape = Shape::Map(&[
     ("version", Shape::Any),
@@ -101,6 +138,7 @@ pub(crate) const FRAGMENT: Shape = Shape::Map(&[
     ("members", Shape::Seq(&MEMBER)),
     ("workspaces", Shape::Seq(&WORKSPACE)),
     ("api_keys", Shape::Seq(&API_KEY)),
+    ("federation", FEDERATION),
 ]);
 
 /// The outcome of the shape check of one fragment.

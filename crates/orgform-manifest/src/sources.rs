@@ -98,6 +98,8 @@ pub struct Sources {
     members: Vec<Entry>,
     workspaces: Vec<Entry>,
     api_keys: Vec<Entry>,
+    issuers: Vec<Entry>,
+    rules: Vec<Entry>,
     /// Keys under `settings`, by dotted path (`members.unmanaged`).
     settings: BTreeMap<String, Source>,
     /// Filled by loading (else the manifest was built in code and cites nothing).
@@ -145,6 +147,21 @@ impl Sources {
         self.api_keys.get(index).and_then(|e| e.field(path))
     }
 
+    /// Where `federation.issuers[index]` starts.
+    pub fn issuer(&self, index: usize) -> Option<Source> {
+        self.issuers.get(index).and_then(|e| e.at.clone())
+    }
+
+    /// Where `federation.rules[index]` starts.
+    pub fn rule(&self, index: usize) -> Option<Source> {
+        self.rules.get(index).and_then(|e| e.at.clone())
+    }
+
+    /// Where `federation.rules[index].<path>` is written, else the entry.
+    pub fn rule_field(&self, index: usize, path: &str) -> Option<Source> {
+        self.rules.get(index).and_then(|e| e.field(path))
+    }
+
     /// The setting `settings.<path>` as a source: where it is written, or its default. A
     /// manifest without sources (built in code) gives `None`.
     pub fn setting(&self, path: &str) -> Option<Source> {
@@ -185,6 +202,19 @@ pub(crate) fn collect(fragments: &[Fragment], origins: &Origins) -> Sources {
             })
             .collect()
     };
+    let federation = |name: &str, origins: &[(usize, usize)]| -> Vec<Entry> {
+        origins
+            .iter()
+            .map(|&(fragment, index)| {
+                let f = &fragments[fragment];
+                let node = top(f, "federation")
+                    .and_then(|n| n.get(name))
+                    .map(|l| f.doc.resolve(l))
+                    .and_then(|l| l.item(index));
+                node.map(|n| entry(f, n)).unwrap_or_default()
+            })
+            .collect()
+    };
     let mut settings = BTreeMap::new();
     if let Some(index) = origins.settings {
         let f = &fragments[index];
@@ -196,6 +226,8 @@ pub(crate) fn collect(fragments: &[Fragment], origins: &Origins) -> Sources {
         members: list("members", &origins.members),
         workspaces: list("workspaces", &origins.workspaces),
         api_keys: list("api_keys", &origins.api_keys),
+        issuers: federation("issuers", &origins.issuers),
+        rules: federation("rules", &origins.rules),
         settings,
         loaded: true,
     }

@@ -31,6 +31,10 @@ pub struct Manifest {
     /// API keys (which the API cannot create or delete).
     #[serde(default)]
     pub api_keys: Vec<ApiKeySpec>,
+    /// Workload identity federation: issuers and rules (read and written only with an OAuth
+    /// bearer token).
+    #[serde(default, skip_serializing_if = "crate::FederationSpec::is_empty")]
+    pub federation: crate::FederationSpec,
     /// Where each entry and setting was written (filled by loading; never serialised, and
     /// never part of equality).
     #[serde(skip)]
@@ -87,6 +91,10 @@ pub struct Settings {
     /// Emails this tool never removes, demotes or touches the keys of.
     #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::emails"))]
     pub protected: Vec<String>,
+    /// Service accounts (by name) this tool never archives, nor archives or narrows the
+    /// federation rules that target them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub protected_service_accounts: Vec<String>,
     /// `drift` reports entries whose `expires` date is at most this many days away
     /// (default [`DEFAULT_EXPIRY_WARNING_DAYS`]).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -400,16 +408,82 @@ pub struct WorkspaceSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::tags"))]
     pub tags: Option<BTreeMap<String, String>>,
-    /// Email -> workspace role. Omitted: members not managed; `{}`: managed, nobody explicit.
+    /// Email -> workspace role (or `{role, expires}`). Omitted: members not managed; `{}`:
+    /// managed, nobody explicit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
         feature = "schema",
         schemars(schema_with = "crate::schema::workspace_members")
     )]
-    pub members: Option<IndexMap<String, WorkspaceRole>>,
+    pub members: Option<IndexMap<String, Grant>>,
     /// Archive the workspace (irreversible; deactivates every key in it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub archived: bool,
+}
+
+/// One workspace grant (`email: role`, or `email: {role: ROLE, expires: DATE}`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    /// The workspace role.
+    pub role: WorkspaceRole,
+    /// Time-boxed grant: in force through the end of this day (UTC); the first plan after it
+    /// removes the membership.
+    pub expires: Option<Expiry>,
+}
+
+impl From<WorkspaceRole> for Grant {
+    fn from(role: WorkspaceRole) -> Self {
+        Self {
+            role,
+            expires: None,
+        }
+    }
+}
+
+impl Serialize for Grant {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        match self.expires {
+            None => self.role.serialize(serializer),
+            Some(expires) => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("role", &self.role)?;
+                map.serialize_entry("expires", &expires)?;
+                map.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Grant {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Full {
+            role: WorkspaceRole,
+            #[serde(default)]
+            expires: Option<Expiry>,
+        }
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Grant;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a workspace role, or {role: ROLE, expires: YYYY-MM-DD}")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Grant, E> {
+                WorkspaceRole::deserialize(serde::de::value::StrDeserializer::new(text))
+                    .map(Grant::from)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Grant, A::Error> {
+                let full = Full::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Grant {
+                    role: full.role,
+                    expires: full.expires,
+                })
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
 }
 
 /// `data_residency:` of a workspace; omitted fields are not managed.

@@ -38,6 +38,7 @@ use crate::suggest::did_you_mean;
 use crate::types::{Manifest, Platform};
 use crate::yaml::Node;
 
+mod federation;
 mod keys;
 
 /// Geographies a workspace may live in.
@@ -270,6 +271,7 @@ pub(crate) fn validate(
     check_workspaces(&mut ctx, manifest, origins, &members);
     keys::check_api_keys(&mut ctx, manifest, origins);
     keys::check_key_settings(&mut ctx, manifest, origins);
+    federation::check_federation(&mut ctx, manifest, origins, None);
     keys::check_grace_days(&mut ctx, manifest, origins);
 }
 
@@ -706,7 +708,7 @@ fn check_workspaces(
 fn check_workspace_members(
     ctx: &mut Ctx<'_>,
     at: At<'_>,
-    ws_members: &indexmap::IndexMap<String, WorkspaceRole>,
+    ws_members: &indexmap::IndexMap<String, crate::types::Grant>,
     members: &HashMap<String, OrgRole>,
     origins: &Origins,
 ) {
@@ -716,7 +718,8 @@ fn check_workspace_members(
         .filter(|r| *r != WorkspaceRole::WorkspaceBilling.as_str())
         .collect();
     let mut seen: HashMap<String, &str> = HashMap::new();
-    for (email, role) in ws_members {
+    for (email, grant) in ws_members {
+        let role = &grant.role;
         let key_at = at.key(email);
         let value_at = at.value(email);
         if !check_email_chars(ctx, key_at, email, false) {

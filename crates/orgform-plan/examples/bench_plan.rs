@@ -187,7 +187,7 @@ fn manifest(live: &Snapshot) -> Manifest {
     }
     let mut workspaces = Vec::new();
     for w in &live.workspaces {
-        let mut map: IndexMap<String, WorkspaceRole> = IndexMap::new();
+        let mut map: IndexMap<String, orgform_manifest::Grant> = IndexMap::new();
         for m in by_workspace.get(w.id.as_str()).into_iter().flatten() {
             let user = users[m.user_id.as_str()];
             if unlisted(user) {
@@ -198,7 +198,7 @@ fn manifest(live: &Snapshot) -> Manifest {
             } else {
                 m.workspace_role.clone()
             };
-            map.insert(user.email.clone(), role);
+            map.insert(user.email.clone(), role.into());
         }
         workspaces.push(WorkspaceSpec {
             name: w.name.clone(),
@@ -219,7 +219,7 @@ fn manifest(live: &Snapshot) -> Manifest {
             tags: None,
             members: Some(IndexMap::from([(
                 format!("person{}@big.example", i * 10 + 1),
-                WorkspaceRole::WorkspaceDeveloper,
+                WorkspaceRole::WorkspaceDeveloper.into(),
             )])),
             archived: false,
         });
@@ -250,6 +250,7 @@ fn manifest(live: &Snapshot) -> Manifest {
         members,
         workspaces,
         api_keys,
+        federation: orgform_manifest::FederationSpec::default(),
         sources: orgform_manifest::Sources::default(),
     }
 }
@@ -275,6 +276,7 @@ fn main() {
         allow_destructive: Some(1000),
         now: ts("2026-11-01T00:00:00Z"),
         manifest_digest: "sha256:bench".into(),
+        pipeline: orgform_plan::Pipeline::default(),
         no_access: None,
     };
     println!(

@@ -92,8 +92,17 @@ pub(crate) fn op_needles(op: &Op) -> Needles {
             ..
         } => vec![one(&[workspace_id, user_id])],
         // Nothing live yet: a workspace to create, a grant in a workspace to create.
-        Op::CreateWorkspace { .. } | Op::AddWorkspaceMember { .. } => Vec::new(),
+        Op::CreateWorkspace { .. }
+        | Op::AddWorkspaceMember { .. }
+        | Op::CreateFederationIssuer { .. }
+        | Op::CreateFederationRule { .. } => Vec::new(),
         Op::UpdateApiKey { key_id, .. } => vec![one(&[key_id])],
+        Op::UpdateFederationIssuer { issuer_id, .. }
+        | Op::ArchiveFederationIssuer { issuer_id, .. } => vec![one(&[issuer_id])],
+        Op::UpdateFederationRule { rule_id, .. }
+        | Op::ArchiveFederationRule { rule_id, .. }
+        | Op::EnableFederationRuleWorkspace { rule_id, .. }
+        | Op::DisableFederationRuleWorkspace { rule_id, .. } => vec![one(&[rule_id])],
     }
 }
 

@@ -418,7 +418,10 @@ fn verb(action: &crate::Action) -> &'static str {
         crate::Op::RemoveUser { .. } => "remove it",
         crate::Op::RevokeInvite { .. } => "revoke it",
         crate::Op::RemoveWorkspaceMember { .. } => "remove it from the workspace",
-        crate::Op::ArchiveWorkspace { .. } => "archive it",
+        crate::Op::ArchiveWorkspace { .. }
+        | crate::Op::ArchiveFederationIssuer { .. }
+        | crate::Op::ArchiveFederationRule { .. } => "archive it",
+        crate::Op::DisableFederationRuleWorkspace { .. } => "disable it for the workspace",
         crate::Op::UpdateApiKey { .. } => "deactivate it",
         _ => "change it",
     }

@@ -30,6 +30,7 @@
 //!     now: "2026-11-01T00:00:00Z".parse()?,
 //!     clock_skew: None,
 //!     manifest_digest: "sha256:...".into(),
+//!     pipeline: orgform_plan::Pipeline::default(),
 //!     no_access: None,
 //! };
 //! let plan = plan(&manifest, &live, &options);
@@ -78,6 +79,21 @@ pub struct PlanOptions {
     /// staged removal's grace period started. `None`: no snapshot was given, and no staged
     /// removal is planned past its first stage.
     pub no_access: Option<NoAccessRecord>,
+    /// What the running credential says about the pipeline it belongs to (the federation
+    /// rule and service account it came through): those are never archived or narrowed.
+    pub pipeline: Pipeline,
+}
+
+/// The federation identity of the running pipeline, from the environment the workload
+/// identity federation SDKs read: `ANTHROPIC_FEDERATION_RULE_ID` and
+/// `ANTHROPIC_SERVICE_ACCOUNT_ID`. The access token itself (`sk-ant-oat01-...`) is opaque and
+/// tells nothing; the JWT exchanged for it names the outside identity, not the rule.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pipeline {
+    /// The federation rule (`fdrl_...`) this run's token was minted through.
+    pub federation_rule_id: Option<String>,
+    /// The service account (`svac_...`) this run's token acts as.
+    pub service_account_id: Option<String>,
 }
 
 /// The drift category of a finding (`docs/manifest.md`, "Drift categories").

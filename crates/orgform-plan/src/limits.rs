@@ -50,6 +50,27 @@ pub fn live_total(live: &Snapshot, kind: DestructiveKind) -> u32 {
         DestructiveKind::WorkspaceArchives => {
             live.workspaces.iter().filter(|w| !w.is_archived()).count()
         }
+        DestructiveKind::FederationIssuerArchives => live.identities.as_ref().map_or(0, |i| {
+            i.federation_issuers
+                .iter()
+                .filter(|x| !x.is_archived())
+                .count()
+        }),
+        DestructiveKind::FederationRuleArchives => live.identities.as_ref().map_or(0, |i| {
+            i.federation_rules
+                .iter()
+                .filter(|r| !r.is_archived())
+                .count()
+        }),
+        DestructiveKind::FederationRuleWorkspaceRemovals => {
+            live.identities.as_ref().map_or(0, |i| {
+                i.federation_rules
+                    .iter()
+                    .filter(|r| !r.is_archived())
+                    .map(|r| r.workspace_ids.len() + usize::from(r.applies_to_all_workspaces))
+                    .sum()
+            })
+        }
     };
     u32::try_from(n).unwrap_or(u32::MAX)
 }

@@ -4,13 +4,15 @@
 
 mod staged;
 
-use std::collections::BTreeMap;
 use std::fmt;
 
-use orgform_manifest::{DataResidencySpec, Expiry, Source};
-use orgform_model::{ApiKeyStatus, OrgRole, WorkspaceRole};
+use orgform_manifest::{Expiry, Source};
+use orgform_model::{OrgRole, WorkspaceRole};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+mod op;
+pub use op::{ObjectRef, Op, WorkspaceRef};
 
 pub use staged::{NoAccessRecord, Staged, StagedStep};
 
@@ -240,6 +242,11 @@ impl Action {
             Op::RevokeInvite { .. } => DestructiveKind::InviteRevocations,
             Op::RemoveWorkspaceMember { .. } => DestructiveKind::WorkspaceMemberRemovals,
             Op::ArchiveWorkspace { .. } => DestructiveKind::WorkspaceArchives,
+            Op::ArchiveFederationIssuer { .. } => DestructiveKind::FederationIssuerArchives,
+            Op::ArchiveFederationRule { .. } => DestructiveKind::FederationRuleArchives,
+            Op::DisableFederationRuleWorkspace { .. } | Op::UpdateFederationRule { .. } => {
+                DestructiveKind::FederationRuleWorkspaceRemovals
+            }
             _ => DestructiveKind::KeyDeactivations,
         })
     }
@@ -282,176 +289,6 @@ pub struct FieldChange {
     /// Wanted value.
     #[serde(default)]
     pub after: Option<Value>,
-}
-
-/// What the executor does. Every id is a live id, except [`WorkspaceRef::Created`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Op {
-    /// `POST /v1/organizations/invites`.
-    CreateInvite {
-        /// Recipient, as the manifest wrote it.
-        email: String,
-        /// Role.
-        role: OrgRole,
-    },
-    /// Delete the pending invite, then create one with the new role (`-/+`); not destructive:
-    /// the person stays invited.
-    ReplaceInvite {
-        /// The pending invite to delete.
-        invite_id: String,
-        /// Recipient.
-        email: String,
-        /// The new role.
-        role: OrgRole,
-    },
-    /// `DELETE /v1/organizations/invites/{invite_id}`.
-    RevokeInvite {
-        /// The pending invite.
-        invite_id: String,
-        /// Recipient.
-        email: String,
-    },
-    /// `POST /v1/organizations/users/{user_id}`.
-    UpdateUserRole {
-        /// The member.
-        user_id: String,
-        /// Their email.
-        email: String,
-        /// The new role.
-        role: OrgRole,
-    },
-    /// `DELETE /v1/organizations/users/{user_id}`.
-    RemoveUser {
-        /// The member.
-        user_id: String,
-        /// Their email.
-        email: String,
-    },
-    /// `POST /v1/organizations/workspaces`.
-    CreateWorkspace {
-        /// Name.
-        name: String,
-        /// `#RRGGBB`, when stated.
-        display_color: Option<String>,
-        /// Residency, when stated.
-        data_residency: Option<DataResidencySpec>,
-        /// Tags (empty when not stated).
-        tags: BTreeMap<String, String>,
-    },
-    /// `POST /v1/organizations/workspaces/{workspace_id}`; only changed fields are `Some`.
-    UpdateWorkspace {
-        /// The workspace.
-        workspace_id: String,
-        /// New name.
-        name: Option<String>,
-        /// New colour.
-        display_color: Option<String>,
-        /// New residency: the stated inference fields (never `workspace_geo`, which is
-        /// immutable).
-        data_residency: Option<DataResidencySpec>,
-        /// The complete wanted tag map: live tags missing from it are to be removed (the
-        /// API removes a tag sent as `null`; the plan does not carry the live tags).
-        tags: Option<BTreeMap<String, String>>,
-    },
-    /// `POST /v1/organizations/workspaces/{workspace_id}/archive` (irreversible).
-    ArchiveWorkspace {
-        /// The workspace.
-        workspace_id: String,
-        /// Its live name.
-        name: String,
-    },
-    /// `POST /v1/organizations/workspaces/{workspace_id}/members`.
-    AddWorkspaceMember {
-        /// The workspace, possibly created by an earlier action.
-        workspace: WorkspaceRef,
-        /// The member.
-        user_id: String,
-        /// Their email.
-        email: String,
-        /// Role in the workspace.
-        role: WorkspaceRole,
-    },
-    /// `POST /v1/organizations/workspaces/{workspace_id}/members/{user_id}`.
-    UpdateWorkspaceMember {
-        /// The workspace.
-        workspace_id: String,
-        /// The member.
-        user_id: String,
-        /// Their email.
-        email: String,
-        /// New role in the workspace.
-        role: WorkspaceRole,
-    },
-    /// `DELETE /v1/organizations/workspaces/{workspace_id}/members/{user_id}`.
-    RemoveWorkspaceMember {
-        /// The workspace.
-        workspace_id: String,
-        /// The member.
-        user_id: String,
-        /// Their email (or the user id when the user is not listed live).
-        email: String,
-    },
-    /// `POST /v1/organizations/api_keys/{key_id}`; only changed fields are `Some`.
-    UpdateApiKey {
-        /// The key.
-        key_id: String,
-        /// New name.
-        name: Option<String>,
-        /// New status.
-        status: Option<ApiKeyStatus>,
-    },
-}
-
-impl Op {
-    /// The `kind` tag as serialised, e.g. `create_invite`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::CreateInvite { .. } => "create_invite",
-            Self::ReplaceInvite { .. } => "replace_invite",
-            Self::RevokeInvite { .. } => "revoke_invite",
-            Self::UpdateUserRole { .. } => "update_user_role",
-            Self::RemoveUser { .. } => "remove_user",
-            Self::CreateWorkspace { .. } => "create_workspace",
-            Self::UpdateWorkspace { .. } => "update_workspace",
-            Self::ArchiveWorkspace { .. } => "archive_workspace",
-            Self::AddWorkspaceMember { .. } => "add_workspace_member",
-            Self::UpdateWorkspaceMember { .. } => "update_workspace_member",
-            Self::RemoveWorkspaceMember { .. } => "remove_workspace_member",
-            Self::UpdateApiKey { .. } => "update_api_key",
-        }
-    }
-
-    /// How the operation changes its object.
-    pub fn change_kind(&self) -> ChangeKind {
-        match self {
-            Self::CreateInvite { .. }
-            | Self::CreateWorkspace { .. }
-            | Self::AddWorkspaceMember { .. } => ChangeKind::Add,
-            Self::ReplaceInvite { .. } => ChangeKind::Replace,
-            Self::UpdateUserRole { .. }
-            | Self::UpdateWorkspace { .. }
-            | Self::UpdateWorkspaceMember { .. }
-            | Self::UpdateApiKey { .. } => ChangeKind::Change,
-            Self::RevokeInvite { .. }
-            | Self::RemoveUser { .. }
-            | Self::ArchiveWorkspace { .. }
-            | Self::RemoveWorkspaceMember { .. } => ChangeKind::Remove,
-        }
-    }
-}
-
-/// A workspace an action refers to.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WorkspaceRef {
-    /// A live workspace.
-    Id(String),
-    /// A workspace created by an earlier action of this plan (listed in `depends_on`).
-    Created {
-        /// Its name, as in the `create_workspace` action.
-        name: String,
-    },
 }
 
 /// A wanted change that waits for something outside this run.
@@ -498,6 +335,12 @@ pub enum BlockedKind {
     Protected,
     /// Changing or removing a live workspace membership whose role orgform does not know.
     UnknownWorkspaceRole,
+    /// Changing a federation rule (or its issuer) whose scope only a Console session may set.
+    ConsoleOnlyScope,
+    /// Changing a federation rule's issuer, which is fixed once the rule exists.
+    RuleIssuer,
+    /// Archiving a federation issuer that live rules not being archived still use.
+    IssuerInUse,
     /// The first stage of a staged removal that cannot finish: the manifest keeps one of the
     /// person's keys active, or the API cannot remove one of their workspace memberships.
     StagedRemoval,
@@ -544,6 +387,10 @@ pub enum ObjectKind {
     WorkspaceMember,
     /// An API key.
     ApiKey,
+    /// A federation issuer.
+    FederationIssuer,
+    /// A federation rule.
+    FederationRule,
 }
 
 impl fmt::Display for ObjectKind {
@@ -554,6 +401,8 @@ impl fmt::Display for ObjectKind {
             Self::Workspace => "workspace",
             Self::WorkspaceMember => "workspace member",
             Self::ApiKey => "api key",
+            Self::FederationIssuer => "federation issuer",
+            Self::FederationRule => "federation rule",
         })
     }
 }
@@ -650,6 +499,11 @@ pub enum PlanErrorKind {
     UndeclaredWorkspaceMember,
     /// Two entries resolve to the same live object.
     DuplicateMatch,
+    /// The manifest declares federation, but the read did not include it (it needs an OAuth
+    /// bearer token).
+    IdentitiesNotRead,
+    /// A rule's service account is neither live nor created by this plan.
+    UnknownServiceAccount,
 }
 
 /// The manifest cannot be matched to the live organization.
@@ -685,16 +539,26 @@ pub enum DestructiveKind {
     KeyDeactivations,
     /// Workspace archives (against live non-archived workspaces).
     WorkspaceArchives,
+    /// Federation issuer archives (against live non-archived issuers).
+    FederationIssuerArchives,
+    /// Federation rule archives (against live non-archived rules).
+    FederationRuleArchives,
+    /// Workspaces a federation rule stops applying to: disabled enablements, and a rule
+    /// leaving `all` (against the live enablements of non-archived rules).
+    FederationRuleWorkspaceRemovals,
 }
 
 impl DestructiveKind {
     /// Every kind, in the order reports list them.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 8] = [
         Self::MemberRemovals,
         Self::InviteRevocations,
         Self::WorkspaceMemberRemovals,
         Self::KeyDeactivations,
         Self::WorkspaceArchives,
+        Self::FederationIssuerArchives,
+        Self::FederationRuleArchives,
+        Self::FederationRuleWorkspaceRemovals,
     ];
 }
 
@@ -706,6 +570,9 @@ impl fmt::Display for DestructiveKind {
             Self::WorkspaceMemberRemovals => "workspace member removals",
             Self::KeyDeactivations => "api key deactivations and archivals",
             Self::WorkspaceArchives => "workspace archives",
+            Self::FederationIssuerArchives => "federation issuer archives",
+            Self::FederationRuleArchives => "federation rule archives",
+            Self::FederationRuleWorkspaceRemovals => "federation rule workspace removals",
         })
     }
 }

@@ -17,6 +17,7 @@
 //! - Keys are pinned by id with their name and status. Expired keys are left out, in a
 //!   comment: `expired` cannot be set and such keys cannot be changed.
 //! - `settings` are spelled out at their safe defaults.
+//! - Federation issuers and rules: see [`crate::export_federation`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -63,6 +64,14 @@ pub fn render(snapshot: &Snapshot) -> String {
     let names = write_workspaces(&mut w, snapshot, &emails);
     w.blank();
     write_keys(&mut w, snapshot, &names);
+    // Federation only when the read included it and there is some: a manifest that declares
+    // `federation:` needs an OAuth bearer token to be planned.
+    if let Some(ids) = &snapshot.identities
+        && !(ids.federation_issuers.is_empty() && ids.federation_rules.is_empty())
+    {
+        w.blank();
+        crate::export_federation::write_federation(&mut w, ids, &names);
+    }
     w.finish()
 }
 

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod exit;
 pub mod export;
+pub mod export_federation;
 pub mod failure;
 pub mod files;
 pub mod logging;

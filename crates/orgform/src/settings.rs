@@ -21,6 +21,10 @@ pub struct Environment {
     pub no_color: bool,
     /// `RUST_LOG`: log directives that replace the `-q`/`-v` level.
     pub rust_log: Option<String>,
+    /// `ANTHROPIC_FEDERATION_RULE_ID` and `ANTHROPIC_SERVICE_ACCOUNT_ID`: the federation rule
+    /// and service account a workload identity federation run came through (ids, not
+    /// secrets); the plan never archives or narrows them.
+    pub pipeline: orgform_plan::Pipeline,
 }
 
 impl fmt::Debug for Environment {
@@ -33,6 +37,7 @@ impl fmt::Debug for Environment {
             )
             .field("no_color", &self.no_color)
             .field("rust_log", &self.rust_log)
+            .field("pipeline", &self.pipeline)
             .finish()
     }
 }
@@ -45,8 +50,20 @@ impl Environment {
             auth_token: std::env::var("ANTHROPIC_AUTH_TOKEN").ok(),
             no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
             rust_log: std::env::var("RUST_LOG").ok(),
+            pipeline: orgform_plan::Pipeline {
+                federation_rule_id: non_empty_var("ANTHROPIC_FEDERATION_RULE_ID"),
+                service_account_id: non_empty_var("ANTHROPIC_SERVICE_ACCOUNT_ID"),
+            },
         }
     }
+}
+
+/// A variable's trimmed value, unless unset or blank.
+fn non_empty_var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 /// The credential: the admin key from `--admin-key-file` (which wins) or

@@ -3,6 +3,7 @@
 
 mod common;
 mod executor;
+mod federation;
 mod interrupt;
 mod property;
 mod scenarios;

@@ -201,7 +201,7 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
             let mut map = IndexMap::new();
             for (p, role) in &case.wanted_members[w] {
                 if let Some((email, _)) = grantable.get(*p) {
-                    map.insert(email.clone(), WS_ROLES[*role].clone());
+                    map.insert(email.clone(), WS_ROLES[*role].clone().into());
                 }
             }
             map
@@ -219,7 +219,7 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
     if case.new_workspace {
         let mut map = IndexMap::new();
         if let Some((email, _)) = grantable.first() {
-            map.insert(email.clone(), WorkspaceRole::WorkspaceDeveloper);
+            map.insert(email.clone(), WorkspaceRole::WorkspaceDeveloper.into());
         }
         workspaces.push(WorkspaceSpec {
             name: "fresh".into(),
@@ -282,6 +282,7 @@ fn build(case: &Case) -> (Snapshot, Manifest) {
         members,
         workspaces,
         api_keys,
+        federation: orgform_manifest::FederationSpec::default(),
         sources: orgform_manifest::Sources::default(),
     };
     (seed, manifest)
@@ -314,6 +315,7 @@ fn converges(case: &Case, readings: Readings) -> Result<(), String> {
             allow_destructive: None,
             now,
             manifest_digest: "sha256:test".into(),
+            pipeline: orgform_plan::Pipeline::default(),
             no_access: None,
         };
         let mut converged = false;

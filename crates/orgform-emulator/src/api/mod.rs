@@ -29,6 +29,8 @@
 //!   Administrative roles (`admin`, `owner`, `primary_owner`, `membership_admin`) are always 400.
 
 mod activities;
+mod federation_issuers;
+mod federation_rules;
 mod invites;
 mod keys;
 mod members;
@@ -39,6 +41,15 @@ mod users;
 mod workspaces;
 
 pub(crate) use activities::activities;
+pub(crate) use federation_issuers::{
+    archive_federation_issuer, create_federation_issuer, get_federation_issuer,
+    list_federation_issuers, update_federation_issuer,
+};
+pub(crate) use federation_rules::{
+    add_federation_rule_workspace, archive_federation_rule, create_federation_rule,
+    get_federation_rule, list_federation_rule_workspaces, list_federation_rules,
+    remove_federation_rule_workspace, update_federation_rule,
+};
 pub(crate) use invites::{create_invite, delete_invite, get_invite, list_invites};
 pub(crate) use keys::{get_key, list_keys, update_key};
 pub(crate) use members::{create_member, delete_member, get_member, list_members, update_member};

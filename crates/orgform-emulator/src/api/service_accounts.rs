@@ -60,7 +60,7 @@ fn position(core: &Core, id: &str) -> Result<usize, ApiError> {
 }
 
 /// A slug: lowercase letters, digits and hyphens, 1-255 characters.
-fn check_slug(name: &str) -> Result<(), ApiError> {
+pub(super) fn check_slug(name: &str) -> Result<(), ApiError> {
     if name.is_empty() {
         return Err(ApiError::invalid(
             "name: String should have at least 1 character",

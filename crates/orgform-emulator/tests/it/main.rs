@@ -4,6 +4,7 @@
 mod common;
 mod controls;
 mod faults;
+mod federation;
 mod keys;
 mod readings;
 mod reports;

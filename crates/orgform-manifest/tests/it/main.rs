@@ -4,6 +4,7 @@
 mod checks;
 mod emails;
 mod every_problem;
+mod federation;
 mod hostile_bytes;
 mod limits;
 mod provenance;

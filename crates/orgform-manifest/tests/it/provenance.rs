@@ -93,3 +93,57 @@ fn a_bad_expiry_date_is_an_error_at_its_line() {
         Some("2001-01-01")
     );
 }
+
+#[test]
+fn a_workspace_grant_can_carry_an_expiry_date() {
+    let text = format!(
+        "{HEAD}members:\n  - {{email: a@acme.example, role: developer}}\n  - {{email: b@acme.example, role: developer}}\nworkspaces:\n  - name: w\n    members:\n      a@acme.example: workspace_developer\n      b@acme.example: {{role: workspace_user, expires: 2027-01-31}}\n"
+    );
+    let loaded = load_str("org.yaml", &text).unwrap();
+    let grants = loaded.manifest.workspaces[0].members.as_ref().unwrap();
+    assert_eq!(grants["a@acme.example"].expires, None);
+    let b = &grants["b@acme.example"];
+    assert_eq!(b.role.as_str(), "workspace_user");
+    assert_eq!(
+        b.expires.map(|e| e.to_string()).as_deref(),
+        Some("2027-01-31")
+    );
+    let at = loaded
+        .manifest
+        .sources
+        .workspace_field(0, "members.b@acme.example.expires")
+        .unwrap();
+    assert_eq!((at.line, at.column), (Some(11), Some(46)));
+    // The JSON Schema accepts both forms.
+    let json: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(orgform_manifest::SCHEMA_JSON).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(validator.is_valid(&json));
+
+    // A bad date, and an unknown key, are errors at their line; so is a missing role.
+    for (grant, says) in [
+        ("{role: workspace_user, expires: 2027-02-30}", "date"),
+        ("{role: workspace_user, until: 2027-01-31}", "until"),
+        ("{expires: 2027-01-31}", "role"),
+    ] {
+        let err = load_str(
+            "org.yaml",
+            &text.replace("{role: workspace_user, expires: 2027-01-31}", grant),
+        )
+        .unwrap_err();
+        let problem = err.errors().next().unwrap();
+        assert!(
+            problem.message.contains(says),
+            "{grant}: {}",
+            problem.message
+        );
+        assert_eq!(problem.location.as_ref().unwrap().line, 11, "{grant}");
+        let bad: serde_json::Value = serde_saphyr::from_str(
+            &text.replace("{role: workspace_user, expires: 2027-01-31}", grant),
+        )
+        .unwrap();
+        if says != "date" {
+            assert!(!validator.is_valid(&bad), "{grant}");
+        }
+    }
+}

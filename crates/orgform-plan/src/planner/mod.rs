@@ -20,6 +20,8 @@
 //! always point to earlier classes, so the numbering respects them.
 
 mod expiry;
+mod federation;
+mod federation_rules;
 mod keys;
 mod people;
 mod staged;
@@ -57,6 +59,12 @@ mod class {
     pub const INVITE_REVOCATION: u8 = 8;
     pub const MEMBER_REMOVAL: u8 = 9;
     pub const WORKSPACE_ARCHIVE: u8 = 10;
+    pub const FEDERATION_ISSUER: u8 = 11;
+    pub const FEDERATION_RULE: u8 = 12;
+    pub const FEDERATION_RULE_ENABLE: u8 = 13;
+    pub const FEDERATION_RULE_DISABLE: u8 = 14;
+    pub const FEDERATION_RULE_ARCHIVE: u8 = 15;
+    pub const FEDERATION_ISSUER_ARCHIVE: u8 = 16;
 }
 
 /// An action before it has its place and id.
@@ -123,6 +131,8 @@ struct Engine<'a> {
     m: &'a Manifest,
     live: &'a Snapshot,
     now: Timestamp,
+    /// What the running credential says about the pipeline it belongs to.
+    pipeline: crate::Pipeline,
     aws: bool,
     users_by_email: HashMap<String, &'a User>,
     users_by_id: HashMap<&'a str, &'a User>,
@@ -214,6 +224,7 @@ pub(crate) fn run(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -
         };
     }
     let mut engine = Engine::new(manifest, live, options.now);
+    engine.pipeline = options.pipeline.clone();
     engine.no_access = options.no_access.as_ref();
     if let Some(name) = &manifest.organization.name
         && name != &live.organization.name
@@ -236,6 +247,9 @@ pub(crate) fn run(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -
     if !engine.aws {
         engine.plan_api_keys();
         engine.plan_staged_access();
+    }
+    if !manifest.federation.is_empty() {
+        engine.plan_federation();
     }
     engine.here = None;
     engine.finish(plan, options)
@@ -395,6 +409,7 @@ impl<'a> Engine<'a> {
             m,
             live,
             now,
+            pipeline: crate::Pipeline::default(),
             aws: m.organization.platform == Platform::Aws,
             users_by_email,
             users_by_id,

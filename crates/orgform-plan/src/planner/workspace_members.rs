@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, HashSet};
 use orgform_manifest::{WorkspaceMemberPolicy, WorkspaceSpec};
 use orgform_model::{WorkspaceMember, WorkspaceRole, normalize_email};
 
+use super::expiry::GrantEnd;
 use super::{Draft, DraftDeferred, Engine, WsRes, change, class, is_implicit, s};
 use crate::DriftCategory;
 use crate::types::{BlockedKind, Deferred, ObjectKind, Op, PlanErrorKind, WorkspaceRef};
@@ -56,7 +57,8 @@ impl<'a> Engine<'a> {
                 .unwrap_or_default();
             let mut wanted_users: HashSet<&str> = HashSet::with_capacity(members.len());
             let mut seen = HashSet::with_capacity(members.len());
-            for (email, role) in members {
+            for (email, grant) in members {
+                let role = &grant.role;
                 self.here = m
                     .sources
                     .workspace_field(index, &format!("members.{email}"));
@@ -75,6 +77,17 @@ impl<'a> Engine<'a> {
                         "keep one entry per person",
                     );
                     continue;
+                }
+                if let Some(expiry) = grant.expires {
+                    if let GrantEnd::Ended(user) =
+                        self.plan_grant_expiry(index, spec, &live_members, email, expiry)
+                    {
+                        wanted_users.extend(user);
+                        continue;
+                    }
+                    self.here = m
+                        .sources
+                        .workspace_field(index, &format!("members.{email}"));
                 }
                 if let Some(user_id) = self.plan_workspace_member(
                     spec,

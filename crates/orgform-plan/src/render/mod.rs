@@ -212,11 +212,19 @@ pub(crate) fn verb(action: &Action) -> &'static str {
         Op::UpdateUserRole { .. }
         | Op::UpdateWorkspace { .. }
         | Op::UpdateWorkspaceMember { .. }
-        | Op::UpdateApiKey { .. } => "update",
+        | Op::UpdateApiKey { .. }
+        | Op::UpdateFederationIssuer { .. }
+        | Op::UpdateFederationRule { .. } => "update",
         Op::RemoveUser { .. } | Op::RemoveWorkspaceMember { .. } => "remove",
-        Op::CreateWorkspace { .. } => "create",
-        Op::ArchiveWorkspace { .. } => "archive",
+        Op::CreateWorkspace { .. }
+        | Op::CreateFederationIssuer { .. }
+        | Op::CreateFederationRule { .. } => "create",
+        Op::ArchiveWorkspace { .. }
+        | Op::ArchiveFederationIssuer { .. }
+        | Op::ArchiveFederationRule { .. } => "archive",
         Op::AddWorkspaceMember { .. } => "add",
+        Op::EnableFederationRuleWorkspace { .. } => "enable",
+        Op::DisableFederationRuleWorkspace { .. } => "disable",
     }
 }
 

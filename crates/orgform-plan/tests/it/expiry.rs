@@ -160,3 +160,133 @@ proptest! {
         prop_assert_eq!(expiry.days_left(now) >= 0, !expiry.has_passed(now));
     }
 }
+
+/// A time-boxed grant of temp's in research; members of research not listed are only
+/// reported, so a removal can only come from the grant's end.
+fn grant(expires: &str, settings: &str) -> String {
+    format!(
+        "settings: {{workspace_members: {{unmanaged: report}}{settings}}}
+members:
+  - {{email: root@acme.example, role: admin}}
+  - {{email: temp@acme.example, role: developer}}
+workspaces:
+  - name: research
+    members: {{temp@acme.example: {{role: workspace_developer, expires: {expires}}}}}
+"
+    )
+}
+
+#[test]
+fn a_grant_is_in_force_through_its_last_day_then_its_membership_removed() {
+    let live = seed(LIVE);
+    let m = manifest(&grant("2026-12-10", ""));
+    let before = plan(&m, &live, &at("2026-12-01T12:00:00Z"));
+    assert!(before.actions.is_empty(), "{:#?}", before.actions);
+    assert_eq!(before.expiring.len(), 1);
+    assert_eq!(
+        before.expiring[0].target,
+        "workspace member temp@acme.example in research"
+    );
+    assert_eq!(before.expiring[0].days_left, 9);
+    let last = plan(&m, &live, &at("2026-12-10T23:59:59Z"));
+    assert!(last.actions.is_empty());
+    assert_eq!(last.expiring[0].days_left, 0);
+
+    let after = plan(&m, &live, &at("2026-12-11T00:00:00Z"));
+    assert!(after.expiring.is_empty());
+    assert_eq!(after.actions.len(), 1, "{:#?}", after.actions);
+    let action = &after.actions[0];
+    assert!(matches!(
+        &action.op,
+        Op::RemoveWorkspaceMember { workspace_id, user_id, .. }
+            if workspace_id == "wrkspc_01Research00000000" && user_id == "user_01Temp00000000000000"
+    ));
+    assert!(action.destructive);
+    assert_eq!(
+        action.consequences,
+        ["access ended with 2026-12-10 (expires: 2026-12-10, UTC)"]
+    );
+    // The person stays a member of the organization; only the grant ended.
+    assert!(
+        after
+            .actions
+            .iter()
+            .all(|a| !matches!(a.op, Op::RemoveUser { .. }))
+    );
+    // Under the usual limits.
+    let limited = manifest(&grant("2026-12-10", ", limits: {max_destructive: 0}"));
+    let refused = plan(&limited, &live, &at("2026-12-11T00:00:00Z"));
+    assert!(
+        refused
+            .refusals
+            .iter()
+            .any(|r| matches!(r, Refusal::DestructiveLimit { .. }))
+    );
+    // Once removed, nothing more is planned.
+    let mut gone = live.clone();
+    gone.workspace_members.clear();
+    assert!(
+        plan(&m, &gone, &at("2026-12-11T00:00:00Z"))
+            .actions
+            .is_empty()
+    );
+}
+
+#[test]
+fn an_ended_grant_of_a_protected_email_is_blocked_and_drift_warns_before_the_end() {
+    let live = seed(LIVE);
+    let protected = manifest(&grant("2026-12-10", ", protected: [temp@acme.example]"));
+    let p = plan(&protected, &live, &at("2026-12-11T00:00:00Z"));
+    assert!(p.actions.is_empty());
+    assert_eq!(p.blocked.len(), 1);
+    assert_eq!(p.blocked[0].kind, BlockedKind::Protected);
+    assert_eq!(
+        p.blocked[0].target,
+        "workspace member temp@acme.example in research"
+    );
+
+    let m = manifest(&grant("2026-12-10", ", expiry_warning_days: 5"));
+    let early = drift(&m, &live, &at("2026-12-01T00:00:00Z"));
+    assert!(
+        early
+            .hygiene
+            .iter()
+            .all(|h| h.kind != HygieneKind::AccessExpiring)
+    );
+    let close = drift(&m, &live, &at("2026-12-06T00:00:00Z"));
+    let found: Vec<_> = close
+        .hygiene
+        .iter()
+        .filter(|h| h.kind == HygieneKind::AccessExpiring)
+        .collect();
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        found[0].object,
+        "workspace member temp@acme.example in research"
+    );
+    assert!(
+        found[0].detail.contains("4 days left"),
+        "{}",
+        found[0].detail
+    );
+}
+
+proptest! {
+    /// For any grant date and plan instant: the membership is removed exactly when the date
+    /// has passed, the grant is listed with its days left exactly while it has not, and the
+    /// person is never removed from the organization for it.
+    #[test]
+    fn a_grant_is_removed_exactly_after_its_date(day in 0i64..400, hours in 0i64..(400 * 24)) {
+        let start: jiff::civil::Date = "2026-11-01".parse().unwrap();
+        let date = start.checked_add(jiff::Span::new().days(day)).unwrap();
+        let now = jiff::Timestamp::from_second(1_793_491_200 + hours * 3600).unwrap();
+        let m = manifest(&grant(&date.to_string(), ""));
+        let p = plan(&m, &seed(LIVE), &PlanOptions { now, ..opts() });
+        let passed = Expiry(date).has_passed(now);
+        let removed = p.actions.iter().any(|a| matches!(a.op, Op::RemoveWorkspaceMember { .. }));
+        prop_assert_eq!(removed, passed);
+        prop_assert_eq!(p.expiring.len(), usize::from(!passed));
+        let member_removed = p.actions.iter().any(|a| matches!(a.op, Op::RemoveUser { .. }));
+        prop_assert!(!member_removed);
+    }
+}

@@ -2,6 +2,7 @@
 //! one concern. Run one module with `cargo test -p orgform-plan --test it <module>::`.
 
 mod expiry;
+mod federation;
 mod hostile_plan_files;
 mod json_format;
 mod properties;

@@ -249,6 +249,7 @@ fn scenarios() {
                 DEFAULT_NOW.parse().unwrap()
             }),
             manifest_digest: sha256_hex(manifest_text.as_bytes()),
+            pipeline: orgform_plan::Pipeline::default(),
             no_access: None,
         };
         let p = plan(&manifest, &seed, &options);

@@ -65,6 +65,7 @@ pub async fn demo(color: bool) -> anyhow::Result<String> {
         allow_destructive: None,
         now: emulator.now(),
         manifest_digest: loaded.digest.clone(),
+        pipeline: orgform_plan::Pipeline::default(),
         no_access: None,
     };
     let mut out = String::new();

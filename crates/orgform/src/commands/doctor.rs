@@ -5,7 +5,8 @@
 //! does (counts, pages, and the time that takes under the client's rate limit); tells which
 //! reading the API shows on each point its documentation leaves open (named like
 //! `orgform emulator --reading`); compares the API's clock (`date` header) with the local one;
-//! and asks for the permissions optional features need. Every request is a GET.
+//! and asks for the permissions optional features need (the activity feed, the usage report).
+//! Every request is a GET.
 //!
 //! Exit 0 when orgform can work with what it saw (warnings allowed), 1 otherwise.
 

@@ -152,6 +152,7 @@ pub fn inputs(
         now,
         clock_skew,
         manifest_digest: loaded.digest.clone(),
+        pipeline: global.env.pipeline.clone(),
         no_access,
     };
     Ok(Inputs {

@@ -149,3 +149,113 @@ fn short(digest: &str) -> &str {
     let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
     hex.get(..12).unwrap_or(hex)
 }
+
+#[cfg(test)]
+mod tests {
+    use orgform_model::{
+        FederationIssuer, FederationRule, Identities, Jwks, RuleMatch, ServiceAccount,
+        ServiceAccountRole, Snapshot,
+    };
+    use orgform_plan::{Action, Op, PlanOptions, actions_digest, plan};
+
+    use super::*;
+
+    const ORG: &str = "6f0c2a4e-0000-4000-8000-000000000001";
+
+    fn live() -> Snapshot {
+        let at = "2026-01-01T00:00:00Z".parse().unwrap();
+        let mut s: Snapshot = serde_saphyr::from_str(&format!(
+            "organization:\n  id: {ORG}\n  name: Acme\nworkspaces:\n  - id: wrkspc_prod\n    name: production\n    created_at: 2026-01-01T00:00:00Z\n    display_color: \"#000000\"\n"
+        ))
+        .unwrap();
+        s.identities = Some(Identities {
+            service_accounts: vec![ServiceAccount {
+                id: "svac_ci".into(),
+                name: "ci".into(),
+                description: None,
+                organization_role: ServiceAccountRole::Developer,
+                created_at: at,
+                archived_at: None,
+            }],
+            federation_issuers: vec![FederationIssuer {
+                id: "fdis_gh".into(),
+                name: "github-actions".into(),
+                issuer_url: "https://token.actions.githubusercontent.com".into(),
+                jwks: Jwks::Discovery {
+                    discovery_base: None,
+                    ca_cert_pem: None,
+                },
+                max_jwt_lifetime_seconds: 3600,
+                check_jti: true,
+                created_at: at,
+                archived_at: None,
+            }],
+            federation_rules: vec![FederationRule {
+                id: "fdrl_deploy".into(),
+                name: "deploy".into(),
+                description: None,
+                issuer_id: "fdis_gh".into(),
+                rule_match: RuleMatch {
+                    subject_prefix: Some("repo:acme/infra:ref:refs/heads/main".into()),
+                    ..RuleMatch::default()
+                },
+                target_service_account_id: "svac_ci".into(),
+                oauth_scope: "workspace:developer".into(),
+                token_lifetime_seconds: 3600,
+                applies_to_all_workspaces: false,
+                workspace_ids: vec!["wrkspc_prod".into()],
+                created_at: at,
+                archived_at: None,
+            }],
+            ..Identities::default()
+        });
+        s
+    }
+
+    /// The attacker who can write the plan file adds the archive of the pipeline's own rule
+    /// (protected, so the plan made now has no such action) and reseals the digest: the
+    /// saved plan is refused, since only the plan made now may run.
+    #[test]
+    fn a_resealed_plan_that_archives_a_protected_rule_is_refused() {
+        let manifest: orgform_manifest::Manifest = serde_saphyr::from_str(&format!(
+            "version: 1\norganization:\n  id: {ORG}\nsettings:\n  protected_service_accounts: [ci]\nworkspaces:\n  - name: production\nfederation:\n  issuers:\n    - name: github-actions\n      issuer_url: https://token.actions.githubusercontent.com\n    - name: lab\n      issuer_url: https://idp.acme.example\n  rules:\n    - name: deploy\n      issuer: github-actions\n      service_account: ci\n      oauth_scope: workspace:developer\n      match: {{subject_prefix: \"repo:acme/infra:ref:refs/heads/main\"}}\n      archived: true\n"
+        ))
+        .unwrap();
+        let options = PlanOptions {
+            allow_destructive: None,
+            now: "2026-11-01T00:00:00Z".parse().unwrap(),
+            clock_skew: None,
+            manifest_digest: "sha256:m".into(),
+            no_access: None,
+            pipeline: orgform_plan::Pipeline::default(),
+        };
+        let fresh = plan(&manifest, &live(), &options);
+        assert_eq!(
+            fresh.actions.len(),
+            1,
+            "only the new issuer: {:#?}",
+            fresh.actions
+        );
+        assert_eq!(fresh.blocked.len(), 1);
+        let mut saved = fresh.clone();
+        saved.actions.push(Action {
+            id: 2,
+            op: Op::ArchiveFederationRule {
+                rule_id: "fdrl_deploy".into(),
+                name: "deploy".into(),
+            },
+            target: "federation rule deploy".into(),
+            changes: Vec::new(),
+            destructive: true,
+            irreversible: true,
+            depends_on: Vec::new(),
+            consequences: Vec::new(),
+            source: None,
+        });
+        saved.actions_digest = actions_digest(&saved.actions);
+        let text = serde_json::to_string(&saved).unwrap();
+        let reread = parse(Path::new("tampered.json"), &text).expect("a resealed file parses");
+        let err = check(&reread, &fresh, "sha256:m").unwrap_err();
+        assert!(err.to_string().contains("hint"), "{err}");
+    }
+}

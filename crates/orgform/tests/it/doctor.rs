@@ -336,3 +336,64 @@ fn control_characters_from_the_api_are_escaped() {
         assert!(run.stdout.contains("Acme"), "{format}");
     }
 }
+
+#[test]
+fn the_activity_feed_and_the_usage_report_are_probed_and_a_refusal_only_warns() {
+    use orgform_emulator::readings::{ActivityFeed, UsageReport};
+    let dir = tempfile::tempdir().unwrap();
+    for (feed, usage, feed_says, usage_says) in [
+        (
+            ActivityFeed::Served,
+            UsageReport::Served,
+            "the activity feed is readable, for drift --attribute",
+            "the usage report is readable, for unused-key reports",
+        ),
+        (
+            ActivityFeed::Forbidden,
+            UsageReport::Forbidden,
+            "the activity feed is not readable with this key (403",
+            "the usage report is not readable with this key (403",
+        ),
+        (
+            ActivityFeed::NotFound,
+            UsageReport::Served,
+            "the activity feed is not available here (404",
+            "the usage report is readable",
+        ),
+    ] {
+        let org = org(Readings {
+            activity_feed: feed,
+            usage_report: usage,
+            ..Readings::default()
+        });
+        let run = doctor(
+            &org,
+            dir.path(),
+            org.emulator.admin_key(),
+            &["--format", "json"],
+        );
+        assert_eq!(run.code, 0, "a refusal is no failure: {run:?}");
+        let report = json(&run);
+        let permissions: Vec<(String, String)> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["check"] == "permissions")
+            .map(|f| {
+                (
+                    f["level"].as_str().unwrap().to_owned(),
+                    f["message"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(permissions.len(), 2, "{permissions:?}");
+        for ((level, message), says, served) in [
+            (&permissions[0], feed_says, feed == ActivityFeed::Served),
+            (&permissions[1], usage_says, usage == UsageReport::Served),
+        ] {
+            assert!(message.starts_with(says), "{message}");
+            assert_eq!(level, if served { "ok" } else { "warning" }, "{message}");
+        }
+        assert!(org.writes().is_empty(), "only reads");
+    }
+}

@@ -36,6 +36,7 @@ fn round_trip(seed: &orgform_model::Snapshot) -> Result<(), String> {
         allow_destructive: None,
         now: "2026-06-01T00:00:00Z".parse().unwrap(),
         manifest_digest: loaded.digest.clone(),
+        pipeline: orgform_plan::Pipeline::default(),
         no_access: None,
     };
     let plan = orgform_plan::plan(&loaded.manifest, live, &options);
@@ -51,6 +52,41 @@ fn round_trip(seed: &orgform_model::Snapshot) -> Result<(), String> {
 #[test]
 fn small_seed_round_trips() {
     round_trip(&orgform_emulator::seeds::small()).unwrap();
+}
+
+/// Federation round trips too: issuers by URL or discovery, rules for all or named
+/// workspaces; an inline-key issuer, a Console-only rule and an archived one are left out in
+/// comments, and being unlisted they are only reported, never changed.
+#[test]
+fn federation_round_trips_and_inline_keys_are_never_invented() {
+    let mut seed = orgform_emulator::seeds::small();
+    let ws = seed
+        .workspaces
+        .iter()
+        .find(|w| !w.is_archived())
+        .unwrap()
+        .id
+        .clone();
+    let ids: orgform_model::Identities = serde_saphyr::from_str(&format!(
+        "service_accounts:\n  - {{id: svac_ci, name: ci, organization_role: developer, created_at: 2026-01-01T00:00:00Z}}\nfederation_issuers:\n  - {{id: fdis_gh, name: github-actions, issuer_url: \"https://token.actions.githubusercontent.com\", jwks: {{type: discovery}}, max_jwt_lifetime_seconds: 3600, check_jti: true, created_at: 2026-01-01T00:00:00Z}}\n  - {{id: fdis_lab, name: lab, issuer_url: \"https://idp.acme.example\", jwks: {{type: explicit_url, url: \"https://idp.acme.example/jwks\"}}, max_jwt_lifetime_seconds: 600, check_jti: false, created_at: 2026-01-01T00:00:00Z}}\n  - {{id: fdis_pin, name: pinned, issuer_url: \"https://pin.acme.example\", jwks: {{type: inline, keys_digest: \"sha256:abc\", key_count: 2}}, max_jwt_lifetime_seconds: 3600, check_jti: true, created_at: 2026-01-01T00:00:00Z}}\nfederation_rules:\n  - {{id: fdrl_a, name: deploy, description: \"main branch\", issuer_id: fdis_gh, match: {{subject_prefix: \"repo:acme/infra:ref:refs/heads/main\", claims: {{environment: prod}}}}, target_service_account_id: svac_ci, oauth_scope: workspace:developer, token_lifetime_seconds: 900, applies_to_all_workspaces: false, workspace_ids: [{ws}], created_at: 2026-01-01T00:00:00Z}}\n  - {{id: fdrl_b, name: lab-all, issuer_id: fdis_lab, match: {{condition: \"claims.team == 'x'\"}}, target_service_account_id: svac_ci, oauth_scope: workspace:inference, token_lifetime_seconds: 3600, applies_to_all_workspaces: true, created_at: 2026-01-01T00:00:00Z}}\n  - {{id: fdrl_c, name: admin-ci, issuer_id: fdis_gh, match: {{claims: {{repository_owner: acme}}}}, target_service_account_id: svac_ci, oauth_scope: \"org:admin\", token_lifetime_seconds: 3600, applies_to_all_workspaces: true, created_at: 2026-01-01T00:00:00Z}}\n  - {{id: fdrl_d, name: on-pinned, issuer_id: fdis_pin, match: {{subject_prefix: x}}, target_service_account_id: svac_ci, oauth_scope: workspace:developer, token_lifetime_seconds: 3600, applies_to_all_workspaces: true, created_at: 2026-01-01T00:00:00Z}}\n"
+    ))
+    .unwrap();
+    seed.identities = Some(ids);
+    let text = orgform::export::render(&as_read(&seed));
+    assert!(
+        text.contains("name: deploy") && text.contains("workspaces: all"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sha256:abc") && text.contains("supply them"),
+        "{text}"
+    );
+    assert!(
+        !text.lines().any(|l| l.trim_start().starts_with("keys:")),
+        "no key is invented: {text}"
+    );
+    assert!(text.contains("left out: rule admin-ci"), "{text}");
+    round_trip(&seed).unwrap();
 }
 
 #[test]

@@ -159,7 +159,29 @@ fn access_is_revoked_first_and_the_member_removed_after_the_recorded_grace_perio
             plan.stdout
         );
     }
-    let applied = run(&["apply", "--auto-approve"]);
+    // Saved, the plan tells how to apply it with the same audit snapshot, and it applies.
+    let saved = run(&["plan", "--out", "removal.json"]);
+    assert_eq!(saved.code, 0, "{}{}", saved.stdout, saved.stderr);
+    assert!(
+        saved.stderr.contains(
+            "apply it with: orgform apply -f org.yaml --audit-snapshot audit.yaml removal.json"
+        ),
+        "{}",
+        saved.stderr
+    );
+    let applied = org.run_plain(
+        dir.path(),
+        &[
+            "apply",
+            "-f",
+            "org.yaml",
+            "--audit-snapshot",
+            "audit.yaml",
+            "--auto-approve",
+            "removal.json",
+        ],
+        &key,
+    );
     assert_eq!(applied.code, 0, "{}{}", applied.stdout, applied.stderr);
     let state = org.emulator.state();
     assert!(

@@ -144,6 +144,7 @@ async fn read(client: &Client) -> anyhow::Result<(Snapshot, orgform_plan::PlanOp
             now,
             clock_skew: None,
             manifest_digest: String::new(),
+            pipeline: orgform_plan::Pipeline::default(),
             no_access: None,
         },
     ))

@@ -61,6 +61,7 @@ impl Scenario {
             allow_destructive: self.file.allow_destructive,
             now: self.now(),
             manifest_digest: self.digest.clone(),
+            pipeline: orgform_plan::Pipeline::default(),
             no_access: None,
         }
     }

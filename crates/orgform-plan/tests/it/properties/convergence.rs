@@ -176,6 +176,21 @@ fn simulate(live: &Snapshot, p: &Plan) -> Snapshot {
                     k.status = status.clone();
                 }
             }
+            // The generated manifests declare no federation (its convergence is checked in
+            // the federation module).
+            Op::CreateFederationIssuer { .. }
+            | Op::UpdateFederationIssuer { .. }
+            | Op::ArchiveFederationIssuer { .. }
+            | Op::CreateFederationRule { .. }
+            | Op::UpdateFederationRule { .. }
+            | Op::ArchiveFederationRule { .. }
+            | Op::EnableFederationRuleWorkspace { .. }
+            | Op::DisableFederationRuleWorkspace { .. } => {
+                panic!(
+                    "a federation action from a manifest without federation: {}",
+                    a.target
+                )
+            }
         }
     }
     s

@@ -270,7 +270,7 @@ prop_compose! {
                 members: ws_members.map(|m| {
                     m.into_iter()
                         .filter(|(p, _)| members.contains_key(p))
-                        .map(|(p, r)| (email(p), r))
+                        .map(|(p, r)| (email(p), r.into()))
                         .collect::<IndexMap<_, _>>()
                 }),
                 archived,
@@ -292,6 +292,7 @@ prop_compose! {
             members: members_list,
             workspaces: ws_specs,
             api_keys,
+            federation: orgform_manifest::FederationSpec::default(),
             sources: orgform_manifest::Sources::default(),
         }
     }
@@ -337,7 +338,7 @@ pub fn exported(live: &Snapshot, settings: Settings) -> Manifest {
                     .map(|m| {
                         (
                             live.user(&m.user_id).unwrap().email.clone(),
-                            m.workspace_role.clone(),
+                            m.workspace_role.clone().into(),
                         )
                     })
                     .collect()
@@ -366,6 +367,7 @@ pub fn exported(live: &Snapshot, settings: Settings) -> Manifest {
         members,
         workspaces,
         api_keys,
+        federation: orgform_manifest::FederationSpec::default(),
         sources: orgform_manifest::Sources::default(),
     }
 }
@@ -376,6 +378,7 @@ pub fn options(allow: Option<u32>) -> PlanOptions {
         allow_destructive: allow,
         now: now(),
         manifest_digest: "sha256:test".into(),
+        pipeline: orgform_plan::Pipeline::default(),
         no_access: None,
     }
 }

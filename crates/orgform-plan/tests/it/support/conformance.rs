@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::LazyLock;
 
-use orgform_plan::{Action, Op, WorkspaceRef};
+use orgform_plan::{Action, ObjectRef, Op, WorkspaceRef};
 use serde_json::{Map, Value, json};
 
 static SPEC: LazyLock<Value> = LazyLock::new(|| {
@@ -26,6 +26,10 @@ static VALIDATORS: LazyLock<HashMap<&'static str, jsonschema::Validator>> = Lazy
         "BetaCreateWorkspaceMemberParams",
         "BetaUpdateWorkspaceMemberParams",
         "BetaApiKeyUpdateParams",
+        "BetaFederationIssuerCreateParams",
+        "BetaFederationIssuerUpdateParams",
+        "BetaFederationRuleCreateParams",
+        "BetaFederationRuleUpdateParams",
     ]
     .into_iter()
     .map(|name| {
@@ -182,5 +186,177 @@ pub fn check(action: &Action) -> Result<(), String> {
                 ]),
             )
         }
+        Op::CreateFederationIssuer {
+            name,
+            issuer_url,
+            jwks,
+            max_jwt_lifetime_seconds,
+            check_jti,
+        } => validate(
+            "BetaFederationIssuerCreateParams",
+            &object(vec![
+                ("name", Some(json!(name))),
+                ("issuer_url", Some(json!(issuer_url))),
+                ("jwks", jwks.as_ref().map(jwks_body)),
+                (
+                    "max_jwt_lifetime_seconds",
+                    max_jwt_lifetime_seconds.map(|l| json!(l)),
+                ),
+                ("check_jti", check_jti.map(|c| json!(c))),
+            ]),
+        ),
+        Op::UpdateFederationIssuer {
+            issuer_id,
+            issuer_url,
+            jwks,
+            max_jwt_lifetime_seconds,
+            check_jti,
+            ..
+        } => {
+            prefixed(issuer_id, "fdis_")?;
+            validate(
+                "BetaFederationIssuerUpdateParams",
+                &object(vec![
+                    ("issuer_url", issuer_url.as_ref().map(|u| json!(u))),
+                    ("jwks", jwks.as_ref().map(jwks_body)),
+                    (
+                        "max_jwt_lifetime_seconds",
+                        max_jwt_lifetime_seconds.map(|l| json!(l)),
+                    ),
+                    ("check_jti", check_jti.map(|c| json!(c))),
+                ]),
+            )
+        }
+        Op::ArchiveFederationIssuer { issuer_id, .. } => prefixed(issuer_id, "fdis_"),
+        Op::CreateFederationRule {
+            name,
+            description,
+            issuer,
+            rule_match,
+            service_account,
+            oauth_scope,
+            token_lifetime_seconds,
+            applies_to_all_workspaces,
+            workspaces,
+        } => {
+            let issuer_id = match issuer {
+                ObjectRef::Id(id) => {
+                    prefixed(id, "fdis_")?;
+                    id.clone()
+                }
+                ObjectRef::Created { .. } => "fdis_created".to_owned(),
+            };
+            let sa = match service_account {
+                ObjectRef::Id(id) => {
+                    prefixed(id, "svac_")?;
+                    id.clone()
+                }
+                ObjectRef::Created { .. } => "svac_created".to_owned(),
+            };
+            if !applies_to_all_workspaces && workspaces.is_empty() {
+                return Err("a rule enabled nowhere".into());
+            }
+            validate(
+                "BetaFederationRuleCreateParams",
+                &object(vec![
+                    ("name", Some(json!(name))),
+                    ("description", description.as_ref().map(|d| json!(d))),
+                    ("issuer_id", Some(json!(issuer_id))),
+                    ("match", Some(match_body(rule_match))),
+                    (
+                        "target",
+                        Some(json!({"type": "service_account", "service_account_id": sa})),
+                    ),
+                    ("oauth_scope", Some(json!(oauth_scope))),
+                    (
+                        "token_lifetime_seconds",
+                        token_lifetime_seconds.map(|l| json!(l)),
+                    ),
+                    (
+                        "applies_to_all_workspaces",
+                        Some(json!(applies_to_all_workspaces)),
+                    ),
+                ]),
+            )
+        }
+        Op::UpdateFederationRule {
+            rule_id,
+            description,
+            rule_match,
+            oauth_scope,
+            token_lifetime_seconds,
+            applies_to_all_workspaces,
+            ..
+        } => {
+            prefixed(rule_id, "fdrl_")?;
+            validate(
+                "BetaFederationRuleUpdateParams",
+                &object(vec![
+                    ("description", description.as_ref().map(|d| json!(d))),
+                    ("match", rule_match.as_ref().map(match_body)),
+                    ("oauth_scope", oauth_scope.as_ref().map(|o| json!(o))),
+                    (
+                        "token_lifetime_seconds",
+                        token_lifetime_seconds.map(|l| json!(l)),
+                    ),
+                    (
+                        "applies_to_all_workspaces",
+                        applies_to_all_workspaces.map(|a| json!(a)),
+                    ),
+                ]),
+            )
+        }
+        Op::ArchiveFederationRule { rule_id, .. } => prefixed(rule_id, "fdrl_"),
+        Op::EnableFederationRuleWorkspace {
+            rule_id, workspace, ..
+        } => {
+            prefixed(rule_id, "fdrl_")?;
+            if let WorkspaceRef::Id(id) = workspace {
+                prefixed(id, "wrkspc_")?;
+            }
+            Ok(())
+        }
+        Op::DisableFederationRuleWorkspace {
+            rule_id,
+            workspace_id,
+            ..
+        } => {
+            prefixed(rule_id, "fdrl_")?;
+            prefixed(workspace_id, "wrkspc_")
+        }
     }
+}
+
+/// A manifest key source in the wire form.
+fn jwks_body(spec: &orgform_manifest::JwksSpec) -> Value {
+    if let Some(keys) = spec.key_values() {
+        return json!({"type": "inline", "keys": keys});
+    }
+    match &spec.url {
+        Some(url) => object(vec![
+            ("type", Some(json!("explicit_url"))),
+            ("url", Some(json!(url))),
+            ("ca_cert_pem", spec.ca_cert_pem.as_ref().map(|c| json!(c))),
+        ]),
+        None => object(vec![
+            ("type", Some(json!("discovery"))),
+            (
+                "discovery_base",
+                spec.discovery_base.as_ref().map(|c| json!(c)),
+            ),
+            ("ca_cert_pem", spec.ca_cert_pem.as_ref().map(|c| json!(c))),
+        ]),
+    }
+}
+
+fn match_body(m: &orgform_model::RuleMatch) -> Value {
+    object(vec![
+        (
+            "subject_prefix",
+            m.subject_prefix.as_ref().map(|v| json!(v)),
+        ),
+        ("claims", (!m.claims.is_empty()).then(|| json!(m.claims))),
+        ("condition", m.condition.as_ref().map(|v| json!(v))),
+        ("audience", m.audience.as_ref().map(|v| json!(v))),
+    ])
 }

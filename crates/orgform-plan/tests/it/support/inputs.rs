@@ -29,6 +29,7 @@ pub fn opts() -> PlanOptions {
         allow_destructive: None,
         now: "2026-11-01T00:00:00Z".parse().unwrap(),
         manifest_digest: "sha256:m".into(),
+        pipeline: orgform_plan::Pipeline::default(),
         no_access: None,
     }
 }
@@ -46,6 +47,7 @@ pub fn every_op_plan() -> Plan {
         allow_destructive: Some(5),
         now: "2026-11-01T00:00:00Z".parse().unwrap(),
         manifest_digest: sha256_hex(manifest_text.as_bytes()),
+        pipeline: orgform_plan::Pipeline::default(),
         no_access: None,
     };
     plan(&manifest, &seed, &options)

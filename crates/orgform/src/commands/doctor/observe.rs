@@ -319,32 +319,82 @@ pub fn seconds_under_limit(requests: u32, limit: Option<orgform_api::RateLimit>)
     }
 }
 
-/// Optional features and the permission each needs.
+/// Optional features and the permission each needs: the activity feed (`drift --attribute`)
+/// and the usage report (`settings.api_keys.unused_days`). A refusal is a warning, never a
+/// failure: orgform works without either.
 async fn check_permissions(reader: &mut Reader<'_>, report: &mut Report) {
-    let path = "/v1/compliance/activities";
-    match reader.get(path, &[("limit", "1".to_owned())]).await {
-        Ok(p) if p.status == 200 => report.find(
-            Level::Ok,
-            "permissions",
-            "the activity feed is readable (who changed what)",
-        ),
+    let feed = reader
+        .get("/v1/compliance/activities", &[("limit", "1".to_owned())])
+        .await;
+    report_permission(
+        report,
+        feed,
+        "the activity feed",
+        "drift --attribute (who changed what)",
+        "enable the Compliance API, then create the admin key again",
+    );
+    // One daily bucket of the last day by the API's clock (the local one if none was seen).
+    let now = reader
+        .client
+        .api_clock()
+        .map_or_else(jiff::Timestamp::now, |clock| clock.date);
+    let since = orgform_api::days_before(now, 1);
+    let usage = reader
+        .get(
+            "/v1/organizations/usage_report/messages",
+            &[
+                ("starting_at", since.to_string()),
+                ("bucket_width", "1d".to_owned()),
+                ("limit", "1".to_owned()),
+                ("group_by[]", "api_key_id".to_owned()),
+            ],
+        )
+        .await;
+    report_permission(
+        report,
+        usage,
+        "the usage report",
+        "unused-key reports (settings.api_keys.unused_days)",
+        "read it with an admin key of this organization",
+    );
+}
+
+/// One `permissions` finding: `what` is readable (for `feature`), or why not.
+fn report_permission(
+    report: &mut Report,
+    answer: anyhow::Result<Probe>,
+    what: &str,
+    feature: &str,
+    hint: &str,
+) {
+    match answer {
+        Ok(p) if p.status == 200 => {
+            report.find(
+                Level::Ok,
+                "permissions",
+                format!("{what} is readable, for {feature}"),
+            );
+        }
         Ok(p) if p.status == 403 => report.find(
             Level::Warning,
             "permissions",
             format!(
-                "the activity feed is not readable with this key ({}); hint: enable the Compliance API, then create the admin key again",
+                "{what} is not readable with this key ({}); without it, {feature} is not available; hint: {hint}",
                 refusal(&p)
             ),
         ),
         Ok(p) => report.find(
             Level::Warning,
             "permissions",
-            format!("the activity feed is not available here ({})", refusal(&p)),
+            format!(
+                "{what} is not available here ({}); without it, {feature} is not available",
+                refusal(&p)
+            ),
         ),
         Err(e) => report.find(
             Level::Warning,
             "permissions",
-            format!("the activity feed could not be asked: {e:#}"),
+            format!("{what} could not be asked: {e:#}"),
         ),
     }
 }

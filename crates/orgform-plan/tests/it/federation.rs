@@ -1,0 +1,318 @@
+//! Federation issuers and rules: order, updates (inline keys by digest), workspace
+//! enablements, archives under their limits, protection, the unread-identities error, and a
+//! property: applying the plan's effects gives a live state that plans empty.
+
+use orgform_model::{Jwks, Snapshot, jwks_digest};
+use orgform_plan::{
+    BlockedKind, ChangeKind, DestructiveKind, ObjectKind, ObjectRef, Op, Pipeline, Plan,
+    PlanErrorKind, PlanOptions, Refusal, WorkspaceRef, check_actions, plan,
+};
+
+use crate::support::conformance;
+use crate::support::inputs::{manifest, opts, seed};
+
+const WORKSPACES: &str = "workspaces:\n  - id: wrkspc_prod\n    name: production\n    created_at: 2026-01-01T00:00:00Z\n    display_color: \"#000000\"\n  - id: wrkspc_stage\n    name: staging\n    created_at: 2026-01-01T00:00:00Z\n    display_color: \"#000000\"\n";
+
+const MANIFEST_WS: &str = "workspaces:\n  - name: production\n  - name: staging\n";
+
+/// A live organization with one issuer (`github-actions`), one service account (`ci`) and
+/// the rules given.
+fn live(rules: &str) -> Snapshot {
+    seed(&format!(
+        "{WORKSPACES}identities:\n  service_accounts:\n    - id: svac_ci\n      name: ci\n      organization_role: developer\n      created_at: 2026-01-01T00:00:00Z\n    - id: svac_bot\n      name: bot\n      organization_role: developer\n      created_at: 2026-01-01T00:00:00Z\n  federation_issuers:\n    - id: fdis_gh\n      name: github-actions\n      issuer_url: https://token.actions.githubusercontent.com\n      jwks: {{type: discovery}}\n      max_jwt_lifetime_seconds: 3600\n      check_jti: true\n      created_at: 2026-01-01T00:00:00Z\n  federation_rules:\n{rules}"
+    ))
+}
+
+const DEPLOY: &str = "    - id: fdrl_deploy\n      name: deploy\n      issuer_id: fdis_gh\n      match: {subject_prefix: \"repo:acme/infra:ref:refs/heads/main\"}\n      target_service_account_id: svac_ci\n      oauth_scope: workspace:developer\n      token_lifetime_seconds: 3600\n      applies_to_all_workspaces: false\n      workspace_ids: [wrkspc_prod]\n      created_at: 2026-01-01T00:00:00Z\n";
+
+const ISSUER: &str =
+    "    - name: github-actions\n      issuer_url: https://token.actions.githubusercontent.com\n";
+
+fn rule(extra: &str) -> String {
+    format!(
+        "    - name: deploy\n      issuer: github-actions\n      service_account: ci\n      oauth_scope: workspace:developer\n      match: {{subject_prefix: \"repo:acme/infra:ref:refs/heads/main\"}}\n{extra}"
+    )
+}
+
+fn fed(settings: &str, issuers: &str, rules: &str) -> orgform_manifest::Manifest {
+    let rules = if rules.is_empty() {
+        " []\n".to_owned()
+    } else {
+        format!("\n{rules}")
+    };
+    manifest(&format!(
+        "{settings}{MANIFEST_WS}federation:\n  issuers:\n{issuers}  rules:{rules}"
+    ))
+}
+
+fn kinds(p: &Plan) -> Vec<&'static str> {
+    p.actions.iter().map(|a| a.op.name()).collect()
+}
+
+fn checked(p: &Plan) {
+    assert!(p.errors.is_empty(), "{:#?}", p.errors);
+    check_actions(&p.actions).expect("actions run in order");
+    for action in &p.actions {
+        conformance::check(action).unwrap_or_else(|e| panic!("{}: {e}", action.target));
+    }
+}
+
+#[test]
+fn an_identical_live_state_plans_nothing() {
+    let m = fed("", ISSUER, &rule("      workspaces: [production]\n"));
+    let p = plan(&m, &live(DEPLOY), &opts());
+    checked(&p);
+    assert!(p.actions.is_empty(), "{:#?}", p.actions);
+    assert!(p.blocked.is_empty() && p.unmanaged.is_empty());
+}
+
+#[test]
+fn issuers_come_before_the_rules_that_name_them() {
+    let m = fed(
+        "",
+        &format!(
+            "{ISSUER}    - name: lab\n      issuer_url: https://idp.acme.example\n      jwks: {{url: https://idp.acme.example/jwks}}\n"
+        ),
+        &format!(
+            "{}    - name: lab-ci\n      issuer: lab\n      service_account: bot\n      oauth_scope: workspace:inference\n      match: {{claims: {{team: infra}}}}\n      workspaces: [production, staging]\n",
+            rule("      workspaces: [production]\n")
+        ),
+    );
+    let p = plan(&m, &live(DEPLOY), &opts());
+    checked(&p);
+    assert_eq!(
+        kinds(&p),
+        ["create_federation_issuer", "create_federation_rule"]
+    );
+    let create = &p.actions[1];
+    assert_eq!(create.depends_on, [1]);
+    let Op::CreateFederationRule {
+        issuer,
+        service_account,
+        workspaces,
+        applies_to_all_workspaces,
+        ..
+    } = &create.op
+    else {
+        panic!()
+    };
+    assert_eq!(*issuer, ObjectRef::Created { name: "lab".into() });
+    assert_eq!(*service_account, ObjectRef::Id("svac_bot".into()));
+    assert!(!applies_to_all_workspaces);
+    assert_eq!(
+        *workspaces,
+        [
+            WorkspaceRef::Id("wrkspc_prod".into()),
+            WorkspaceRef::Id("wrkspc_stage".into())
+        ]
+    );
+}
+
+#[test]
+fn inline_keys_are_compared_by_digest_and_never_shown() {
+    let keys = r#"[{"kty":"RSA","kid":"k1","n":"modulus-one","e":"AQAB"}]"#;
+    let values: Vec<serde_json::Value> = serde_json::from_str(keys).unwrap();
+    let digest = jwks_digest(&values);
+    let mut s = live(DEPLOY);
+    let issuer = &mut s.identities.as_mut().unwrap().federation_issuers[0];
+    issuer.jwks = Jwks::Inline {
+        keys_digest: digest,
+        key_count: 1,
+    };
+    let same = fed(
+        "",
+        &format!(
+            "{ISSUER}      jwks:\n        keys:\n          - {{e: AQAB, n: modulus-one, kid: k1, kty: RSA}}\n"
+        ),
+        &rule("      workspaces: [production]\n"),
+    );
+    assert!(plan(&same, &s, &opts()).actions.is_empty());
+    let other = fed(
+        "",
+        &format!(
+            "{ISSUER}      jwks:\n        keys:\n          - {{e: AQAB, n: modulus-two, kid: k1, kty: RSA}}\n"
+        ),
+        &rule("      workspaces: [production]\n"),
+    );
+    let p = plan(&other, &s, &opts());
+    checked(&p);
+    assert_eq!(kinds(&p), ["update_federation_issuer"]);
+    let shown = serde_json::to_string(&p.actions[0].changes).unwrap();
+    assert!(shown.contains("keys_digest"), "{shown}");
+    assert!(!shown.contains("modulus"), "{shown}");
+}
+
+#[test]
+fn workspace_changes_enable_before_they_disable() {
+    let m = fed("", ISSUER, &rule("      workspaces: [staging]\n"));
+    let p = plan(&m, &live(DEPLOY), &opts());
+    checked(&p);
+    assert_eq!(
+        kinds(&p),
+        [
+            "enable_federation_rule_workspace",
+            "disable_federation_rule_workspace"
+        ]
+    );
+    assert!(!p.actions[0].destructive);
+    assert!(p.actions[1].destructive && !p.actions[1].irreversible);
+    assert_eq!(p.actions[1].depends_on, [1]);
+    // `all` only widens: the live list is left alone.
+    let all = fed("", ISSUER, &rule("      workspaces: all\n"));
+    let p = plan(&all, &live(DEPLOY), &opts());
+    assert_eq!(kinds(&p), ["update_federation_rule"]);
+    assert_eq!(p.actions[0].kind(), ChangeKind::Change);
+}
+
+#[test]
+fn archives_are_last_destructive_irreversible_and_limited_per_kind() {
+    let m = fed(
+        "settings:\n  limits: {max_destructive: 10, max_destructive_percent: 100}\n",
+        &format!("{ISSUER}      archived: true\n"),
+        &rule("      archived: true\n"),
+    );
+    let p = plan(&m, &live(DEPLOY), &opts());
+    checked(&p);
+    assert_eq!(
+        kinds(&p),
+        ["archive_federation_rule", "archive_federation_issuer"]
+    );
+    assert!(p.actions.iter().all(|a| a.destructive && a.irreversible));
+    assert_eq!(p.actions[1].depends_on, [1]);
+    assert_eq!(
+        p.actions[0].destructive_kind(),
+        Some(DestructiveKind::FederationRuleArchives)
+    );
+    // A limit of zero refuses the plan, naming the kind.
+    let zero = fed(
+        "settings:\n  limits: {max_destructive: 0}\n",
+        ISSUER,
+        &rule("      archived: true\n"),
+    );
+    let p = plan(&zero, &live(DEPLOY), &opts());
+    assert!(p.refusals.iter().any(|r| matches!(
+        r,
+        Refusal::DestructiveLimit {
+            destructive_kind: DestructiveKind::FederationRuleArchives,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn an_issuer_with_live_rules_not_archived_is_blocked_not_archived() {
+    let m = fed("", &format!("{ISSUER}      archived: true\n"), "");
+    let p = plan(&m, &live(DEPLOY), &opts());
+    assert!(p.actions.is_empty());
+    assert_eq!(p.blocked[0].kind, BlockedKind::IssuerInUse);
+    assert!(p.blocked[0].reason.contains("deploy"));
+}
+
+#[test]
+fn the_pipelines_own_rule_is_never_archived_or_narrowed() {
+    let archive = fed("", ISSUER, &rule("      archived: true\n"));
+    let narrow = fed("", ISSUER, &rule("      workspaces: [staging]\n"));
+    let by_rule = PlanOptions {
+        pipeline: Pipeline {
+            federation_rule_id: Some("fdrl_deploy".into()),
+            service_account_id: None,
+        },
+        ..opts()
+    };
+    let by_sa = PlanOptions {
+        pipeline: Pipeline {
+            federation_rule_id: None,
+            service_account_id: Some("svac_ci".into()),
+        },
+        ..opts()
+    };
+    for options in [&by_rule, &by_sa] {
+        let p = plan(&archive, &live(DEPLOY), options);
+        assert!(p.actions.is_empty(), "{:#?}", p.actions);
+        assert_eq!(p.blocked[0].kind, BlockedKind::Protected);
+        let p = plan(&narrow, &live(DEPLOY), options);
+        assert_eq!(kinds(&p), ["enable_federation_rule_workspace"]);
+        assert_eq!(p.blocked[0].kind, BlockedKind::Protected);
+    }
+    // From settings: a rule targeting a protected service account.
+    let settings = fed(
+        "settings:\n  protected_service_accounts: [ci]\n",
+        ISSUER,
+        &rule("      archived: true\n"),
+    );
+    let p = plan(&settings, &live(DEPLOY), &opts());
+    assert!(p.actions.is_empty());
+    assert!(p.blocked[0].reason.contains("protected_service_accounts"));
+    // Another credential (no pipeline identity, no protected setting) may archive it.
+    assert_eq!(
+        kinds(&plan(&archive, &live(DEPLOY), &opts())),
+        ["archive_federation_rule"]
+    );
+}
+
+#[test]
+fn console_only_rules_are_reported_never_changed() {
+    let admin_rule = DEPLOY.replace("workspace:developer", "org:admin");
+    let m = fed(
+        "",
+        ISSUER,
+        &rule("      workspaces: [staging]\n      archived: true\n"),
+    );
+    let p = plan(&m, &live(&admin_rule), &opts());
+    assert!(p.actions.is_empty());
+    assert_eq!(p.blocked[0].kind, BlockedKind::ConsoleOnlyScope);
+    // An unlisted one is only reported.
+    let m = fed("", ISSUER, "");
+    let p = plan(&m, &live(&admin_rule), &opts());
+    assert!(p.actions.is_empty());
+    assert_eq!(p.unmanaged.len(), 1);
+    assert_eq!(p.unmanaged[0].kind, ObjectKind::FederationRule);
+}
+
+#[test]
+fn federation_without_identities_is_an_error_with_the_bearer_hint() {
+    let m = fed("", ISSUER, &rule("      workspaces: [production]\n"));
+    let mut s = live(DEPLOY);
+    s.identities = None;
+    let p = plan(&m, &s, &opts());
+    assert!(p.actions.is_empty());
+    assert_eq!(p.errors[0].kind, PlanErrorKind::IdentitiesNotRead);
+    assert!(
+        p.errors[0]
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("ANTHROPIC_AUTH_TOKEN")
+    );
+    // A manifest without federation plans the rest as before.
+    let plain = manifest(MANIFEST_WS);
+    assert!(plan(&plain, &s, &opts()).errors.is_empty());
+}
+
+#[test]
+fn a_changed_issuer_is_blocked_and_a_new_service_account_is_an_error() {
+    let mut s = live(DEPLOY);
+    let ids = s.identities.as_mut().unwrap();
+    let mut other = ids.federation_issuers[0].clone();
+    other.id = "fdis_lab".into();
+    other.name = "lab".into();
+    ids.federation_issuers.push(other);
+    let m = fed(
+        "",
+        &format!(
+            "{ISSUER}    - name: lab\n      issuer_url: https://token.actions.githubusercontent.com\n"
+        ),
+        &rule("      workspaces: [production]\n").replace("issuer: github-actions", "issuer: lab"),
+    );
+    let p = plan(&m, &s, &opts());
+    assert_eq!(p.blocked[0].kind, BlockedKind::RuleIssuer);
+    let m = fed(
+        "",
+        ISSUER,
+        &rule("      workspaces: [production]\n")
+            .replace("service_account: ci", "service_account: ghost"),
+    );
+    let p = plan(&m, &live(DEPLOY), &opts());
+    assert_eq!(p.errors[0].kind, PlanErrorKind::UnknownServiceAccount);
+    assert!(p.actions.is_empty());
+}
