@@ -73,6 +73,7 @@ struct Inner {
     config: ClientConfig,
     pacer: Option<Pacer>,
     permits: Semaphore,
+    counters: crate::progress::Counters,
     clock: crate::clock::ClockRecorder,
 }
 
@@ -221,6 +222,7 @@ impl Client {
                 permits: Semaphore::new(config.concurrency),
                 config,
                 pacer,
+                counters: crate::progress::Counters::default(),
                 clock: crate::clock::ClockRecorder::default(),
             }),
         })
@@ -234,6 +236,23 @@ impl Client {
     /// The settings this client was built with.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config
+    }
+
+    /// Requests sent so far, whether one is waiting on the rate limit now, and the
+    /// collections of the latest read: what a progress line says.
+    pub fn progress(&self) -> crate::Progress {
+        self.inner.counters.progress()
+    }
+
+    pub(crate) fn counters(&self) -> &crate::progress::Counters {
+        &self.inner.counters
+    }
+
+    /// Sleeps `wait` before a retry; after a 429 that counts as waiting on the rate limit.
+    async fn sleep_before_retry(&self, wait: Duration, failure: &Failure) {
+        let _waiting = matches!(failure.error, ApiError::Api { status: 429, .. })
+            .then(|| self.inner.counters.waiting());
+        tokio::time::sleep(wait).await;
     }
 
     /// The API's clock as the latest response with a `Date` header told it.
@@ -267,7 +286,11 @@ impl Client {
             unknown_outcome: false,
         })?;
         let paced = match &self.inner.pacer {
-            Some(pacer) => Some(pacer.acquire(Budget::of(&req.method, &req.path)).await),
+            Some(pacer) => Some(
+                pacer
+                    .acquire(Budget::of(&req.method, &req.path), &self.inner.counters)
+                    .await,
+            ),
             None => None,
         };
         let _permit = self
@@ -307,6 +330,7 @@ impl Client {
                 wait: None,
                 unknown_outcome: maybe_sent,
             };
+            self.inner.counters.sent();
             let response = builder.send().await.map_err(|e| {
                 let f = transport(&e, !e.is_connect());
                 tracing::debug!(error = %f.error, "request failed");
@@ -399,7 +423,7 @@ impl Client {
                 Err(f) if f.retry && n < max => {
                     let wait = self.wait_before(n, f.wait);
                     tracing::info!(error = %f.error, wait_ms = millis(wait), "retrying read");
-                    tokio::time::sleep(wait).await;
+                    self.sleep_before_retry(wait, &f).await;
                     n += 1;
                 }
                 Err(f) => return Err(f.error),
@@ -514,7 +538,7 @@ impl Client {
                     operation,
                     "retrying write"
                 );
-                tokio::time::sleep(wait).await;
+                self.sleep_before_retry(wait, &failure).await;
                 n += 1;
             } else {
                 return Err(failure.error);

@@ -35,6 +35,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::config::RateLimit;
+use crate::progress::Counters;
 
 /// The window of the general Admin API budget.
 pub const GENERAL_WINDOW: Duration = Duration::from_secs(60);
@@ -103,10 +104,11 @@ impl Pacer {
         }
     }
 
-    /// Waits until a request of `budget` may be sent, and counts it.
-    pub(crate) async fn acquire(&self, budget: Budget) -> Permit<'_> {
+    /// Waits until a request of `budget` may be sent, and counts it; while it waits, it is
+    /// counted as waiting on the rate limit in `counters`.
+    pub(crate) async fn acquire(&self, budget: Budget, counters: &Counters) -> Permit<'_> {
         let lane = self.lane(budget);
-        let id = lane.acquire().await;
+        let id = lane.acquire(counters).await;
         Permit { lane, id }
     }
 }
@@ -268,7 +270,8 @@ impl Lane {
         }
     }
 
-    async fn acquire(&self) -> u64 {
+    async fn acquire(&self, counters: &Counters) -> u64 {
+        let mut waiting = None;
         loop {
             let notified = self.changed.notified();
             tokio::pin!(notified);
@@ -281,6 +284,7 @@ impl Lane {
                 }
                 decision
             };
+            waiting.get_or_insert_with(|| counters.waiting());
             match decision {
                 Decision::Go => unreachable!("returned above"),
                 Decision::Until(at) => {
@@ -421,7 +425,7 @@ mod tests {
         let start = Instant::now();
         let mut times = Vec::new();
         for _ in 0..n {
-            let permit = pacer.acquire(budget).await;
+            let permit = pacer.acquire(budget, &Counters::default()).await;
             times.push(start.elapsed());
             drop(permit);
         }
@@ -463,13 +467,13 @@ mod tests {
     async fn the_window_counts_from_the_answer_not_the_send() {
         let pacer = Pacer::new(limit(2));
         let start = Instant::now();
-        let a = pacer.acquire(Budget::General).await;
-        let b = pacer.acquire(Budget::General).await;
+        let a = pacer.acquire(Budget::General, &Counters::default()).await;
+        let b = pacer.acquire(Budget::General, &Counters::default()).await;
         tokio::time::sleep(Duration::from_secs(5)).await;
         drop(a);
         drop(b);
         pacer
-            .acquire(Budget::General)
+            .acquire(Budget::General, &Counters::default())
             .await
             .answered(200, &HeaderMap::new(), None);
         assert_eq!(start.elapsed(), Duration::from_secs(65));
@@ -478,17 +482,24 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_full_window_of_requests_in_flight_waits_for_an_answer() {
         let pacer = Arc::new(Pacer::new(limit(1)));
-        let first = pacer.acquire(Budget::General).await;
-        let p = pacer.clone();
+        let counters = Arc::new(Counters::default());
+        let first = pacer.acquire(Budget::General, &counters).await;
+        assert!(
+            !counters.progress().waiting_on_rate_limit,
+            "the first went at once"
+        );
+        let (p, c) = (pacer.clone(), counters.clone());
         let waiter = tokio::spawn(async move {
             let start = Instant::now();
-            drop(p.acquire(Budget::General).await);
+            drop(p.acquire(Budget::General, &c).await);
             start.elapsed()
         });
         tokio::time::sleep(Duration::from_secs(30)).await;
         assert!(!waiter.is_finished());
+        assert!(counters.progress().waiting_on_rate_limit);
         drop(first);
         assert_eq!(waiter.await.unwrap(), Duration::from_secs(90));
+        assert!(!counters.progress().waiting_on_rate_limit);
     }
 
     #[tokio::test(start_paused = true)]
@@ -543,10 +554,10 @@ mod tests {
         let start = Instant::now();
         // Another client used the organization's budget: 0 left for 20 s.
         pacer
-            .acquire(Budget::General)
+            .acquire(Budget::General, &Counters::default())
             .await
             .answered(200, &headers(100, 0, 20.0), None);
-        drop(pacer.acquire(Budget::General).await);
+        drop(pacer.acquire(Budget::General, &Counters::default()).await);
         assert_eq!(start.elapsed(), Duration::from_secs(20));
     }
 
@@ -558,7 +569,7 @@ mod tests {
         // reset n * 0.6 s away.
         let mut times = Vec::new();
         for n in 1..=130u32 {
-            let permit = pacer.acquire(Budget::General).await;
+            let permit = pacer.acquire(Budget::General, &Counters::default()).await;
             let elapsed = start.elapsed();
             times.push(elapsed);
             // What such a server says, from its own count.
@@ -585,16 +596,19 @@ mod tests {
     async fn a_429_pauses_the_budget_and_returns_to_the_window() {
         let pacer = Pacer::new(limit(100));
         let start = Instant::now();
-        pacer.acquire(Budget::General).await.answered(
-            429,
-            &HeaderMap::new(),
-            Some(Duration::from_secs(7)),
-        );
-        drop(pacer.acquire(Budget::General).await);
+        pacer
+            .acquire(Budget::General, &Counters::default())
+            .await
+            .answered(429, &HeaderMap::new(), Some(Duration::from_secs(7)));
+        drop(pacer.acquire(Budget::General, &Counters::default()).await);
         assert_eq!(start.elapsed(), Duration::from_secs(7));
         // The other budget is not paused.
         let before = Instant::now();
-        drop(pacer.acquire(Budget::InviteCreate).await);
+        drop(
+            pacer
+                .acquire(Budget::InviteCreate, &Counters::default())
+                .await,
+        );
         assert_eq!(before.elapsed(), Duration::ZERO);
     }
 

@@ -116,20 +116,30 @@ impl Client {
         scope: ReadScope,
         organization: Organization,
     ) -> Result<Snapshot, ApiError> {
+        let counters = self.counters();
+        counters.read_started();
+        let read = |collection: &'static str, count: usize| {
+            counters.collection_read();
+            tracing::info!(target: PROGRESS_TARGET, "read {} {collection}", thousands(count));
+        };
         let workspaces_and_members = async {
             let workspaces = self.list_workspaces(true).await?;
-            read(PROGRESS_WORKSPACES, workspaces.len());
             let wanted: Vec<&Workspace> = workspaces
                 .iter()
                 .filter(|w| scope == ReadScope::Everything || !w.is_archived())
                 .collect();
             let total = wanted.len();
+            // Service accounts are one collection more, read when the credential may.
+            let identities_read = self.reads_identities();
+            counters.more_collections(total + usize::from(identities_read));
+            read(PROGRESS_WORKSPACES, workspaces.len());
             let done = std::sync::atomic::AtomicUsize::new(0);
             let members: Vec<Vec<_>> = futures::stream::iter(wanted.into_iter().map(|w| {
                 let id = w.id.clone();
                 let done = &done;
                 async move {
                     let members = self.list_workspace_members(&id).await?;
+                    counters.collection_read();
                     let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                     tracing::info!(
                         target: PROGRESS_TARGET,
@@ -142,8 +152,11 @@ impl Client {
             .try_collect()
             .await?;
             let identities = self.read_identities(&workspaces).await?;
-            if let Some(ids) = &identities {
-                read("service accounts", ids.service_accounts.len());
+            match &identities {
+                Some(ids) => read("service accounts", ids.service_accounts.len()),
+                // Refused by the API: nothing more of it to read.
+                None if identities_read => counters.collection_read(),
+                None => {}
             }
             Ok::<_, ApiError>((
                 workspaces,
@@ -201,13 +214,8 @@ pub const PROGRESS_TARGET: &str = "orgform::progress";
 
 const PROGRESS_WORKSPACES: &str = "workspaces";
 
-/// Logs one collection read, e.g. `read 1,200 members`.
-fn read(collection: &'static str, count: usize) {
-    tracing::info!(target: PROGRESS_TARGET, "read {} {collection}", thousands(count));
-}
-
 /// `1234567` as `1,234,567`.
-fn thousands(n: usize) -> String {
+pub(crate) fn thousands(n: impl std::fmt::Display) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

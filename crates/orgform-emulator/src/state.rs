@@ -120,12 +120,23 @@ impl State {
                 return Err(format!("duplicate id {id}"));
             }
         }
+        // Looked up in sets, not by scanning: a seed of 100,000 members is checked at once.
+        let users: std::collections::HashSet<&str> =
+            self.users.iter().map(|u| u.id.as_str()).collect();
+        let workspaces: std::collections::HashSet<&str> = self
+            .workspaces
+            .iter()
+            .map(|w| w.workspace.id.as_str())
+            .chain(std::iter::once(
+                self.default_workspace.workspace.id.as_str(),
+            ))
+            .collect();
         let mut pairs = std::collections::HashSet::new();
         for m in &self.workspace_members {
-            if self.user(&m.user_id).is_none() {
+            if !users.contains(m.user_id.as_str()) {
                 return Err(format!("workspace member {} is not a user", m.user_id));
             }
-            if self.workspace(&m.workspace_id).is_none() {
+            if !workspaces.contains(m.workspace_id.as_str()) {
                 return Err(format!(
                     "workspace member {} refers to unknown workspace {}",
                     m.user_id, m.workspace_id
@@ -140,8 +151,7 @@ impl State {
         }
         for k in &self.api_keys {
             if let Some(ws) = &k.workspace_id
-                && self.workspace(ws).is_none()
-                && *ws != self.default_workspace.workspace.id
+                && !workspaces.contains(ws.as_str())
             {
                 return Err(format!("api key {} refers to unknown workspace {ws}", k.id));
             }

@@ -179,18 +179,45 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-/// Refuses (exit 64) an endpoint that does not parse as an absolute URL, with a hint.
+/// Refuses (exit 64) an endpoint that does not parse as an absolute URL, or that the URL
+/// policy refuses (plain `http://` off loopback, credentials, a query, another scheme), with a
+/// hint. Nothing is sent either way.
 fn check_endpoint(endpoint: &str) -> anyhow::Result<()> {
-    match url::Url::parse(endpoint) {
-        Ok(url) if url.has_host() => Ok(()),
-        Ok(_) | Err(_) => Err(crate::commands::Refusal {
+    let usage = |message: String| -> anyhow::Error {
+        crate::commands::Refusal {
             exit: crate::exit::Exit::Usage,
-            message: format!(
+            message,
+        }
+        .into()
+    };
+    let mut url = match url::Url::parse(endpoint) {
+        Ok(url) if url.has_host() => url,
+        Ok(_) | Err(_) => {
+            return Err(usage(format!(
                 "the endpoint {:?} is not a URL\n  hint: give the Admin API base URL with its \
                  scheme, e.g. --endpoint https://api.anthropic.com (or set ANTHROPIC_BASE_URL)",
                 orgform_plan::render::clean(endpoint)
-            ),
+            )));
         }
-        .into()),
-    }
+    };
+    let Err(orgform_api::ApiError::UrlPolicy { reason, .. }) =
+        orgform_api::check_base_url(endpoint)
+    else {
+        return Ok(());
+    };
+    // Whatever credentials the URL carries are not repeated.
+    let _ = url.set_password(None);
+    let _ = url.set_username("");
+    let hint = if url.scheme() == "http" {
+        "plain http would carry the admin key in clear text, so it goes only to this machine \
+         (127.0.0.1, ::1 or localhost, e.g. `orgform emulator`); give the Admin API's https \
+         URL, e.g. --endpoint https://api.anthropic.com (or set ANTHROPIC_BASE_URL)"
+    } else {
+        "give the Admin API base URL alone, e.g. --endpoint https://api.anthropic.com (or set \
+         ANTHROPIC_BASE_URL); the key goes in ANTHROPIC_ADMIN_KEY or --admin-key-file"
+    };
+    Err(usage(format!(
+        "the endpoint {} is refused: {reason}\n  hint: {hint}",
+        orgform_plan::render::clean(url.as_str())
+    )))
 }

@@ -81,7 +81,11 @@ impl Client {
         let mut n = 0;
         loop {
             let paced = match &self.inner.pacer {
-                Some(pacer) => Some(pacer.acquire(crate::pacing::Budget::General).await),
+                Some(pacer) => Some(
+                    pacer
+                        .acquire(crate::pacing::Budget::General, &self.inner.counters)
+                        .await,
+                ),
                 None => None,
             };
             let sent = {
@@ -91,6 +95,7 @@ impl Client {
                     .acquire()
                     .await
                     .expect("the semaphore is never closed");
+                self.inner.counters.sent();
                 let response = self
                     .inner
                     .http

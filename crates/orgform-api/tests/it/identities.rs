@@ -108,10 +108,14 @@ async fn an_admin_key_read_asks_for_no_identity_and_leaves_them_unread() {
 #[tokio::test]
 async fn a_bearer_read_holds_every_service_account_and_membership() {
     let emu = emulator(seed_with(12, 2)).await;
-    let snapshot = client(&emu, AdminKey::bearer(TOKEN).unwrap())
-        .fetch_snapshot()
-        .await
-        .unwrap();
+    let reader = client(&emu, AdminKey::bearer(TOKEN).unwrap());
+    let snapshot = reader.fetch_snapshot().await.unwrap();
+    // Progress counts service accounts as one collection more, and every request sent.
+    let progress = reader.progress();
+    let (read, total) = progress.collections.unwrap();
+    assert_eq!(read, total, "{progress:?}");
+    assert_eq!(total, 4 + snapshot.workspaces.len() + 1, "{progress:?}");
+    assert_eq!(progress.requests, emu.request_log().len() as u64);
     let ids = snapshot.identities.clone().unwrap();
     assert_eq!(ids.service_accounts.len(), 12, "archived ones included");
     assert_eq!(ids.service_account_members.len(), 2 * 10);
@@ -210,8 +214,12 @@ async fn a_refused_token_leaves_identities_unread_with_one_warning() {
             server::error(status, "permission_error")
         }))
         .await;
-        let snapshot = server.bearer_client(0).fetch_snapshot().await.unwrap();
+        let reader = server.bearer_client(0);
+        let snapshot = reader.fetch_snapshot().await.unwrap();
         assert_eq!(snapshot.identities, None, "status {status}");
+        // A refused collection is done with: the read's progress ends complete.
+        let (read, total) = reader.progress().collections.unwrap();
+        assert_eq!(read, total, "status {status}");
         assert_eq!(snapshot.users.len(), 1);
     }
     assert!(

@@ -213,3 +213,38 @@ async fn a_plan_read_asks_for_the_organization_once_and_skips_archived_members()
         1
     );
 }
+
+/// What a progress line reports: during a read held back by the window, the requests sent
+/// so far, the collections read of how many, and the wait; once done, every collection and
+/// every request the server saw.
+#[tokio::test(start_paused = true)]
+async fn progress_counts_requests_and_collections_and_shows_the_wait() {
+    let emu = enforcing(
+        over_one_window(),
+        RateLimitModel::RollingWindow,
+        RateLimitHeaders::Absent,
+    )
+    .await;
+    let client = paced(&emu);
+    assert_eq!(client.progress(), orgform_api::Progress::default());
+    // Half a window in: the first 100 requests were answered, the 101st waits for the first
+    // to leave the window.
+    let (read, during) = tokio::join!(client.fetch_snapshot_scoped(ReadScope::Plan, None), async {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        client.progress()
+    });
+    read.unwrap();
+    assert_eq!(during.requests, 100, "{during:?}");
+    assert!(during.waiting_on_rate_limit, "{during:?}");
+    // Users, invites, keys, workspaces, and the members of the 100 active workspaces.
+    let (done, total) = during.collections.unwrap();
+    assert_eq!(total, 4 + 100, "{during:?}");
+    assert!(done < total, "{during:?}");
+    assert!(during.to_string().ends_with(", waiting on the rate limit"));
+
+    let after = client.progress();
+    assert_eq!(after.collections, Some((104, 104)));
+    assert_eq!(after.requests, emu.request_log().len() as u64);
+    assert!(!after.waiting_on_rate_limit);
+    assert_eq!(refused(&emu.request_log()), 0);
+}

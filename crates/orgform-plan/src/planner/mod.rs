@@ -309,8 +309,9 @@ fn change(field: &str, before: Option<Value>, after: Option<Value>) -> FieldChan
 
 impl<'a> Engine<'a> {
     fn new(m: &'a Manifest, live: &'a Snapshot, now: Timestamp) -> Self {
-        let mut users_by_email = HashMap::new();
-        let mut users_by_id = HashMap::new();
+        // Sized up front: an organization of 100,000 members is indexed without rehashing.
+        let mut users_by_email = HashMap::with_capacity(live.users.len());
+        let mut users_by_id = HashMap::with_capacity(live.users.len());
         for user in &live.users {
             users_by_id.insert(user.id.as_str(), user);
             users_by_email
@@ -333,7 +334,7 @@ impl<'a> Engine<'a> {
             // Newest first, ties by id: "the" invite of a person is the first.
             list.sort_by(|a, b| b.invited_at.cmp(&a.invited_at).then(a.id.cmp(&b.id)));
         }
-        let mut ws_by_id = HashMap::new();
+        let mut ws_by_id = HashMap::with_capacity(live.workspaces.len());
         let mut ws_by_name: HashMap<&str, Vec<&Workspace>> = HashMap::new();
         for ws in &live.workspaces {
             ws_by_id.insert(ws.id.as_str(), ws);
@@ -343,7 +344,8 @@ impl<'a> Engine<'a> {
             list.sort_by(|a, b| a.id.cmp(&b.id));
         }
         let mut wm_by_ws: HashMap<&str, Vec<&WorkspaceMember>> = HashMap::new();
-        let mut wm_by_user: HashMap<&str, Vec<&WorkspaceMember>> = HashMap::new();
+        let mut wm_by_user: HashMap<&str, Vec<&WorkspaceMember>> =
+            HashMap::with_capacity(live.users.len());
         for wm in &live.workspace_members {
             wm_by_ws
                 .entry(wm.workspace_id.as_str())
@@ -356,7 +358,7 @@ impl<'a> Engine<'a> {
                 wm_by_user.entry(wm.user_id.as_str()).or_default().push(wm);
             }
         }
-        let mut keys_by_id = HashMap::new();
+        let mut keys_by_id = HashMap::with_capacity(live.api_keys.len());
         let mut keys_by_name: HashMap<&str, Vec<&ApiKey>> = HashMap::new();
         let mut keys_by_ws: HashMap<Option<&str>, Vec<&ApiKey>> = HashMap::new();
         let mut keys_by_creator: HashMap<&str, usize> = HashMap::new();

@@ -14,7 +14,7 @@
 //! - A pending invite with the wanted role waits, even an `admin` invite sent from the
 //!   Console; only a new or changed invite with an administrative role is blocked.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 
 use orgform_manifest::{InvitePolicy, MemberPolicy, MemberSpec};
 use orgform_model::{Invite, OrgRole, User, normalize_email};
@@ -26,7 +26,7 @@ use crate::types::{BlockedKind, ObjectKind, Op, Pending, PendingKind, PlanErrorK
 impl<'a> Engine<'a> {
     pub(super) fn plan_people(&mut self) {
         let m = self.m;
-        let mut seen = BTreeSet::new();
+        let mut seen = HashSet::with_capacity(m.members.len());
         for (index, spec) in m.members.iter().enumerate() {
             self.here = m.sources.member(index);
             let email = normalize_email(&spec.email);
@@ -42,12 +42,12 @@ impl<'a> Engine<'a> {
                 );
                 continue;
             }
-            if let Some(expiry) = spec.expires
-                && self.plan_member_expiry(index, spec, expiry)
-            {
-                continue;
+            if let Some(expiry) = spec.expires {
+                if self.plan_member_expiry(index, spec, expiry) {
+                    continue;
+                }
+                self.here = m.sources.member(index);
             }
-            self.here = m.sources.member(index);
             if let Some(user) = self.users_by_email.get(&email).copied() {
                 self.plan_member_role(spec, user);
             } else {
@@ -230,13 +230,15 @@ impl<'a> Engine<'a> {
             return;
         }
         self.here = self.m.sources.setting("members.unmanaged");
-        let mut users: Vec<&'a User> = self.users_by_email.values().copied().collect();
+        // The index is keyed by normalised email: only the unlisted are normalised again.
+        let mut users: Vec<&'a User> = self
+            .users_by_email
+            .iter()
+            .filter(|(email, _)| !self.listed.contains_key(*email))
+            .map(|(_, user)| *user)
+            .collect();
         users.sort_by(|a, b| a.id.cmp(&b.id));
         for user in users {
-            let email = normalize_email(&user.email);
-            if self.listed.contains_key(&email) {
-                continue;
-            }
             let target = format!("member {}", user.email);
             if self.is_protected(&user.email) {
                 self.unmanaged(

@@ -17,7 +17,7 @@
 //! - A live membership whose role orgform does not know is never changed or removed:
 //!   blocked, like an unknown org role.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashSet};
 
 use orgform_manifest::{WorkspaceMemberPolicy, WorkspaceSpec};
 use orgform_model::{WorkspaceMember, WorkspaceRole, normalize_email};
@@ -55,19 +55,21 @@ impl<'a> Engine<'a> {
                 .and_then(|id| self.wm_by_ws.get(id))
                 .map(|list| list.iter().map(|wm| (wm.user_id.as_str(), *wm)).collect())
                 .unwrap_or_default();
-            let mut wanted_users: BTreeSet<&str> = BTreeSet::new();
-            let mut seen = BTreeSet::new();
+            let mut wanted_users: HashSet<&str> = HashSet::with_capacity(members.len());
+            let mut seen = HashSet::with_capacity(members.len());
             for (email, grant) in members {
                 let role = &grant.role;
                 self.here = m
                     .sources
                     .workspace_field(index, &format!("members.{email}"));
-                if self.expired.contains(&normalize_email(email)) {
+                // Normalised once per entry, and passed on.
+                let norm = normalize_email(email);
+                if self.expired.contains(&norm) {
                     // The person's access ended: no grant is planned (a live membership ends
                     // with their removal).
                     continue;
                 }
-                if !seen.insert(normalize_email(email)) {
+                if seen.contains(&norm) {
                     self.error(
                         PlanErrorKind::DuplicateMatch,
                         format!("workspace member {email} in {}", spec.name),
@@ -92,11 +94,12 @@ impl<'a> Engine<'a> {
                     &ws_ref,
                     create_key.as_deref(),
                     &live_members,
-                    email,
+                    (email, &norm),
                     role,
                 ) {
                     wanted_users.insert(user_id);
                 }
+                seen.insert(norm);
             }
             let Some(ws_id) = live_id else { continue };
             self.here = m.sources.setting("workspace_members.unmanaged");
@@ -202,20 +205,20 @@ impl<'a> Engine<'a> {
         );
     }
 
-    /// Plans one `email: role` of a workspace; returns the live user id it accounts for.
+    /// Plans one `email: role` of a workspace (`email` as written, and normalised); returns
+    /// the live user id it accounts for. Nothing is allocated for an entry that needs nothing.
     fn plan_workspace_member(
         &mut self,
         spec: &WorkspaceSpec,
         ws_ref: &WorkspaceRef,
         create_key: Option<&str>,
         live_members: &BTreeMap<&str, &'a WorkspaceMember>,
-        email: &str,
+        (email, norm): (&str, &str),
         role: &WorkspaceRole,
     ) -> Option<&'a str> {
-        let norm = normalize_email(email);
-        let target = format!("workspace member {email} in {}", spec.name);
-        let user = self.users_by_email.get(&norm).copied();
-        let listed = self.listed.get(&norm).copied();
+        let target = || format!("workspace member {email} in {}", spec.name);
+        let user = self.users_by_email.get(norm).copied();
+        let listed = self.listed.get(norm).copied();
         // The org role this person will hold after this plan.
         let org_role = match (user, listed) {
             (Some(u), _) => self.effective_role.get(u.id.as_str()).cloned(),
@@ -225,7 +228,7 @@ impl<'a> Engine<'a> {
         let Some(org_role) = org_role else {
             self.error(
                 PlanErrorKind::UndeclaredWorkspaceMember,
-                target,
+                target(),
                 format!("{email} is neither listed under `members` nor a live member of the organization"),
                 "add the person under `members`, or remove them from the workspace",
             );
@@ -234,7 +237,7 @@ impl<'a> Engine<'a> {
         if user.is_some() && listed.is_none() && org_role.implicit_workspace_role().is_none() {
             self.error(
                 PlanErrorKind::UndeclaredWorkspaceMember,
-                target,
+                target(),
                 format!("{email} is not listed under `members` (only org admins and billing members may be left out)"),
                 "add the person under `members`",
             );
@@ -261,7 +264,7 @@ impl<'a> Engine<'a> {
             if !upgrade {
                 self.block(
                     BlockedKind::ImplicitWorkspaceRole,
-                    target,
+                    target(),
                     Some("workspace_role"),
                     Some(s(implicit.as_str())),
                     Some(s(role.as_str())),
@@ -276,7 +279,7 @@ impl<'a> Engine<'a> {
         if *role == WorkspaceRole::WorkspaceBilling || !role.is_known() {
             self.block(
                 BlockedKind::ImplicitWorkspaceRole,
-                target,
+                target(),
                 Some("workspace_role"),
                 None,
                 Some(s(role.as_str())),
@@ -286,10 +289,10 @@ impl<'a> Engine<'a> {
             return user.map(|u| u.id.as_str());
         }
         let Some(user) = user else {
-            let waits_for = self.invite_key.get(&norm).cloned();
+            let waits_for = self.invite_key.get(norm).cloned();
             let pending = self
                 .invites_by_email
-                .get(&norm)
+                .get(norm)
                 .and_then(|list| list.iter().find(|i| self.invite_pending(i)));
             let reason = match (&waits_for, pending) {
                 (Some(_), _) => "waits for the invite this plan sends to be accepted".to_owned(),
@@ -300,7 +303,7 @@ impl<'a> Engine<'a> {
             };
             self.deferred.push(DraftDeferred {
                 item: Deferred {
-                    target,
+                    target: target(),
                     email: email.to_owned(),
                     workspace: spec.name.clone(),
                     role: role.clone(),
@@ -324,13 +327,13 @@ impl<'a> Engine<'a> {
         match explicit {
             Some(wm) if wm.workspace_role == *role => {}
             Some(wm) if !wm.workspace_role.is_known() => {
-                self.block_unknown_role(target, wm, Some(role));
+                self.block_unknown_role(target(), wm, Some(role));
             }
             Some(wm) => {
                 if self.is_protected(email) && ws_rank(role) <= ws_rank(&wm.workspace_role) {
                     self.block(
                         BlockedKind::Protected,
-                        target,
+                        target(),
                         Some("workspace_role"),
                         Some(s(wm.workspace_role.as_str())),
                         Some(s(role.as_str())),
@@ -349,7 +352,7 @@ impl<'a> Engine<'a> {
                         email: user.email.clone(),
                         role: role.clone(),
                     },
-                    target,
+                    target: target(),
                     changes: vec![change(
                         "workspace_role",
                         Some(s(wm.workspace_role.as_str())),
@@ -374,7 +377,7 @@ impl<'a> Engine<'a> {
                         email: user.email.clone(),
                         role: role.clone(),
                     },
-                    target,
+                    target: target(),
                     changes: vec![change("workspace_role", None, Some(s(role.as_str())))],
                     destructive: false,
                     irreversible: false,

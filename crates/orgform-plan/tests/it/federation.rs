@@ -316,3 +316,118 @@ fn a_changed_issuer_is_blocked_and_a_new_service_account_is_an_error() {
     assert_eq!(p.errors[0].kind, PlanErrorKind::UnknownServiceAccount);
     assert!(p.actions.is_empty());
 }
+
+mod properties {
+    use std::collections::BTreeSet;
+    use std::fmt::Write as _;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const IDS: [(&str, &str); 4] = [
+        ("wrkspc_a", "alpha"),
+        ("wrkspc_b", "bravo"),
+        ("wrkspc_c", "charlie"),
+        ("wrkspc_d", "delta"),
+    ];
+
+    fn org(live_all: bool, live_ws: &BTreeSet<usize>) -> Snapshot {
+        let mut body = String::from("workspaces:\n");
+        for (id, name) in IDS {
+            write!(
+                body,
+                "  - id: {id}\n    name: {name}\n    created_at: 2026-01-01T00:00:00Z\n    display_color: \"#000000\"\n"
+            )
+            .unwrap();
+        }
+        let ids: Vec<&str> = live_ws.iter().map(|i| IDS[*i].0).collect();
+        write!(
+            body,
+            "identities:\n  service_accounts:\n    - {{id: svac_ci, name: ci, organization_role: developer, created_at: 2026-01-01T00:00:00Z}}\n  federation_issuers:\n    - {{id: fdis_gh, name: github-actions, issuer_url: \"https://token.actions.githubusercontent.com\", jwks: {{type: discovery}}, max_jwt_lifetime_seconds: 3600, check_jti: true, created_at: 2026-01-01T00:00:00Z}}\n  federation_rules:\n    - {{id: fdrl_deploy, name: deploy, issuer_id: fdis_gh, match: {{subject_prefix: \"repo:acme/infra:ref:refs/heads/main\"}}, target_service_account_id: svac_ci, oauth_scope: workspace:developer, token_lifetime_seconds: 3600, applies_to_all_workspaces: {live_all}, workspace_ids: [{}], created_at: 2026-01-01T00:00:00Z}}\n",
+            ids.join(", ")
+        )
+        .unwrap();
+        seed(&body)
+    }
+
+    fn wanted(all: bool, ws: &BTreeSet<usize>) -> orgform_manifest::Manifest {
+        let list = if all {
+            "all".to_owned()
+        } else {
+            format!(
+                "[{}]",
+                ws.iter().map(|i| IDS[*i].1).collect::<Vec<_>>().join(", ")
+            )
+        };
+        let mut m = String::from(
+            "settings:\n  limits: {max_destructive: 10, max_destructive_percent: 100}\nworkspaces:\n",
+        );
+        for (_, name) in IDS {
+            writeln!(m, "  - name: {name}").unwrap();
+        }
+        write!(
+            m,
+            "federation:\n  issuers:\n{ISSUER}  rules:\n{}",
+            rule(&format!("      workspaces: {list}\n"))
+        )
+        .unwrap();
+        manifest(&m)
+    }
+
+    proptest! {
+        /// Whatever the live and wanted targeting, the plan's steps in order turn one into
+        /// the other, every enable comes before any disable (the rule is never left with
+        /// fewer workspaces than it ends with), and planning again finds nothing to do.
+        #[test]
+        fn workspace_targeting_converges_and_never_narrows_first(
+            live_all in any::<bool>(),
+            live_ws in proptest::collection::btree_set(0usize..4, 0..4),
+            want_all in any::<bool>(),
+            want_ws in proptest::collection::btree_set(0usize..4, 1..4),
+        ) {
+            let live = org(live_all, &live_ws);
+            let m = wanted(want_all, &want_ws);
+            let p = plan(&m, &live, &opts());
+            prop_assert!(p.errors.is_empty() && p.refusals.is_empty(), "{:#?}", p);
+            check_actions(&p.actions).unwrap();
+            let mut all = live_all;
+            let mut set: BTreeSet<String> = live_ws.iter().map(|i| IDS[*i].0.to_owned()).collect();
+            let mut narrowed = false;
+            for a in &p.actions {
+                match &a.op {
+                    Op::EnableFederationRuleWorkspace { workspace: WorkspaceRef::Id(id), .. } => {
+                        prop_assert!(!narrowed, "an enable after a narrowing step");
+                        set.insert(id.clone());
+                    }
+                    Op::DisableFederationRuleWorkspace { workspace_id, .. } => {
+                        narrowed = true;
+                        set.remove(workspace_id);
+                    }
+                    Op::UpdateFederationRule { applies_to_all_workspaces: Some(v), .. } => {
+                        if !*v {
+                            narrowed = true;
+                            prop_assert!(!set.is_empty(), "leaving all with no workspace");
+                        }
+                        all = *v;
+                    }
+                    other => prop_assert!(false, "unexpected {}", other.name()),
+                }
+            }
+            let live_after = {
+                let mut s = live.clone();
+                let r = &mut s.identities.as_mut().unwrap().federation_rules[0];
+                r.applies_to_all_workspaces = all;
+                r.workspace_ids = set.iter().cloned().collect();
+                s
+            };
+            prop_assert_eq!(all, want_all);
+            if !want_all {
+                let want: BTreeSet<String> = want_ws.iter().map(|i| IDS[*i].0.to_owned()).collect();
+                prop_assert_eq!(&set, &want);
+            }
+            let again = plan(&m, &live_after, &opts());
+            prop_assert!(again.actions.is_empty(), "{:#?}", again.actions);
+        }
+    }
+}

@@ -246,8 +246,8 @@ async fn execute(
         concurrency,
         cancel,
     };
-    let ticker =
-        crate::logging::progress_lines(global).then(|| super::live::heartbeat("applying the plan"));
+    let ticker = crate::logging::progress_lines(global)
+        .then(|| super::live::heartbeat("applying the plan", client.clone(), false));
     let report = orgform_apply::apply(plan, client, &options, &progress).await;
     if let Some(ticker) = ticker {
         ticker.abort();

@@ -20,9 +20,17 @@ pub async fn fetch(
     organization: Option<Organization>,
 ) -> anyhow::Result<Snapshot> {
     let spinner = progress(global, "reading the organization");
-    let ticker =
-        crate::logging::progress_lines(global).then(|| heartbeat("reading the organization"));
+    let ticker = crate::logging::progress_lines(global)
+        .then(|| heartbeat("reading the organization", client.clone(), true));
+    let started = tokio::time::Instant::now();
     let result = client.fetch_snapshot_scoped(scope, organization).await;
+    if result.is_ok() {
+        tracing::info!(
+            target: orgform_api::PROGRESS_TARGET,
+            "{}",
+            line(client.progress(), started.elapsed())
+        );
+    }
     if let Some(spinner) = spinner {
         spinner.finish_and_clear();
     }
@@ -46,9 +54,11 @@ pub async fn fetch(
 /// How often a long read or apply says it is still going, when stderr is not a terminal.
 pub const HEARTBEAT: Duration = Duration::from_secs(10);
 
-/// A task that logs a progress line every [`HEARTBEAT`] until aborted: `what` and how long it
-/// has taken so far (a rate-limited read of a large organization takes minutes).
-pub fn heartbeat(what: &'static str) -> tokio::task::JoinHandle<()> {
+/// A task that logs a progress line every [`HEARTBEAT`] until aborted: `what`, the
+/// client's progress (the collections of its read when `reading`, requests sent, whether one
+/// waits on the rate limit) and how long it has taken so far (a rate-limited read of a large
+/// organization takes minutes).
+pub fn heartbeat(what: &'static str, client: Client, reading: bool) -> tokio::task::JoinHandle<()> {
     let started = tokio::time::Instant::now();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval_at(started + HEARTBEAT, HEARTBEAT);
@@ -56,11 +66,30 @@ pub fn heartbeat(what: &'static str) -> tokio::task::JoinHandle<()> {
             tick.tick().await;
             tracing::info!(
                 target: orgform_api::PROGRESS_TARGET,
-                "still {what} ({} s so far; requests are paced to the rate limit)",
-                started.elapsed().as_secs()
+                "still {what}: {}",
+                line(client_progress(&client, reading), started.elapsed())
             );
         }
     })
+}
+
+/// The client's progress, without the collections of its latest read unless `reading`.
+fn client_progress(client: &Client, reading: bool) -> orgform_api::Progress {
+    let mut progress = client.progress();
+    if !reading {
+        progress.collections = None;
+    }
+    progress
+}
+
+/// A progress line: `read 4/9 collections, 57 requests, waiting on the rate limit (20 s)`.
+fn line(progress: orgform_api::Progress, elapsed: Duration) -> String {
+    let secs = elapsed.as_secs_f64();
+    if secs >= 10.0 {
+        format!("{progress} ({secs:.0} s)")
+    } else {
+        format!("{progress} ({secs:.1} s)")
+    }
 }
 
 /// Reads the organization within `scope` and writes `render` of it to `out` (a new file of
@@ -91,4 +120,33 @@ pub fn progress(global: &GlobalArgs, message: &str) -> Option<indicatif::Progres
     bar.set_message(message.to_owned());
     bar.enable_steady_tick(Duration::from_millis(120));
     Some(bar)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use orgform_api::Progress;
+
+    #[test]
+    fn a_progress_line_says_what_was_read_how_many_requests_and_the_wait() {
+        let waiting = Progress {
+            requests: 57,
+            waiting_on_rate_limit: true,
+            collections: Some((4, 9)),
+        };
+        assert_eq!(
+            super::line(waiting, Duration::from_secs(40)),
+            "read 4/9 collections, 57 requests, waiting on the rate limit (40 s)"
+        );
+        let done = Progress {
+            requests: 8,
+            waiting_on_rate_limit: false,
+            collections: Some((7, 7)),
+        };
+        assert_eq!(
+            super::line(done, Duration::from_millis(1_240)),
+            "read 7/7 collections, 8 requests (1.2 s)"
+        );
+    }
 }

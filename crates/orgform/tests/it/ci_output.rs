@@ -247,6 +247,11 @@ fn without_a_terminal_a_read_prints_progress_lines_and_json_logs_are_structured(
         "{}",
         plan.stderr
     );
+    // Once read: the collections (users, invites, keys, workspaces and three member lists)
+    // and every request the run sent, as the emulator counted them.
+    let requests = org.emulator.request_log().len();
+    let summary = format!("read 7/7 collections, {requests} requests (");
+    assert!(plan.stderr.contains(&summary), "{summary}\n{}", plan.stderr);
     let quiet = org.run(dir.path(), &["plan", "-q"]);
     assert!(!quiet.stderr.contains("read "), "{}", quiet.stderr);
     // -v adds one line per request.
@@ -350,6 +355,36 @@ fn usage_errors_exit_64_with_a_hint() {
         "{}",
         not_a_url.stderr
     );
+
+    // A URL the policy refuses is a usage error too: plain http off loopback, and a URL
+    // with credentials in it (which the message does not repeat).
+    for (endpoint, hint) in [
+        (
+            "http://api.orgform.invalid",
+            "hint: plain http would carry the admin key",
+        ),
+        (
+            "https://user:hunter2@api.orgform.invalid",
+            "hint: give the Admin API base URL alone",
+        ),
+    ] {
+        let refused = offline(
+            dir.path(),
+            &["plan", "--endpoint", endpoint],
+            &[("ANTHROPIC_ADMIN_KEY", "sk-ant-admin01-test")],
+        );
+        assert_eq!(refused.code, 64, "{refused:?}");
+        assert!(
+            refused.stderr.starts_with("error: the endpoint ")
+                && refused.stderr.contains("api.orgform.invalid")
+                && refused.stderr.contains(" is refused: "),
+            "{}",
+            refused.stderr
+        );
+        assert!(refused.stderr.contains(hint), "{}", refused.stderr);
+        assert!(!refused.stderr.contains("hunter2"), "{}", refused.stderr);
+        assert!(refused.stdout.is_empty(), "{}", refused.stdout);
+    }
 }
 
 #[test]

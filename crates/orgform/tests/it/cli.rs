@@ -264,7 +264,7 @@ fn credentials_and_endpoint_errors_are_clear() {
         dir.path(),
         &["plan", "--endpoint", "http://orgform.invalid"],
     );
-    assert_eq!(plain_http.code, 1, "{plain_http:?}");
+    assert_eq!(plain_http.code, 64, "{plain_http:?}");
     assert!(
         plain_http.stderr.contains("loopback"),
         "{}",

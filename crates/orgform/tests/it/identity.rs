@@ -204,7 +204,7 @@ fn a_bearer_token_obeys_the_loopback_rule() {
         &["plan", "--endpoint", "http://orgform.invalid"],
         &[("ANTHROPIC_AUTH_TOKEN", TOKEN)],
     );
-    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.code, 64, "{run:?}");
     assert!(run.stderr.contains("loopback"), "{}", run.stderr);
     assert_secret_free(&run);
 }

@@ -317,7 +317,7 @@ fn trailing_dot_localhost_is_not_loopback() {
         &["snapshot"],
         &[("ANTHROPIC_BASE_URL", url.as_str())],
     );
-    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.code, 64, "{run:?}");
     assert!(run.stderr.contains("loopback"), "{}", run.stderr);
     assert!(org.server.log().is_empty(), "{:?}", org.server.log().len());
 }

@@ -12,13 +12,22 @@ use orgform_api::{AdminKey, Client, ClientConfig, ReadScope};
 use orgform_emulator::{Emulator, EmulatorConfig};
 use orgform_model::Snapshot;
 
-/// What the child measured.
+/// What the child measured. CPU times are of the measuring thread (`/proc/thread-self/stat`,
+/// in clock ticks of 10 ms, so a phase is repeated until it has used at least a second).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Measured {
-    /// Loading and validating the manifest.
+    /// Loading and validating the manifest: wall time (once, as `orgform plan` does it).
     pub load: Duration,
-    /// One `plan()` (the median of 5), on one thread: its CPU time.
+    /// The same, CPU time of the thread.
+    pub load_cpu: Duration,
+    /// One `plan()`: CPU time (the mean over the repetitions).
     pub plan: Duration,
+    /// One `plan()`: wall time (the median of the repetitions).
+    pub plan_wall: Duration,
+    /// Of which the live snapshot's digest: CPU time.
+    pub digest: Duration,
+    /// Rendering the plan as text: CPU time.
+    pub render: Duration,
     /// Peak resident memory of the process, KiB.
     pub peak_kib: u64,
 }
@@ -53,11 +62,46 @@ pub fn measure(live: &Snapshot, manifest: &Path) -> anyhow::Result<Measured> {
             .parse()
             .context("a figure of the measuring process is not a number")
     };
+    let micros = |name: &str| field(name).map(Duration::from_micros);
     Ok(Measured {
-        load: Duration::from_micros(field("load_us")?),
-        plan: Duration::from_micros(field("plan_us")?),
+        load: micros("load_us")?,
+        load_cpu: micros("load_cpu_us")?,
+        plan: micros("plan_cpu_us")?,
+        plan_wall: micros("plan_us")?,
+        digest: micros("digest_cpu_us")?,
+        render: micros("render_cpu_us")?,
         peak_kib: field("peak_kib")?,
     })
+}
+
+/// CPU time used so far by the calling thread (user + system), from
+/// `/proc/thread-self/stat`: clock ticks of 1/100 s.
+fn thread_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    // The command name may hold spaces: fields are counted after its closing parenthesis,
+    // where field 3 (state) comes first; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| -> u64 { fields.get(i).and_then(|f| f.parse().ok()).unwrap_or(0) };
+    Duration::from_millis((tick(11) + tick(12)) * 10)
+}
+
+/// Runs `f` until it has used at least a second of CPU (at least 3 times, at most 10,000);
+/// returns the mean CPU time of one run and the median wall time.
+fn repeat(mut f: impl FnMut()) -> (Duration, Duration) {
+    let cpu_start = thread_cpu();
+    let mut walls = Vec::new();
+    while walls.len() < 3
+        || (thread_cpu().saturating_sub(cpu_start) < Duration::from_secs(1) && walls.len() < 10_000)
+    {
+        let started = Instant::now();
+        f();
+        walls.push(started.elapsed());
+    }
+    let cpu =
+        thread_cpu().saturating_sub(cpu_start) / u32::try_from(walls.len()).unwrap_or(u32::MAX);
+    walls.sort();
+    (cpu, walls[walls.len() / 2])
 }
 
 /// The child: `bench-child MANIFEST ENDPOINT`, key in `BENCH_ADMIN_KEY`.
@@ -65,9 +109,11 @@ pub fn run(args: &[String]) -> anyhow::Result<String> {
     let [manifest, endpoint] = args else {
         bail!("usage: bench-child MANIFEST ENDPOINT");
     };
+    let cpu_started = thread_cpu();
     let started = Instant::now();
     let loaded = orgform_manifest::load(Path::new(manifest)).map_err(|e| anyhow::anyhow!("{e}"))?;
     let load = started.elapsed();
+    let load_cpu = thread_cpu().saturating_sub(cpu_started);
     let key = AdminKey::new(&std::env::var("BENCH_ADMIN_KEY").context("no BENCH_ADMIN_KEY")?)?;
     let client = Client::new(
         ClientConfig {
@@ -97,15 +143,17 @@ pub fn run(args: &[String]) -> anyhow::Result<String> {
         pipeline: orgform_plan::Pipeline::default(),
         no_access: None,
     };
-    let mut times = Vec::new();
+    let (plan_cpu, plan_wall) = repeat(|| {
+        std::hint::black_box(orgform_plan::plan(&loaded.manifest, &live, &options));
+    });
+    let (digest_cpu, _) = repeat(|| {
+        std::hint::black_box(live.digest());
+    });
+    let plan = orgform_plan::plan(&loaded.manifest, &live, &options);
     let mut rendered = 0;
-    for _ in 0..5 {
-        let started = Instant::now();
-        let plan = orgform_plan::plan(&loaded.manifest, &live, &options);
-        times.push(started.elapsed());
-        rendered = orgform_plan::render::text(&plan, false).len();
-    }
-    times.sort();
+    let (render_cpu, _) = repeat(|| {
+        rendered = std::hint::black_box(orgform_plan::render::text(&plan, false)).len();
+    });
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let peak_kib: u64 = status
         .lines()
@@ -113,8 +161,14 @@ pub fn run(args: &[String]) -> anyhow::Result<String> {
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap_or(0);
     Ok(format!(
-        "load_us={} plan_us={} peak_kib={peak_kib} rendered_bytes={rendered}",
+        "load_us={} load_cpu_us={} plan_us={} plan_cpu_us={} digest_cpu_us={} \
+         render_cpu_us={} peak_kib={peak_kib} rendered_bytes={rendered} actions={}",
         load.as_micros(),
-        times[2].as_micros()
+        load_cpu.as_micros(),
+        plan_wall.as_micros(),
+        plan_cpu.as_micros(),
+        digest_cpu.as_micros(),
+        render_cpu.as_micros(),
+        plan.actions.len()
     ))
 }
