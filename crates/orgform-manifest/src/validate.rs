@@ -277,7 +277,13 @@ pub(crate) fn validate(
     keys::check_api_keys(&mut ctx, manifest, origins);
     keys::check_key_settings(&mut ctx, manifest, origins);
     service_accounts::check_service_accounts(&mut ctx, manifest, origins);
-    federation::check_federation(&mut ctx, manifest, origins, None);
+    let accounts: std::collections::HashSet<&str> = manifest
+        .service_accounts
+        .iter()
+        .filter(|sa| !sa.archived)
+        .map(|sa| sa.name.as_str())
+        .collect();
+    federation::check_federation(&mut ctx, manifest, origins, Some(&accounts));
     keys::check_grace_days(&mut ctx, manifest, origins);
 }
 

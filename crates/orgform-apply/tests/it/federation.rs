@@ -13,8 +13,7 @@ use orgform_plan::{DriftCategory, Pipeline, Plan, PlanOptions, drift, plan};
 
 use crate::common::{apply, fault_kinds};
 
-const HEAD: &str =
-    "version: 1\norganization:\n  id: ORG\nworkspaces:\n  - name: Production\n  - name: Staging\n";
+const HEAD: &str = "version: 1\norganization:\n  id: ORG\nservice_accounts:\n  - name: ci\nworkspaces:\n  - name: Production\n  - name: Staging\n";
 
 fn seed() -> Snapshot {
     let mut s = orgform_emulator::seeds::small();

@@ -287,6 +287,7 @@ fn check_rules(
             }
         }
         if let Some(accounts) = service_accounts
+            && !rule.archived
             && !accounts.contains(rule.service_account.as_str())
         {
             let hint = did_you_mean(&rule.service_account, accounts.iter().copied());
@@ -294,12 +295,14 @@ fn check_rules(
                 at.value("service_account"),
                 "orgform::unknown_service_account",
                 format!(
-                    "rule `{}` targets service account `{}`, which `service_accounts` does not declare",
+                    "rule `{}` targets service account `{}`, which `service_accounts` does not declare (or declares archived)",
                     rule.name, rule.service_account
                 ),
                 "unknown service account",
             );
-            p.help = Some("declare the service account under `service_accounts`".to_owned());
+            p.help = Some(
+                "declare the service account under `service_accounts`, not archived".to_owned(),
+            );
             set_help(p, hint);
         }
         check_match(ctx, at, rule);

@@ -3,7 +3,7 @@
 
 use orgform_manifest::{Location, ManifestError, Problem, RuleWorkspaces, load_str};
 
-const HEAD: &str = "version: 1\norganization:\n  id: 6f0c2a4e-0000-4000-8000-000000000001\nworkspaces:\n  - name: production\n  - name: old\n    archived: true\n";
+const HEAD: &str = "version: 1\norganization:\n  id: 6f0c2a4e-0000-4000-8000-000000000001\nservice_accounts:\n  - name: ci\nworkspaces:\n  - name: production\n  - name: old\n    archived: true\n";
 
 const ISSUER: &str =
     "    - name: github-actions\n      issuer_url: https://token.actions.githubusercontent.com\n";
@@ -92,12 +92,12 @@ fn names_must_be_slugs_and_unique() {
     );
     let p = only(&text);
     assert_eq!(p.code, "orgform::federation_name");
-    assert_eq!(line(&p), 10);
+    assert_eq!(line(&p), 12);
     assert!(p.help.unwrap().contains("`github-actions`"));
     let text = federation(&format!("{ISSUER}{ISSUER}"), "");
     let p = only(&text);
     assert_eq!(p.code, "orgform::duplicate_issuer");
-    assert_eq!(line(&p), 12);
+    assert_eq!(line(&p), 14);
     let text = federation(
         ISSUER,
         &format!(
@@ -118,7 +118,7 @@ fn lifetimes_are_checked_against_the_api_ranges() {
     );
     let p = only(&text);
     assert_eq!(p.code, "orgform::jwt_lifetime");
-    assert_eq!(line(&p), 12);
+    assert_eq!(line(&p), 14);
     let text = federation(
         ISSUER,
         &rule("      workspaces: all\n      token_lifetime_seconds: 59\n"),
@@ -147,7 +147,7 @@ fn jwks_takes_one_source_and_public_keys_only() {
     );
     let p = only(&text);
     assert_eq!(p.code, "orgform::private_jwk");
-    assert_eq!(line(&p), 14);
+    assert_eq!(line(&p), 16);
     // The message names the member, never its value.
     assert!(p.message.contains("`d`") && !p.message.contains("secret-part"));
     let text = federation(
@@ -175,7 +175,7 @@ fn a_match_must_constrain_more_than_the_audience() {
         let p = only(&text);
         assert_eq!(p.code, "orgform::rule_match");
         assert!(p.message.contains(expect), "{}", p.message);
-        assert_eq!(line(&p), 19);
+        assert_eq!(line(&p), 21);
     }
     let text = federation(
         ISSUER,
@@ -199,7 +199,7 @@ fn an_org_admin_scope_is_a_located_error_saying_it_is_console_only() {
     );
     let p = only(&text);
     assert_eq!(p.code, "orgform::rule_scope");
-    assert_eq!(line(&p), 16);
+    assert_eq!(line(&p), 18);
     let help = p.help.unwrap();
     assert!(help.contains("Console session only"), "{help}");
     let two = federation(
@@ -273,7 +273,7 @@ fn federation_entries_merge_across_fragments() {
     let sources = &loaded.manifest.sources;
     let issuer = sources.issuer(0).unwrap();
     assert!(issuer.file.unwrap().ends_with("a.yaml"));
-    assert_eq!(issuer.line, Some(10));
+    assert_eq!(issuer.line, Some(12));
     assert_eq!(sources.rule(0).and_then(|s| s.line), Some(3));
     assert_eq!(
         sources
@@ -304,4 +304,15 @@ fn a_rule_on_a_shared_issuer_must_pin_the_tenant() {
         );
         load_str("t.yaml", &ok).unwrap();
     }
+}
+
+#[test]
+fn a_rule_target_must_be_a_declared_live_service_account() {
+    let text = federation(
+        ISSUER,
+        &rule("      workspaces: all\n").replace("service_account: ci", "service_account: cl"),
+    );
+    let p = only(&text);
+    assert_eq!(p.code, "orgform::unknown_service_account");
+    assert_eq!(p.help.as_deref(), Some("did you mean `ci`?"));
 }
