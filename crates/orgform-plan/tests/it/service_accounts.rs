@@ -69,8 +69,8 @@ fn every_action_matches_the_spec_in_the_documented_order() {
     );
 }
 
-/// No snapshot holds the implicit default-workspace membership, and nothing else about it
-/// is planned: a service account whose only membership is implicit plans nothing.
+/// A manifest that declares exactly the live service accounts and grants plans nothing and
+/// reports nothing as unmanaged.
 #[test]
 fn a_declared_state_that_matches_plans_nothing() {
     let live = seed(LIVE);
