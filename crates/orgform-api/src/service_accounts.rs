@@ -178,18 +178,13 @@ impl Client {
             segment(workspace_id)?
         ));
         let collection = format!("service accounts of workspace {workspace_id}");
-        let check = ListCheck::new(
-            collection.clone(),
+        self.explicit_memberships(
+            req,
+            collection,
             "service_account_id",
-            ListCap::SERVICE_ACCOUNT_MEMBERS,
-        );
-        let list: Vec<WireServiceAccountMember> = self.list_cursor(req, check).await?;
-        check_owner(&collection, "workspace_id", workspace_id, &list)?;
-        Ok(list
-            .into_iter()
-            .filter(|m| m.implicit != Some(true))
-            .map(WireServiceAccountMember::into_member)
-            .collect())
+            ("workspace_id", workspace_id),
+        )
+        .await
     }
 
     /// The explicit workspace memberships of a service account (the implicit
@@ -203,13 +198,31 @@ impl Client {
             segment(service_account_id)?
         ));
         let collection = format!("workspaces of service account {service_account_id}");
+        self.explicit_memberships(
+            req,
+            collection,
+            "workspace_id",
+            ("service_account_id", service_account_id),
+        )
+        .await
+    }
+
+    /// One side's membership list: every page read and checked, every entry owned by `owner`
+    /// (field name, id), the implicit default-workspace entry left out.
+    async fn explicit_memberships(
+        &self,
+        req: Req,
+        collection: String,
+        id_field: &'static str,
+        (owner_field, owner_id): (&'static str, &str),
+    ) -> Result<Vec<ServiceAccountMember>, ApiError> {
         let check = ListCheck::new(
             collection.clone(),
-            "workspace_id",
+            id_field,
             ListCap::SERVICE_ACCOUNT_MEMBERS,
         );
         let list: Vec<WireServiceAccountMember> = self.list_cursor(req, check).await?;
-        check_owner(&collection, "service_account_id", service_account_id, &list)?;
+        check_owner(&collection, owner_field, owner_id, &list)?;
         Ok(list
             .into_iter()
             .filter(|m| m.implicit != Some(true))
