@@ -97,6 +97,7 @@ mod error;
 mod faults;
 mod identities;
 mod ids;
+mod jwt;
 mod query;
 mod ratelimit;
 pub mod readings;
@@ -105,6 +106,8 @@ pub mod seeds;
 mod server;
 mod snapshot_seed;
 mod state;
+pub mod test_signer;
+mod tokens;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -297,6 +300,11 @@ pub(crate) struct Shared {
     pub(crate) faults: Mutex<FaultEngine>,
     pub(crate) log: Mutex<std::collections::VecDeque<LoggedRequest>>,
     pub(crate) reports: Mutex<reports::Reports>,
+    /// Access tokens minted by the token exchange, and the `jti` values exchanged.
+    pub(crate) tokens: Mutex<tokens::TokenStore>,
+    /// Why each denied token exchange was denied, oldest first (the Console's
+    /// authentication history).
+    pub(crate) exchange_denials: Mutex<Vec<String>>,
 }
 
 /// The request log keeps at most this many entries (the oldest are dropped), so that a
@@ -407,6 +415,8 @@ impl Emulator {
                 config.usage,
                 id_seed,
             )),
+            tokens: Mutex::new(tokens::TokenStore::default()),
+            exchange_denials: Mutex::new(Vec::new()),
         });
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
@@ -444,6 +454,13 @@ impl Emulator {
     /// The accepted admin key.
     pub fn admin_key(&self) -> &str {
         &self.shared.admin_key
+    }
+
+    /// Why each denied token exchange (`POST /v1/oauth/token`) was denied, oldest first: the
+    /// reasons the Console's authentication history shows and the response never does
+    /// (`match_subject_prefix`, `bad_signature`, `jti_reused`, ...).
+    pub fn exchange_denials(&self) -> Vec<String> {
+        self.shared.exchange_denials.lock().clone()
     }
 
     /// What a complete, correct API read with an Admin API key returns now: deleted invites

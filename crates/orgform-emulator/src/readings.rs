@@ -289,6 +289,35 @@ reading! {
     }
 }
 
+reading! {
+    /// How the token exchange (`POST /v1/oauth/token`) answers a denied assertion (a bad
+    /// signature, a claim the rule does not match, an unknown or archived rule, a replayed
+    /// `jti`, ...). The newest "WIF reference" and "Use WIF with GitHub Actions" pages say an
+    /// opaque 401 `authentication_error` "Authentication failed"; an earlier version of the
+    /// reference said 400 `invalid_grant`.
+    ExchangeDenial {
+        /// 401 `authentication_error`, message `Authentication failed` (default).
+        #[default]
+        Unauthorized = "unauthorized",
+        /// 400 `invalid_grant`, message `Authentication failed`.
+        InvalidGrant = "invalid-grant",
+    }
+}
+
+reading! {
+    /// Which workspace an exchange without `workspace_id` is scoped to when the rule is
+    /// enabled for more than one. The reference: `workspace_id` is "required when the rule is
+    /// enabled for more than one workspace"; an official SDK says the server then picks "the
+    /// org default if the rule covers it".
+    ExchangeWorkspace {
+        /// The default workspace when the rule covers it, else denied (default).
+        #[default]
+        DefaultIfCovered = "default-if-covered",
+        /// Denied (`workspace_id_required`) whenever more than one workspace is enabled.
+        Required = "required",
+    }
+}
+
 /// One switch of [`Readings`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Switch {
@@ -433,6 +462,12 @@ readings! {
     /// Names of archived federation issuers and rules.
     federation_names: FederationNames = "federation-names",
         "whether an archived federation issuer's or rule's name stays taken (409) or is freed";
+    /// How the token exchange refuses a denied assertion.
+    exchange_denial: ExchangeDenial = "exchange-denial",
+        "a denied token exchange: 401 authentication_error or 400 invalid_grant";
+    /// The workspace of an exchange without workspace_id on a multi-workspace rule.
+    exchange_workspace: ExchangeWorkspace = "exchange-workspace",
+        "a token exchange without workspace_id on a rule enabled for several workspaces: the default workspace if covered, or denied";
 }
 
 impl Readings {

@@ -103,6 +103,13 @@ impl Reports {
                 "ip_address": "127.0.0.1",
                 "user_agent": user_agent,
             }),
+            // Likewise for a token minted by the token exchange: named by its minting order.
+            Caller::Federated(n) => json!({
+                "type": "api_actor",
+                "api_key_name": format!("federated token {n}"),
+                "ip_address": "127.0.0.1",
+                "user_agent": user_agent,
+            }),
         }
     }
 }

@@ -201,6 +201,7 @@ pub(crate) fn router(shared: &Arc<Shared>) -> Router {
             get(api::usage_report),
         )
         .route("/v1/compliance/activities", get(api::activities))
+        .route(api::TOKEN_PATH, post(api::oauth_token))
         .fallback(not_found)
         .method_not_allowed_fallback(wrong_method)
         .layer(middleware::from_fn_with_state(shared.clone(), pipeline))
@@ -270,6 +271,8 @@ pub(crate) enum Caller {
     AdminKeyAsBearer,
     /// The configured bearer token at this index.
     Token(usize),
+    /// A token minted by the token exchange, by its minting order ([`crate::tokens`]).
+    Federated(u64),
 }
 
 fn authenticate(shared: &Shared, headers: &HeaderMap) -> Auth {
@@ -282,6 +285,28 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Auth {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
+    if api_key.is_none()
+        && let Some(token) = &bearer
+        && let Some(minted) = shared.tokens.lock().get(token).cloned()
+    {
+        // Cloned, so the token store is not locked while the clock is read (the exchange
+        // takes them in the other order).
+        let now = shared.core.read().now;
+        return if now >= minted.expires_at {
+            Auth::Refused(ApiError::other(
+                StatusCode::UNAUTHORIZED,
+                "authentication_error",
+                "OAuth access token has expired",
+            ))
+        } else if minted.admin {
+            Auth::Ok(Caller::Federated(minted.serial))
+        } else {
+            Auth::Refused(ApiError::forbidden(format!(
+                "the OAuth token's scope {:?} does not grant access to the Admin API (org:admin, for an admin service account, is required)",
+                minted.scope
+            )))
+        };
+    }
     if api_key.is_none()
         && let Some(token) = &bearer
         && let Some(index) = shared
@@ -450,11 +475,21 @@ async fn pipeline(AxState(shared): AxState<Arc<Shared>>, req: Request, next: Nex
         Ok(b) => (b, false),
         Err(_) => (Bytes::new(), true),
     };
+    let exchange = path == api::TOKEN_PATH;
     let mut entry = LoggedRequest {
         method: method.to_string(),
         path: path.clone(),
         query: query.clone(),
-        body: serde_json::from_slice(&bytes).ok(),
+        body: serde_json::from_slice(&bytes).ok().map(|mut body| {
+            // The identity token of an exchange is a credential: never logged.
+            if exchange
+                && let serde_json::Value::Object(map) = &mut body
+                && map.contains_key("assertion")
+            {
+                map.insert("assertion".to_owned(), "[redacted]".into());
+            }
+            body
+        }),
         status: None,
         request_id: request_id.clone(),
         fault: None,
@@ -490,6 +525,13 @@ async fn pipeline(AxState(shared): AxState<Arc<Shared>>, req: Request, next: Nex
                 format!("request body exceeds the maximum size of {MAX_BODY} bytes"),
             )
             .into_response();
+        }
+        if exchange {
+            // The token exchange takes no credential, no `anthropic-version` and counts
+            // against no Admin API budget; it is still faulted like any request.
+            break 'resp next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
         }
         let caller = match authenticate(&shared, &parts.headers) {
             Auth::Refused(err) => break 'resp err.into_response(),

@@ -34,6 +34,7 @@ mod federation_rules;
 mod invites;
 mod keys;
 mod members;
+mod oauth_token;
 mod organization;
 mod reports;
 mod service_accounts;
@@ -53,6 +54,7 @@ pub(crate) use federation_rules::{
 pub(crate) use invites::{create_invite, delete_invite, get_invite, list_invites};
 pub(crate) use keys::{get_key, list_keys, update_key};
 pub(crate) use members::{create_member, delete_member, get_member, list_members, update_member};
+pub(crate) use oauth_token::{TOKEN_PATH, oauth_token};
 pub(crate) use organization::me;
 pub(crate) use reports::{org_rate_limits, usage_report, workspace_rate_limits};
 pub(crate) use service_accounts::{

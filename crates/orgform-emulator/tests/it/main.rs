@@ -10,6 +10,7 @@ mod readings;
 mod reports;
 mod service_accounts;
 mod smoke;
+mod token_exchange;
 mod transport;
 mod users_invites;
 mod workspaces;

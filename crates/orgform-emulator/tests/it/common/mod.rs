@@ -275,8 +275,11 @@ impl Api {
         );
         if resp.status != 200 {
             let schema = serde_json::json!({"$ref": "#/components/schemas/BetaErrorResponse"});
-            if !["conflict_error", "request_too_large"].contains(&resp.error_type()) {
-                // Both are documented error types absent from the spec's error union.
+            if !["conflict_error", "request_too_large", "invalid_grant"]
+                .contains(&resp.error_type())
+            {
+                // Documented error types absent from the spec's error union (`invalid_grant`:
+                // the token exchange under one reading).
                 validate(&schema, &resp.body)
                     .unwrap_or_else(|e| panic!("error body {} invalid: {e}", resp.body));
             }
@@ -299,6 +302,30 @@ impl Api {
                     resp.body
                 )
             });
+            return;
+        }
+        if path == "/v1/oauth/token" {
+            // Not in the Admin OpenAPI subset: held to the "WIF reference" response instead.
+            let keys: BTreeSet<&str> = resp
+                .body
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(
+                keys,
+                BTreeSet::from(["access_token", "token_type", "expires_in", "scope"])
+            );
+            assert!(
+                resp.body["access_token"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("sk-ant-oat01-")
+            );
+            assert_eq!(resp.body["token_type"], "Bearer");
+            assert!(resp.body["expires_in"].is_u64() && resp.body["scope"].is_string());
+            assert!(resp.headers.get("anthropic-organization-id").is_none());
             return;
         }
         if !path.starts_with("/v1/") {
