@@ -32,6 +32,7 @@ pub mod retry;
 mod service_accounts;
 mod snapshot;
 pub use snapshot::PROGRESS_TARGET;
+mod token_exchange;
 mod wire;
 
 pub use bodies::{Body, decode_body};
@@ -47,6 +48,10 @@ pub use progress::Progress;
 pub use reports::{Activity, ActivityFeed, MAX_ACTIVITIES, days_before};
 pub use service_accounts::UpdateServiceAccount;
 pub use snapshot::ReadScope;
+pub use token_exchange::{
+    EXCHANGE_BETA, ExchangeError, Exchanged, FederationExchange, IdentityToken, JWT_BEARER_GRANT,
+    MAX_IDENTITY_TOKEN_BYTES, TOKEN_PATH, exchange_federation_token,
+};
 pub use wire::{
     CreateWorkspace, DataResidencyCreate, DataResidencyUpdate, UpdateApiKey, UpdateWorkspace,
 };

@@ -501,6 +501,37 @@ impl Emulator {
         out
     }
 
+    /// Adds a federation issuer with an `inline` key set out of band, as if in the Console
+    /// (a seed holds inline keys only as a digest, so it cannot carry one); returns its id.
+    pub fn add_inline_issuer(
+        &self,
+        name: &str,
+        issuer_url: &str,
+        keys: Vec<serde_json::Value>,
+        max_jwt_lifetime_seconds: u32,
+        check_jti: bool,
+    ) -> String {
+        let mut core = self.shared.core.write();
+        let id = core.fresh_id(&self.shared.ids, "fdis");
+        let issuer = orgform_model::FederationIssuer {
+            id: id.clone(),
+            name: name.to_owned(),
+            issuer_url: issuer_url.to_owned(),
+            jwks: orgform_model::Jwks::Inline {
+                keys_digest: orgform_model::jwks_digest(&keys),
+                key_count: keys.len(),
+            },
+            max_jwt_lifetime_seconds,
+            check_jti,
+            created_at: core.now,
+            archived_at: None,
+        };
+        core.inline_keys.insert(id.clone(), keys);
+        core.state.identities.federation_issuers.push(issuer);
+        core.touch();
+        id
+    }
+
     /// Replaces the whole state with a new seed.
     pub fn reseed(&self, seed: Snapshot) -> Result<(), EmulatorError> {
         self.shared.replace_state(seed)

@@ -13,6 +13,10 @@ pub const TOKEN_LIFETIME_RANGE: std::ops::RangeInclusive<u32> = 60..=86_400;
 /// The OAuth scopes a rule managed through the Admin API may carry; any other scope (such as
 /// `org:admin`) can only be set in a Console session.
 pub const RULE_SCOPES: &[&str] = &["workspace:developer", "workspace:inference"];
+/// The scopes a declared rule may carry although only a Console session sets them: such a rule
+/// is created and changed in the Console, and the manifest holds it for review, drift and
+/// protection (orgform compares it, never writes it).
+pub const CONSOLE_SCOPES: &[&str] = &["org:admin"];
 
 /// `federation:`
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,7 +128,8 @@ pub struct RuleSpec {
     /// The service account (by `service_accounts[].name`) the minted tokens act as.
     pub service_account: String,
     /// Space-separated OAuth scopes of the minted tokens: `workspace:developer` and/or
-    /// `workspace:inference` (other scopes, such as `org:admin`, are set in the Console only).
+    /// `workspace:inference`, or `org:admin` for a rule made in the Console (orgform compares
+    /// and protects such a rule, never creates or changes it).
     #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub oauth_scope: String,
     /// Lifetime of minted tokens, 60-86400 seconds. Omitted: not managed (3600 on creation).

@@ -8,6 +8,7 @@ pub mod exit;
 pub mod export;
 pub mod export_federation;
 pub mod failure;
+pub mod federation;
 pub mod files;
 pub mod logging;
 pub mod no_access;

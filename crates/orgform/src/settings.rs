@@ -25,6 +25,11 @@ pub struct Environment {
     /// and service account a workload identity federation run came through (ids, not
     /// secrets); the plan never archives or narrows them.
     pub pipeline: orgform_plan::Pipeline,
+    /// The rest of the workload identity federation inputs the official SDKs read
+    /// (`ANTHROPIC_ORGANIZATION_ID`, `ANTHROPIC_WORKSPACE_ID`, `ANTHROPIC_IDENTITY_TOKEN_FILE`,
+    /// `ANTHROPIC_IDENTITY_TOKEN`): with them and no key or token, orgform exchanges the
+    /// identity token itself (`crate::federation`).
+    pub federation: crate::federation::FederationEnv,
 }
 
 impl fmt::Debug for Environment {
@@ -38,6 +43,7 @@ impl fmt::Debug for Environment {
             .field("no_color", &self.no_color)
             .field("rust_log", &self.rust_log)
             .field("pipeline", &self.pipeline)
+            .field("federation", &self.federation)
             .finish()
     }
 }
@@ -54,24 +60,41 @@ impl Environment {
                 federation_rule_id: non_empty_var("ANTHROPIC_FEDERATION_RULE_ID"),
                 service_account_id: non_empty_var("ANTHROPIC_SERVICE_ACCOUNT_ID"),
             },
+            federation: crate::federation::FederationEnv {
+                organization_id: non_empty_var("ANTHROPIC_ORGANIZATION_ID"),
+                workspace_id: non_empty_var("ANTHROPIC_WORKSPACE_ID"),
+                identity_token_file: non_empty_var("ANTHROPIC_IDENTITY_TOKEN_FILE")
+                    .map(std::path::PathBuf::from),
+                identity_token: std::env::var("ANTHROPIC_IDENTITY_TOKEN").ok(),
+            },
         }
     }
 }
 
 /// A variable's trimmed value, unless unset or blank.
-fn non_empty_var(name: &str) -> Option<String> {
+pub(crate) fn non_empty_var(name: &str) -> Option<String> {
     std::env::var(name)
         .ok()
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())
 }
 
+/// Where the run's credential comes from.
+pub enum Credential {
+    /// An admin key or a bearer token, given.
+    Ready(AdminKey),
+    /// Workload identity federation: the identity token is exchanged for an access token.
+    Exchange(Box<orgform_api::FederationExchange>),
+}
+
 /// The credential: the admin key from `--admin-key-file` (which wins) or
 /// `ANTHROPIC_ADMIN_KEY`, or an OAuth bearer token from `--auth-token-file` (which wins) or
-/// `ANTHROPIC_AUTH_TOKEN`; exactly one of the two kinds. Files must be regular files of at
-/// most [`KEY_FILE_LIMIT`](crate::files::KEY_FILE_LIMIT) bytes, so a FIFO cannot block the
-/// command and `/dev/zero` cannot exhaust memory.
-pub fn admin_key(global: &GlobalArgs) -> anyhow::Result<AdminKey> {
+/// `ANTHROPIC_AUTH_TOKEN`, or the workload identity federation inputs (an identity token from
+/// `ANTHROPIC_IDENTITY_TOKEN_FILE` or `ANTHROPIC_IDENTITY_TOKEN` and the ids the official SDKs
+/// read); exactly one of the three. Files must be regular files of at most
+/// [`KEY_FILE_LIMIT`](crate::files::KEY_FILE_LIMIT) bytes (the identity token: 16 KiB), so a
+/// FIFO cannot block the command and `/dev/zero` cannot exhaust memory.
+pub fn credential_source(global: &GlobalArgs) -> anyhow::Result<Credential> {
     let c = &global.connection;
     let env = &global.env;
     // An empty variable counts as unset for the "both given" check, so a CI template that
@@ -88,39 +111,48 @@ pub fn admin_key(global: &GlobalArgs) -> anyhow::Result<AdminKey> {
         (None, true) => Some("ANTHROPIC_AUTH_TOKEN".to_owned()),
         (None, false) => None,
     };
+    if let Some(identity) = env.federation.identity_origin() {
+        if let Some(other) = key_origin.or(token_origin) {
+            return Err(crate::federation::both(&other, &identity));
+        }
+        return Ok(Credential::Exchange(Box::new(crate::federation::inputs(
+            env,
+        )?)));
+    }
+    let ready = |key: anyhow::Result<AdminKey>| key.map(Credential::Ready);
     match (key_origin, token_origin) {
         (Some(key), Some(token)) => Err(KeyError::Both { key, token }.into()),
-        (None, Some(_)) => credential(
+        (None, Some(_)) => ready(credential(
             c.auth_token_file.as_deref(),
             "--auth-token-file",
             env.auth_token.as_deref(),
             "ANTHROPIC_AUTH_TOKEN",
             CredentialKind::BearerToken,
-        ),
-        (Some(_), None) => credential(
+        )),
+        (Some(_), None) => ready(credential(
             c.admin_key_file.as_deref(),
             "--admin-key-file",
             env.admin_key.as_deref(),
             "ANTHROPIC_ADMIN_KEY",
             CredentialKind::AdminKey,
-        ),
+        )),
         // Nothing usable: an empty variable is reported as empty, else as missing.
         (None, None) => match (&env.admin_key, &env.auth_token) {
-            (Some(v), _) => credential(
+            (Some(v), _) => ready(credential(
                 None,
                 "",
                 Some(v),
                 "ANTHROPIC_ADMIN_KEY",
                 CredentialKind::AdminKey,
-            ),
-            (None, Some(v)) => credential(
+            )),
+            (None, Some(v)) => ready(credential(
                 None,
                 "",
                 Some(v),
                 "ANTHROPIC_AUTH_TOKEN",
                 CredentialKind::BearerToken,
-            ),
-            (None, None) => Err(KeyError::Missing.into()),
+            )),
+            (None, None) => Err(crate::federation::missing(env)),
         },
     }
 }
@@ -167,7 +199,12 @@ pub fn client_config(global: &GlobalArgs) -> ClientConfig {
 /// usage error (exit 64), found before the key is looked at.
 pub fn client(global: &GlobalArgs) -> anyhow::Result<Client> {
     check_endpoint(&global.connection.endpoint)?;
-    let key = admin_key(global)?;
+    let key = match credential_source(global)? {
+        Credential::Ready(key) => key,
+        Credential::Exchange(inputs) => {
+            crate::federation::exchange(&client_config(global), &inputs)?
+        }
+    };
     Client::new(client_config(global), key).context("cannot set up the Admin API client")
 }
 

@@ -8,4 +8,5 @@ mod identities;
 mod pacing;
 mod scripted;
 mod support;
+mod token_exchange;
 mod write_readback;

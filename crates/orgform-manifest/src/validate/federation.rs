@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::{At, Ctx, set_help};
 use crate::federation::{
-    JWT_LIFETIME_RANGE, PRIVATE_JWK_MEMBERS, RULE_SCOPES, RuleWorkspaces, TOKEN_LIFETIME_RANGE,
-    is_slug, is_wildcard_only,
+    CONSOLE_SCOPES, JWT_LIFETIME_RANGE, PRIVATE_JWK_MEMBERS, RULE_SCOPES, RuleWorkspaces,
+    TOKEN_LIFETIME_RANGE, is_slug, is_wildcard_only,
 };
 use crate::load::Origins;
 use crate::suggest::did_you_mean;
@@ -493,7 +493,7 @@ fn check_scope(ctx: &mut Ctx<'_>, at: At<'_>, scope: &str) {
         return;
     }
     for part in scope.split_whitespace() {
-        if RULE_SCOPES.contains(&part) {
+        if RULE_SCOPES.contains(&part) || CONSOLE_SCOPES.contains(&part) {
             continue;
         }
         let p = ctx.error(
@@ -504,12 +504,15 @@ fn check_scope(ctx: &mut Ctx<'_>, at: At<'_>, scope: &str) {
         );
         p.help = Some(if part.starts_with("org:") {
             format!(
-                "`{part}` is set in a Console session only: an OAuth caller may manage rules with the scopes `workspace:developer` and `workspace:inference` alone; create this rule in the Console and leave it out of the manifest"
+                "`{part}` is not a scope a rule can carry: rules managed through the Admin API take `workspace:developer` and `workspace:inference`, and a rule made in the Console may be declared with `org:admin`"
             )
         } else {
             "OAuth callers may set `workspace:developer` and `workspace:inference` only".to_owned()
         });
-        set_help(p, did_you_mean(part, RULE_SCOPES.iter().copied()));
+        set_help(
+            p,
+            did_you_mean(part, RULE_SCOPES.iter().chain(CONSOLE_SCOPES).copied()),
+        );
     }
 }
 

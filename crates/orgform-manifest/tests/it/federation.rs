@@ -192,16 +192,22 @@ fn a_match_must_constrain_more_than_the_audience() {
 }
 
 #[test]
-fn an_org_admin_scope_is_a_located_error_saying_it_is_console_only() {
-    let text = federation(
+fn an_org_admin_rule_may_be_declared_and_an_unknown_scope_is_a_located_error() {
+    // `org:admin` is made in the Console; the manifest declares it for review and drift.
+    let admin = federation(
         ISSUER,
         &rule("      workspaces: all\n").replace("workspace:developer", "org:admin"),
+    );
+    load_str("t.yaml", &admin).unwrap();
+    let text = federation(
+        ISSUER,
+        &rule("      workspaces: all\n").replace("workspace:developer", "org:billing"),
     );
     let p = only(&text);
     assert_eq!(p.code, "orgform::rule_scope");
     assert_eq!(line(&p), 18);
-    let help = p.help.unwrap();
-    assert!(help.contains("Console session only"), "{help}");
+    assert!(p.message.contains("scope `org:billing`"), "{}", p.message);
+    assert!(p.help.unwrap().contains("`org:admin`"));
     let two = federation(
         ISSUER,
         &rule("      workspaces: all\n").replace(

@@ -16,6 +16,10 @@
 //!   blocked. The override is explicit and outside the plan: run with another credential, or
 //!   take the service account out of `settings.protected_service_accounts`.
 //! - A rule whose live scope only a Console session may manage is never changed (blocked).
+//!   A declared rule with such a scope (`org:admin`: the rule a keyless pipeline runs through)
+//!   is made in the Console: while it does not exist, its creation is blocked with that
+//!   remedy; once it does, it is compared like any rule (a difference is blocked, never
+//!   written), and protected like any rule.
 //! - A rule's issuer is immutable: a different issuer is blocked (archive the rule and declare
 //!   a new one under another name).
 
@@ -212,6 +216,18 @@ impl Engine<'_> {
         spec: &RuleSpec,
         issuers: &BTreeMap<String, IssuerRes>,
     ) {
+        if !oauth_manageable(&spec.oauth_scope) {
+            self.block(
+                BlockedKind::ConsoleOnlyScope,
+                format!("federation rule {}", spec.name),
+                Some("oauth_scope"),
+                None,
+                Some(s(&spec.oauth_scope)),
+                "a rule with this scope is created in a Console session only",
+                "create it in the Console (Settings, Workload identity) with this entry's issuer, match, service account and workspaces, then plan again: orgform compares it with this entry from then on",
+            );
+            return;
+        }
         let (Some(issuer), Some(sa), Some(workspaces)) = (
             self.issuer_ref(spec, issuers),
             self.service_account_ref(ids, spec),
@@ -441,14 +457,14 @@ impl Engine<'_> {
         if !any_change {
             return;
         }
-        if !oauth_manageable(&live.oauth_scope) {
+        if !oauth_manageable(&live.oauth_scope) || !oauth_manageable(&spec.oauth_scope) {
             self.block(
                 BlockedKind::ConsoleOnlyScope,
                 target,
                 Some("oauth_scope"),
                 Some(s(&live.oauth_scope)),
                 Some(s(&spec.oauth_scope)),
-                "the live rule's scope is managed only in a Console session",
+                "the rule's scope is managed only in a Console session",
                 "make the change in the Console, or align the manifest with the live rule",
             );
             return;

@@ -269,6 +269,40 @@ fn console_only_rules_are_reported_never_changed() {
     assert_eq!(p.unmanaged[0].kind, ObjectKind::FederationRule);
 }
 
+/// A declared `org:admin` rule (the keyless pipeline's own): its creation is blocked with the
+/// Console as remedy, the live one equal to it plans nothing, a difference is blocked and never
+/// written, and it is protected like any rule.
+#[test]
+fn a_declared_console_rule_is_compared_never_written() {
+    let admin_rule = DEPLOY.replace("workspace:developer", "org:admin");
+    let declared =
+        rule("      workspaces: [production]\n").replace("workspace:developer", "org:admin");
+    let m = fed("", ISSUER, &declared);
+    let mut absent = live(&admin_rule);
+    absent.identities.as_mut().unwrap().federation_rules.clear();
+    let p = plan(&m, &absent, &opts());
+    assert!(p.actions.is_empty(), "{:?}", p.actions);
+    assert_eq!(p.blocked[0].kind, BlockedKind::ConsoleOnlyScope);
+    assert!(
+        p.blocked[0].remedy.contains("create it in the Console"),
+        "{:?}",
+        p.blocked
+    );
+    let same = plan(&m, &live(&admin_rule), &opts());
+    assert!(
+        same.actions.is_empty() && same.blocked.is_empty(),
+        "{same:?}"
+    );
+    let changed = fed("", ISSUER, &declared.replace("production", "staging"));
+    let p = plan(&changed, &live(&admin_rule), &opts());
+    assert!(p.actions.is_empty(), "{:?}", p.actions);
+    assert_eq!(p.blocked[0].kind, BlockedKind::ConsoleOnlyScope);
+    // A workspace rule is never turned into a Console one through the API either.
+    let p = plan(&m, &live(DEPLOY), &opts());
+    assert!(p.actions.is_empty(), "{:?}", p.actions);
+    assert_eq!(p.blocked[0].kind, BlockedKind::ConsoleOnlyScope);
+}
+
 #[test]
 fn federation_without_identities_is_an_error_with_the_bearer_hint() {
     let m = fed("", ISSUER, &rule("      workspaces: [production]\n"));
