@@ -20,6 +20,7 @@ mod hostile_manifests;
 mod identity;
 mod input_files;
 mod interrupt_twice;
+mod keyless;
 mod manifest_files;
 mod out_files;
 mod provenance;
