@@ -3,8 +3,10 @@
 //!
 //! It serves `/v1/organizations/{me, users, invites, workspaces, workspaces/{id}/members,
 //! api_keys}`, the read-only `rate_limits`, `workspaces/{id}/rate_limits` and
-//! `usage_report/messages`, and the Compliance API's `/v1/compliance/activities` (see the
-//! `reports` module) over plain HTTP on loopback, with the Admin API's authentication, headers,
+//! `usage_report/messages`, the Compliance API's `/v1/compliance/activities` (see the
+//! `reports` module), and the workload identity federation token exchange `/v1/oauth/token`
+//! (see the `api::oauth_token` module, the `jwt` and `tokens` modules and [`test_signer`])
+//! over plain HTTP on loopback, with the Admin API's authentication, headers,
 //! error envelope, validation, pagination and business rules as documented in
 //! `docs/reference/admin-api.md`. Where that document marks behaviour **uncertain**, the
 //! emulator picks one reading by default and, for each point a client could trip over, a
@@ -29,6 +31,8 @@
 //! | Workspace name uniqueness | `workspace-names` | `free`; `unique` (400) |
 //! | Whether the activity feed answers, and how it refuses | `activity-feed` | `served`; `forbidden` (403); `not-found` (404) |
 //! | Whether the usage report answers every credential | `usage-report` | `served`; `forbidden` (403) |
+//! | How a denied token exchange (`POST /v1/oauth/token`) is refused | `exchange-denial` | `unauthorized` (401); `invalid-grant` (400) |
+//! | The workspace of an exchange without `workspace_id` on a multi-workspace rule | `exchange-workspace` | `default-if-covered`; `required` (denied) |
 //!
 //! Other choices, fixed or set through [`Options`]:
 //!

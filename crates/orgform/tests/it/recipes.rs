@@ -461,6 +461,7 @@ fn the_docs_name_every_recipe_and_the_install_command() {
         "examples/ci/github/apply.yml",
         "examples/ci/github/drift.yml",
         "examples/ci/github/snapshot.yml",
+        "examples/ci/github/keyless.yml",
         "examples/ci/gitlab/.gitlab-ci.yml",
     ] {
         assert!(root.join(file).is_file(), "{file} exists");
