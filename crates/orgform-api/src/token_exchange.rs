@@ -129,7 +129,7 @@ pub enum ExchangeError {
     },
     /// The base URL is refused.
     #[error(transparent)]
-    Url(#[from] ApiError),
+    Url(Box<ApiError>),
     /// The exchange did not complete.
     #[error(
         "POST {TOKEN_PATH} failed: {detail}\n  hint: check the endpoint (ANTHROPIC_BASE_URL or --endpoint) and the network"
@@ -206,7 +206,7 @@ pub async fn exchange_federation_token(
     config: &ClientConfig,
     x: &FederationExchange,
 ) -> Result<Exchanged, ExchangeError> {
-    let base = check_base_url(&config.base_url)?;
+    let base = check_base_url(&config.base_url).map_err(|e| ExchangeError::Url(Box::new(e)))?;
     let mut builder = reqwest::Client::builder();
     if base.scheme() == "http" {
         builder = builder.no_proxy();

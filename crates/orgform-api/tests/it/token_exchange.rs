@@ -69,6 +69,16 @@ async fn org() -> Org {
     Org { emu, signer }
 }
 
+fn inputs(jwt: &str) -> FederationExchange {
+    FederationExchange {
+        federation_rule_id: "fdrl_01Pipeline".into(),
+        organization_id: DEFAULT_ORG_ID.into(),
+        service_account_id: "svac_01Pipeline".into(),
+        workspace_id: None,
+        identity_token: IdentityToken::from_source(jwt, "ANTHROPIC_IDENTITY_TOKEN_FILE x").unwrap(),
+    }
+}
+
 fn config(base_url: String) -> ClientConfig {
     ClientConfig {
         base_url,
@@ -87,24 +97,13 @@ impl Org {
             "iat": t, "exp": t + 300, "jti": format!("{sub}-{t}"),
         }))
     }
-
-    fn inputs(&self, jwt: &str) -> FederationExchange {
-        FederationExchange {
-            federation_rule_id: "fdrl_01Pipeline".into(),
-            organization_id: DEFAULT_ORG_ID.into(),
-            service_account_id: "svac_01Pipeline".into(),
-            workspace_id: None,
-            identity_token: IdentityToken::from_source(jwt, "ANTHROPIC_IDENTITY_TOKEN_FILE x")
-                .unwrap(),
-        }
-    }
 }
 
 #[tokio::test]
 async fn an_exchanged_token_reads_the_organization_and_its_identities() {
     let org = org().await;
     let jwt = org.jwt(SUB);
-    let got = exchange_federation_token(&config(org.emu.base_url()), &org.inputs(&jwt))
+    let got = exchange_federation_token(&config(org.emu.base_url()), &inputs(&jwt))
         .await
         .unwrap();
     assert_eq!((got.expires_in, got.scope.as_str()), (600, "org:admin"));
@@ -134,7 +133,7 @@ async fn an_exchanged_token_reads_the_organization_and_its_identities() {
 async fn a_refused_exchange_names_the_rule_the_status_and_a_hint_but_not_the_token() {
     let org = org().await;
     let jwt = org.jwt("repo:someone-else/infra:ref:refs/heads/main");
-    let err = exchange_federation_token(&config(org.emu.base_url()), &org.inputs(&jwt))
+    let err = exchange_federation_token(&config(org.emu.base_url()), &inputs(&jwt))
         .await
         .unwrap_err();
     let text = err.to_string();
@@ -153,7 +152,7 @@ async fn a_refused_exchange_names_the_rule_the_status_and_a_hint_but_not_the_tok
     }
     assert!(!text.contains(&jwt) && !text.contains("eyJ"), "{text}");
     // A malformed id is the server's located 400.
-    let mut inputs = org.inputs(&org.jwt(SUB));
+    let mut inputs = inputs(&org.jwt(SUB));
     inputs.workspace_id = Some("Default".into());
     let text = exchange_federation_token(&config(org.emu.base_url()), &inputs)
         .await
@@ -170,12 +169,10 @@ async fn a_refused_exchange_names_the_rule_the_status_and_a_hint_but_not_the_tok
 async fn the_exchange_follows_the_endpoint_policy_and_redacts_an_echoed_assertion() {
     let org = org().await;
     let jwt = org.jwt(SUB);
-    let err = exchange_federation_token(
-        &config("http://idp.example.invalid".into()),
-        &org.inputs(&jwt),
-    )
-    .await
-    .unwrap_err();
+    let err =
+        exchange_federation_token(&config("http://idp.example.invalid".into()), &inputs(&jwt))
+            .await
+            .unwrap_err();
     assert!(
         err.to_string()
             .contains("plain http is only allowed to loopback"),
@@ -196,7 +193,7 @@ async fn the_exchange_follows_the_endpoint_policy_and_redacts_an_echoed_assertio
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let text = exchange_federation_token(&config(format!("http://{addr}")), &org.inputs(&jwt))
+    let text = exchange_federation_token(&config(format!("http://{addr}")), &inputs(&jwt))
         .await
         .unwrap_err()
         .to_string();
