@@ -425,3 +425,87 @@ fn the_pipelines_rule_and_protected_service_accounts_need_the_override() {
     assert_eq!(archived_names(&org), ["deploy", "keep-bot", "old-bot"]);
     org.assert_converged_with(dir.path(), &["--archive-protected-service-accounts"]);
 }
+
+/// `drift --attribute` names who changed a drifted service account and its grant, from the
+/// activity feed the emulator records for identity writes made through the API by another
+/// credential (outside orgform).
+#[test]
+fn drift_attribute_names_who_changed_an_identity() {
+    let org = IdOrg::start(Readings::default(), FaultConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), &manifest(V1));
+    apply_ok(&org, dir.path());
+    let ci = sa_named(&org, "ci-bot").id;
+    let production = org.workspace_id("Production");
+    let other = orgform_api::Client::new(
+        orgform_api::ClientConfig {
+            base_url: org.emulator().base_url(),
+            rate_limit: None,
+            ..orgform_api::ClientConfig::default()
+        },
+        orgform_api::AdminKey::bearer(org.emulator().admin_key()).unwrap(),
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let update = orgform_api::UpdateServiceAccount {
+            description: Some("changed elsewhere".into()),
+            organization_role: None,
+        };
+        other.update_service_account(&ci, &update).await.unwrap();
+        other
+            .update_service_account_member(&production, &ci, &WorkspaceRole::WorkspaceAdmin)
+            .await
+            .unwrap();
+    });
+
+    let text = org.plain(dir.path(), &["drift", "--attribute"], &[]);
+    assert_eq!(text.code, 2, "{text:?}");
+    for activity in [
+        "(service_account_updated)",
+        "(service_account_workspace_member_updated)",
+    ] {
+        assert!(
+            text.stdout.contains(activity),
+            "{activity}: {}",
+            text.stdout
+        );
+    }
+    assert!(text.stdout.contains("changed by"), "{}", text.stdout);
+    let json = org.plain(
+        dir.path(),
+        &["drift", "--attribute", "--format", "json"],
+        &[],
+    );
+    let report: Value = serde_json::from_str(&json.stdout).unwrap();
+    let changes = &report["attribution"]["changes"];
+    let of_ci = changes["service account ci-bot"].as_array().unwrap();
+    let by = |activity: &str| {
+        of_ci
+            .iter()
+            .find(|c| c["activity"] == activity)
+            .unwrap_or_else(|| panic!("{activity}: {changes:#}"))["by"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // The change made elsewhere, by the other credential; the creation by orgform's token.
+    assert!(
+        by("service_account_updated").starts_with("admin api key"),
+        "{changes:#}"
+    );
+    assert_eq!(
+        by("service_account_created"),
+        "api oauth token 1",
+        "{changes:#}"
+    );
+    // orgform's own writes are attributed too, but never to a drifted object they did not
+    // touch: keep-bot, updated by the apply only, does not drift and is not listed.
+    assert!(
+        changes.get("service account keep-bot").is_none(),
+        "{changes:#}"
+    );
+}
