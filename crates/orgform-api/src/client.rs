@@ -42,6 +42,9 @@ pub use probe::{KeyClass, Probe, parse_http_date};
 /// The only current API version.
 pub const API_VERSION: &str = "2023-06-01";
 
+/// The `anthropic-beta` value sent with a bearer token (the official SDKs' OAuth beta).
+pub const OAUTH_BETA: &str = "oauth-2025-04-20";
+
 /// Page size used for every list: the maximum the API allows.
 pub const PAGE_SIZE: u32 = 1000;
 
@@ -186,6 +189,11 @@ impl Client {
             .map_err(|_| ApiError::Config("the admin key cannot be sent in a header".into()))?;
         let mut headers = HeaderMap::new();
         headers.insert("anthropic-version", HeaderValue::from_static(API_VERSION));
+        if key.kind() == crate::CredentialKind::BearerToken {
+            // The official SDKs send it on every request made with an OAuth or federated
+            // bearer token: it "unlocks `Authorization: Bearer` auth at all".
+            headers.insert("anthropic-beta", HeaderValue::from_static(OAUTH_BETA));
+        }
         let mut builder = reqwest::Client::builder();
         if base.scheme() == "http" {
             // Plain http goes only to loopback, and never through a proxy: HTTP_PROXY or

@@ -13,7 +13,8 @@
 //!   is checked by reading back before any resend (`client` module).
 //!
 //! Every request sends `anthropic-version: 2023-06-01` and, like the official SDKs,
-//! `?beta=true`. The key goes only in the `x-api-key` header, marked sensitive.
+//! `?beta=true`, and with a bearer token `anthropic-beta: oauth-2025-04-20` (the SDKs' OAuth
+//! beta). The key goes only in the `x-api-key` header, marked sensitive.
 
 mod bodies;
 mod client;
@@ -36,7 +37,9 @@ mod token_exchange;
 mod wire;
 
 pub use bodies::{Body, decode_body};
-pub use client::{API_VERSION, Client, KeyClass, PAGE_SIZE, Probe, Written, parse_http_date};
+pub use client::{
+    API_VERSION, Client, KeyClass, OAUTH_BETA, PAGE_SIZE, Probe, Written, parse_http_date,
+};
 pub use clock::ApiClock;
 pub use config::{Backoff, ClientConfig, DEFAULT_MAX_RETRIES, RateLimit, check_base_url};
 pub use endpoints::{ApiKeyFilter, InviteFilter, UserFilter};

@@ -63,7 +63,14 @@ impl IdentityToken {
                 origin: origin.to_owned(),
             });
         }
-        if !trimmed.bytes().all(|b| (0x21..=0x7e).contains(&b)) || trimmed.split('.').count() != 3 {
+        let base64url = |part: &str| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'='))
+        };
+        let parts: Vec<&str> = trimmed.split('.').collect();
+        if parts.len() != 3 || !parts.iter().all(|p| base64url(p)) {
             return Err(ExchangeError::NotAJwt {
                 origin: origin.to_owned(),
             });
@@ -119,7 +126,7 @@ pub enum ExchangeError {
         /// Where it came from.
         origin: String,
     },
-    /// Not three dot-separated parts of visible ASCII.
+    /// Not three dot-separated base64url parts.
     #[error(
         "the identity token from {origin} is not a JWT\n  hint: write only the token itself (the `value` field of the CI provider's answer), without quotes or JSON"
     )]

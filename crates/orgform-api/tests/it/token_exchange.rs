@@ -200,3 +200,41 @@ async fn the_exchange_follows_the_endpoint_policy_and_redacts_an_echoed_assertio
     assert!(text.contains("bad assertion [redacted]"), "{text}");
     assert!(!text.contains(&jwt), "{text}");
 }
+
+#[tokio::test]
+async fn a_bearer_client_sends_the_oauth_beta_and_a_key_client_does_not() {
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+    let record = seen.clone();
+    let app = axum::Router::new().route(
+        "/v1/organizations/me",
+        axum::routing::get(move |headers: axum::http::HeaderMap| {
+            let record = record.clone();
+            async move {
+                record.lock().unwrap().push(
+                    headers
+                        .get("anthropic-beta")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned),
+                );
+                axum::Json(json!({"id": DEFAULT_ORG_ID, "type": "organization", "name": "Acme"}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = format!("http://{addr}");
+    let bearer = orgform_api::AdminKey::bearer("sk-ant-oat01-test").unwrap();
+    Client::new(config(url.clone()), bearer)
+        .unwrap()
+        .me()
+        .await
+        .unwrap();
+    let key = orgform_api::AdminKey::new("sk-ant-admin01-test").unwrap();
+    Client::new(config(url), key).unwrap().me().await.unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [Some(orgform_api::OAUTH_BETA.to_owned()), None]
+    );
+}

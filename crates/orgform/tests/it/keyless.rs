@@ -101,6 +101,10 @@ impl OidcStub {
 /// An organization whose Console holds the pipeline's service account, GitHub's issuer (the
 /// test key inline) and the `org:admin` rule, exactly as `examples/keyless.yaml` declares them.
 fn keyless_org(signer: &TestSigner) -> Org {
+    keyless_org_with(signer, orgform_emulator::Readings::default())
+}
+
+fn keyless_org_with(signer: &TestSigner, readings: orgform_emulator::Readings) -> Org {
     let mut seed = orgform_emulator::seeds::small();
     let now: jiff::Timestamp = "2026-06-01T00:00:00Z".parse().unwrap();
     let mut ids = seed.identities.take().unwrap_or_default();
@@ -113,7 +117,12 @@ fn keyless_org(signer: &TestSigner) -> Org {
         archived_at: None,
     });
     seed.identities = Some(ids);
-    let org = Org::start(seed);
+    let org = Org::start_with(orgform_emulator::EmulatorConfig {
+        seed,
+        test_controls: true,
+        readings,
+        ..orgform_emulator::EmulatorConfig::default()
+    });
     let issuer =
         org.emulator
             .add_inline_issuer("github-actions", ISS, vec![signer.jwk()], 3600, true);
@@ -499,4 +508,50 @@ fn federation_inputs_are_refused_with_located_errors_before_any_request() {
         run.stderr
     );
     assert_eq!(org.emulator.exchange_denials(), ["bad_signature"]);
+}
+
+/// Under each reading of the exchange's open points: the recipe's `ANTHROPIC_WORKSPACE_ID=default`
+/// is accepted either way, and a denial is reported with its status and message either way.
+#[test]
+fn the_exchange_works_and_fails_clearly_under_every_reading() {
+    use orgform_emulator::readings::{ExchangeDenial, ExchangeWorkspace};
+    for (workspace, denial) in [
+        (
+            ExchangeWorkspace::DefaultIfCovered,
+            ExchangeDenial::Unauthorized,
+        ),
+        (ExchangeWorkspace::Required, ExchangeDenial::InvalidGrant),
+    ] {
+        let readings = orgform_emulator::Readings {
+            exchange_workspace: workspace,
+            exchange_denial: denial,
+            ..orgform_emulator::Readings::default()
+        };
+        let signer = TestSigner::es256("gh-test-1");
+        let org = keyless_org_with(&signer, readings);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("org.yaml"), keyless_manifest(&signer)).unwrap();
+        let good = jwt(&signer, &org, "reading-1");
+        let run = federated(
+            &org,
+            dir.path(),
+            &[("ANTHROPIC_IDENTITY_TOKEN", &good)],
+            &["plan", "-f", "org.yaml"],
+        );
+        assert_eq!(run.code, 0, "{workspace:?}: {run:#?}");
+        let forged = jwt(&TestSigner::es256("gh-test-1"), &org, "reading-2");
+        let run = federated(
+            &org,
+            dir.path(),
+            &[("ANTHROPIC_IDENTITY_TOKEN", &forged)],
+            &["plan", "-f", "org.yaml"],
+        );
+        assert_eq!(run.code, 1, "{denial:?}: {run:#?}");
+        let status = match denial {
+            ExchangeDenial::Unauthorized => "http 401 authentication_error: Authentication failed",
+            ExchangeDenial::InvalidGrant => "http 400 invalid_grant: Authentication failed",
+        };
+        assert!(run.stderr.contains(status), "{}", run.stderr);
+        assert!(run.stderr.contains("hint:"), "{}", run.stderr);
+    }
 }
