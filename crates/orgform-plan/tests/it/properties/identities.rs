@@ -142,6 +142,11 @@ fn violation(m: &Manifest, live: &Snapshot, o: &PlanOptions, a: &Action) -> Opti
 
 /// The first order violation, if any.
 fn order_violation(p: &Plan) -> Option<String> {
+    for a in &p.actions {
+        if let Some(d) = a.depends_on.iter().find(|d| **d >= a.id) {
+            return Some(format!("#{} depends on the later #{d}", a.id));
+        }
+    }
     let created = |kind: &str, name: &str, before: u32| {
         p.actions.iter().find(|b| {
             b.id < before

@@ -222,8 +222,14 @@ prop_compose! {
         issuers in proptest::collection::vec(proptest::option::weighted(0.8, (0..URLS.len(), proptest::bool::weighted(0.15), proptest::option::of(any::<bool>()), proptest::option::of(any::<bool>()))), ISSUERS),
         rules in proptest::collection::vec(proptest::option::weighted(0.75, (0..ISSUERS, 0..SAS, 0usize..2, 0..SUBJECTS.len(), proptest::bool::weighted(0.3), proptest::collection::btree_set(0..WORKSPACES, 1..3), proptest::option::of(any::<bool>()), proptest::option::of(any::<bool>()), proptest::bool::weighted(0.15))), RULES),
         remove_grants in any::<bool>(),
+        // What the manifest declares: 0 neither, 1 service accounts only, 2 federation only,
+        // 3 both (a read without identities must refuse each on its own).
+        mode in prop_oneof![1 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8), 5 => Just(3u8)],
     ) -> Manifest {
         let mut m = base;
+        let sas: Vec<_> = if mode % 2 == 1 { sas } else { vec![None; SAS] };
+        let grants: Vec<_> = if mode % 2 == 1 { grants } else { vec![None; WORKSPACES] };
+        let federation = federation && mode >= 2;
         m.service_accounts = sas
             .iter()
             .enumerate()
