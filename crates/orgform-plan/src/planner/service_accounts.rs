@@ -285,8 +285,8 @@ impl Engine<'_> {
                 .filter(|r| r.target_service_account_id == sa_id && !r.is_archived())
             {
                 let freed = self.drafts.iter().find(|d| match &d.op {
-                    Op::ArchiveFederationRule { rule_id, .. } => *rule_id == rule.id,
-                    Op::UpdateFederationRule {
+                    Op::ArchiveFederationRule { rule_id, .. }
+                    | Op::UpdateFederationRule {
                         rule_id,
                         service_account: Some(_),
                         ..
@@ -306,7 +306,7 @@ impl Engine<'_> {
         }
         for (index, users) in held.into_iter().rev() {
             let draft = self.drafts.remove(index);
-            self.here = draft.source.clone();
+            self.here.clone_from(&draft.source);
             self.block(
                 BlockedKind::ServiceAccountInUse,
                 draft.target,
