@@ -167,7 +167,7 @@ fn check_rule_references(
         {
             return Err(inconsistent(
                 "federation rules",
-                ReadProblem::UnknownServiceAccount {
+                ReadProblem::UnknownRuleTarget {
                     service_account_id: rule.target_service_account_id.clone(),
                 },
             ));
@@ -274,6 +274,7 @@ mod federation_read_tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("svac_gone"), "{err}");
+        assert!(err.to_string().contains("a rule targets"), "{err}");
         assert!(check_rule_references(&ids, &[issuer], &[]).is_ok());
     }
 }

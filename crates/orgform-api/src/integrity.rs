@@ -175,6 +175,14 @@ pub enum ReadProblem {
         /// The service account id the membership carries.
         service_account_id: String,
     },
+    /// A federation rule whose target service account was not listed.
+    #[error(
+        "a rule targets service account {service_account_id:?}, which is not among the service accounts read"
+    )]
+    UnknownRuleTarget {
+        /// The service account id the rule carries.
+        service_account_id: String,
+    },
     /// A federation rule whose issuer was not listed.
     #[error("a rule names issuer {issuer_id:?}, which is not among the issuers read")]
     UnknownIssuer {

@@ -242,7 +242,357 @@ pub(crate) fn write_activity(
             }
             "platform_api_key_updated"
         }
-        _ => return None,
+        _ => identity_activity(method, &segs, request, response, &mut fields)?,
     };
     Some((kind, fields))
+}
+
+/// The activity of a write to a service account, its workspace memberships (from either
+/// side), a federation issuer or rule. The reference names none of these types: they follow
+/// the objects' names (`service_account_created`, `federation_rule_workspace_enabled` ...),
+/// and the fields carry the ids under the objects' wire names. An issuer update records the
+/// names of the fields sent, never the key documents.
+fn identity_activity(
+    method: &str,
+    segs: &[&str],
+    request: Option<&Value>,
+    response: &Value,
+    fields: &mut Map<String, Value>,
+) -> Option<&'static str> {
+    let id = |v: &str| Value::String(v.to_owned());
+    let of = |v: Option<&Value>, name: &str| -> Value {
+        v.and_then(|b| b.get(name)).cloned().unwrap_or(Value::Null)
+    };
+    let changes = |fields: &mut Map<String, Value>| {
+        if let Some(Value::Object(body)) = request {
+            fields.insert("changes".into(), Value::Object(body.clone()));
+        }
+    };
+    let kind = match (method, segs) {
+        ("POST", ["service_accounts"]) => {
+            fields.insert("service_account_id".into(), of(Some(response), "id"));
+            fields.insert("name".into(), of(Some(response), "name"));
+            fields.insert(
+                "organization_role".into(),
+                of(Some(response), "organization_role"),
+            );
+            "service_account_created"
+        }
+        ("POST", ["service_accounts", sa]) => {
+            fields.insert("service_account_id".into(), id(sa));
+            changes(fields);
+            "service_account_updated"
+        }
+        ("POST", ["service_accounts", sa, "archive"]) => {
+            fields.insert("service_account_id".into(), id(sa));
+            "service_account_archived"
+        }
+        ("POST", ["workspaces", _, "service_accounts"] | ["service_accounts", _, "workspaces"]) => {
+            fields.insert("workspace_id".into(), of(Some(response), "workspace_id"));
+            fields.insert(
+                "service_account_id".into(),
+                of(Some(response), "service_account_id"),
+            );
+            fields.insert(
+                "workspace_role".into(),
+                of(Some(response), "workspace_role"),
+            );
+            "service_account_workspace_member_added"
+        }
+        ("POST", ["workspaces", ws, "service_accounts", sa]) => {
+            fields.insert("workspace_id".into(), id(ws));
+            fields.insert("service_account_id".into(), id(sa));
+            fields.insert(
+                "workspace_role".into(),
+                of(Some(response), "workspace_role"),
+            );
+            "service_account_workspace_member_updated"
+        }
+        (
+            "DELETE",
+            ["workspaces", ws, "service_accounts", sa] | ["service_accounts", sa, "workspaces", ws],
+        ) => {
+            fields.insert("workspace_id".into(), id(ws));
+            fields.insert("service_account_id".into(), id(sa));
+            "service_account_workspace_member_removed"
+        }
+        ("POST", ["federation_issuers"]) => {
+            fields.insert("federation_issuer_id".into(), of(Some(response), "id"));
+            fields.insert("name".into(), of(Some(response), "name"));
+            "federation_issuer_created"
+        }
+        ("POST", ["federation_issuers", issuer]) => {
+            fields.insert("federation_issuer_id".into(), id(issuer));
+            if let Some(Value::Object(body)) = request {
+                let names = body.keys().map(|k| Value::String(k.clone())).collect();
+                fields.insert("changed_fields".into(), Value::Array(names));
+            }
+            "federation_issuer_updated"
+        }
+        ("POST", ["federation_issuers", issuer, "archive"]) => {
+            fields.insert("federation_issuer_id".into(), id(issuer));
+            "federation_issuer_archived"
+        }
+        ("POST", ["federation_rules"]) => {
+            fields.insert("federation_rule_id".into(), of(Some(response), "id"));
+            fields.insert("name".into(), of(Some(response), "name"));
+            fields.insert(
+                "federation_issuer_id".into(),
+                of(Some(response), "issuer_id"),
+            );
+            fields.insert(
+                "service_account_id".into(),
+                of(response.get("target"), "service_account_id"),
+            );
+            "federation_rule_created"
+        }
+        ("POST", ["federation_rules", rule]) => {
+            fields.insert("federation_rule_id".into(), id(rule));
+            changes(fields);
+            "federation_rule_updated"
+        }
+        ("POST", ["federation_rules", rule, "archive"]) => {
+            fields.insert("federation_rule_id".into(), id(rule));
+            "federation_rule_archived"
+        }
+        ("POST", ["federation_rules", rule, "workspaces"]) => {
+            fields.insert("federation_rule_id".into(), id(rule));
+            fields.insert("workspace_id".into(), of(request, "workspace_id"));
+            "federation_rule_workspace_enabled"
+        }
+        ("DELETE", ["federation_rules", rule, "workspaces", ws]) => {
+            fields.insert("federation_rule_id".into(), id(rule));
+            fields.insert("workspace_id".into(), id(ws));
+            "federation_rule_workspace_disabled"
+        }
+        _ => return None,
+    };
+    Some(kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::write_activity;
+
+    /// The type and the named fields recorded for one write.
+    fn recorded(
+        method: &str,
+        path: &str,
+        request: Option<&serde_json::Value>,
+        response: &serde_json::Value,
+    ) -> (String, serde_json::Map<String, serde_json::Value>) {
+        let (kind, fields) = write_activity(method, path, request, response)
+            .unwrap_or_else(|| panic!("{method} {path} records nothing"));
+        (kind.to_owned(), fields)
+    }
+
+    /// Every identity write names the ids `drift --attribute` matches on.
+    #[test]
+    fn identity_writes_name_their_objects() {
+        let org = "/v1/organizations";
+        let sa = json!({"id": "svac_1", "name": "ci-bot", "organization_role": "developer"});
+        let member = json!({"workspace_id": "wrkspc_1", "service_account_id": "svac_1",
+                            "workspace_role": "workspace_user"});
+        let rule = json!({"id": "fdrl_1", "name": "deploy", "issuer_id": "fdis_1",
+                          "target": {"type": "service_account", "service_account_id": "svac_1"}});
+        let none = json!({});
+        let cases = [
+            (
+                "POST",
+                format!("{org}/service_accounts"),
+                None,
+                &sa,
+                "service_account_created",
+                vec![("service_account_id", "svac_1")],
+            ),
+            (
+                "POST",
+                format!("{org}/service_accounts/svac_1"),
+                Some(json!({"description": "x"})),
+                &sa,
+                "service_account_updated",
+                vec![("service_account_id", "svac_1")],
+            ),
+            (
+                "POST",
+                format!("{org}/service_accounts/svac_1/archive"),
+                None,
+                &sa,
+                "service_account_archived",
+                vec![("service_account_id", "svac_1")],
+            ),
+            (
+                "POST",
+                format!("{org}/workspaces/wrkspc_1/service_accounts"),
+                None,
+                &member,
+                "service_account_workspace_member_added",
+                vec![
+                    ("workspace_id", "wrkspc_1"),
+                    ("service_account_id", "svac_1"),
+                ],
+            ),
+            (
+                "POST",
+                format!("{org}/service_accounts/svac_1/workspaces"),
+                None,
+                &member,
+                "service_account_workspace_member_added",
+                vec![
+                    ("workspace_id", "wrkspc_1"),
+                    ("service_account_id", "svac_1"),
+                ],
+            ),
+            (
+                "POST",
+                format!("{org}/workspaces/wrkspc_1/service_accounts/svac_1"),
+                None,
+                &member,
+                "service_account_workspace_member_updated",
+                vec![
+                    ("workspace_id", "wrkspc_1"),
+                    ("service_account_id", "svac_1"),
+                ],
+            ),
+            (
+                "DELETE",
+                format!("{org}/workspaces/wrkspc_1/service_accounts/svac_1"),
+                None,
+                &none,
+                "service_account_workspace_member_removed",
+                vec![
+                    ("workspace_id", "wrkspc_1"),
+                    ("service_account_id", "svac_1"),
+                ],
+            ),
+            (
+                "DELETE",
+                format!("{org}/service_accounts/svac_1/workspaces/wrkspc_1"),
+                None,
+                &none,
+                "service_account_workspace_member_removed",
+                vec![
+                    ("workspace_id", "wrkspc_1"),
+                    ("service_account_id", "svac_1"),
+                ],
+            ),
+            (
+                "POST",
+                format!("{org}/federation_issuers"),
+                None,
+                &json!({"id": "fdis_1", "name": "lab"}),
+                "federation_issuer_created",
+                vec![("federation_issuer_id", "fdis_1")],
+            ),
+            (
+                "POST",
+                format!("{org}/federation_issuers/fdis_1/archive"),
+                None,
+                &none,
+                "federation_issuer_archived",
+                vec![("federation_issuer_id", "fdis_1")],
+            ),
+            (
+                "POST",
+                format!("{org}/federation_rules"),
+                None,
+                &rule,
+                "federation_rule_created",
+                vec![
+                    ("federation_rule_id", "fdrl_1"),
+                    ("federation_issuer_id", "fdis_1"),
+                    ("service_account_id", "svac_1"),
+                ],
+            ),
+            (
+                "POST",
+                format!("{org}/federation_rules/fdrl_1"),
+                Some(json!({"token_lifetime_seconds": 60})),
+                &rule,
+                "federation_rule_updated",
+                vec![("federation_rule_id", "fdrl_1")],
+            ),
+            (
+                "POST",
+                format!("{org}/federation_rules/fdrl_1/archive"),
+                None,
+                &rule,
+                "federation_rule_archived",
+                vec![("federation_rule_id", "fdrl_1")],
+            ),
+            (
+                "POST",
+                format!("{org}/federation_rules/fdrl_1/workspaces"),
+                Some(json!({"workspace_id": "wrkspc_1"})),
+                &none,
+                "federation_rule_workspace_enabled",
+                vec![
+                    ("federation_rule_id", "fdrl_1"),
+                    ("workspace_id", "wrkspc_1"),
+                ],
+            ),
+            (
+                "DELETE",
+                format!("{org}/federation_rules/fdrl_1/workspaces/wrkspc_1"),
+                None,
+                &none,
+                "federation_rule_workspace_disabled",
+                vec![
+                    ("federation_rule_id", "fdrl_1"),
+                    ("workspace_id", "wrkspc_1"),
+                ],
+            ),
+        ];
+        for (method, path, request, response, kind, ids) in cases {
+            let (got, fields) = recorded(method, &path, request.as_ref(), response);
+            assert_eq!(got, kind, "{method} {path}");
+            for (field, value) in ids {
+                assert_eq!(fields[field], value, "{method} {path}: {field}");
+            }
+        }
+    }
+
+    /// An issuer update records which fields were sent, never an inline key document.
+    #[test]
+    fn an_issuer_update_records_field_names_not_keys() {
+        let body = json!({"jwks": {"type": "inline", "keys": [{"kty": "RSA", "n": "modulus-one", "e": "AQAB"}]}});
+        let (kind, fields) = recorded(
+            "POST",
+            "/v1/organizations/federation_issuers/fdis_1",
+            Some(&body),
+            &json!({"id": "fdis_1"}),
+        );
+        assert_eq!(kind, "federation_issuer_updated");
+        assert_eq!(fields["changed_fields"], json!(["jwks"]));
+        assert!(
+            !serde_json::to_string(&fields)
+                .unwrap()
+                .contains("modulus-one")
+        );
+    }
+
+    /// Reads and unknown routes record nothing.
+    #[test]
+    fn reads_record_nothing() {
+        assert!(
+            write_activity(
+                "GET",
+                "/v1/organizations/service_accounts",
+                None,
+                &json!({})
+            )
+            .is_none()
+        );
+        assert!(
+            write_activity(
+                "POST",
+                "/v1/organizations/federation_rules/fdrl_1/other",
+                None,
+                &json!({})
+            )
+            .is_none()
+        );
+    }
 }

@@ -1,12 +1,14 @@
 //! Service accounts end to end against the emulator: create, update, archive, grants (in a
-//! workspace created by the same plan too), re-plan empty, drift, limits, protection, and
-//! the refusal to plan them from a read that does not hold them.
+//! workspace created by the same plan too), re-plan empty, drift, limits, protection, the
+//! same under injected faults, and the refusal to plan them from a read that does not hold
+//! them.
 
 use std::time::Duration;
 
 use orgform_api::{AdminKey, Backoff, Client, ClientConfig};
 use orgform_apply::ApplyOptions;
-use orgform_emulator::{Emulator, EmulatorConfig, seeds};
+use orgform_emulator::readings::ServiceAccountNames;
+use orgform_emulator::{Emulator, EmulatorConfig, FaultConfig, Readings, seeds};
 use orgform_manifest::{Manifest, load_str};
 use orgform_model::{
     Identities, ServiceAccount, ServiceAccountMember, ServiceAccountRole, Snapshot, WorkspaceRole,
@@ -116,9 +118,15 @@ fn options(allow_protected: bool) -> PlanOptions {
 }
 
 async fn emulator() -> Emulator {
+    emulator_with(Readings::default(), FaultConfig::default()).await
+}
+
+async fn emulator_with(readings: Readings, faults: FaultConfig) -> Emulator {
     Emulator::start(EmulatorConfig {
         seed: seed(),
         test_controls: true,
+        readings,
+        faults,
         ..EmulatorConfig::default()
     })
     .await
@@ -128,6 +136,10 @@ async fn emulator() -> Emulator {
 /// A client whose credential is a bearer token (the admin key sent as one, which the
 /// emulator accepts as an `org:admin` token), or the admin key itself.
 fn client(emu: &Emulator, bearer: bool) -> Client {
+    client_retrying(emu, bearer, 2)
+}
+
+fn client_retrying(emu: &Emulator, bearer: bool, max_retries: u32) -> Client {
     let key = if bearer {
         AdminKey::bearer(emu.admin_key()).unwrap()
     } else {
@@ -137,7 +149,7 @@ fn client(emu: &Emulator, bearer: bool) -> Client {
         ClientConfig {
             base_url: emu.base_url(),
             rate_limit: None,
-            max_retries: 2,
+            max_retries,
             timeout: Duration::from_secs(10),
             backoff: Backoff {
                 initial: Duration::from_millis(1),
@@ -338,4 +350,84 @@ fn a_snapshot_missing_service_accounts_never_yields_an_archive() {
             .iter()
             .any(|u| u.target == "service account stray-bot")
     );
+}
+
+/// Creating a service account, updating one, granting it (in a workspace the same plan
+/// creates too), removing an undeclared grant and archiving converge under each fault kind
+/// (429, 500, 529, a connection dropped before or after the write is applied), under both
+/// readings of whether an archived name stays taken: exactly one `ci-bot`, no write done
+/// twice, and the next plan is empty.
+#[tokio::test]
+async fn creation_grants_and_archives_converge_under_faults_under_both_name_readings() {
+    let m = manifest("", MANIFEST);
+    let mut injected = 0;
+    for names in [ServiceAccountNames::Taken, ServiceAccountNames::Freed] {
+        for (i, kind) in crate::common::fault_kinds().into_iter().enumerate() {
+            let readings = Readings {
+                service_account_names: names,
+                ..Readings::default()
+            };
+            let faults = FaultConfig {
+                seed: 170 + i as u64,
+                rate: 0.3,
+                kinds: vec![kind.clone()],
+                ..FaultConfig::default()
+            };
+            let emu = emulator_with(readings, faults).await;
+            let c = client_retrying(&emu, true, 6);
+            let mut converged = false;
+            for _ in 0..6 {
+                let Ok(live) = c.fetch_snapshot().await else {
+                    continue;
+                };
+                let p = orgform_plan::plan(&m, &live, &options(false));
+                assert!(
+                    p.errors.is_empty() && p.refusals.is_empty() && p.blocked.is_empty(),
+                    "{names:?} {kind:?}: {p:#?}"
+                );
+                if p.actions.is_empty() {
+                    converged = true;
+                    break;
+                }
+                orgform_apply::apply(&p, &c, &ApplyOptions::default(), &|_| {})
+                    .await
+                    .unwrap();
+            }
+            assert!(converged, "{names:?} {kind:?}: did not converge");
+            let log = emu.request_log();
+            injected += log.iter().filter(|e| e.fault.is_some()).count();
+            let twice = crate::common::duplicated_writes(&log);
+            assert!(twice.is_empty(), "{names:?} {kind:?}: {twice:#?}");
+            let ids = emu.state_read_by_token().identities.unwrap();
+            let named = |n: &str| ids.service_accounts.iter().filter(|s| s.name == n).count();
+            assert_eq!(named("ci-bot"), 1, "{names:?} {kind:?}: one ci-bot");
+            assert_eq!(ids.service_accounts.len(), 4, "{names:?} {kind:?}");
+            let ci = ids
+                .service_accounts
+                .iter()
+                .find(|s| s.name == "ci-bot")
+                .unwrap();
+            assert_eq!(ci.organization_role, ServiceAccountRole::Admin);
+            assert_eq!(
+                ids.service_account_members
+                    .iter()
+                    .filter(|m| m.service_account_id == ci.id)
+                    .count(),
+                2,
+                "{names:?} {kind:?}: both grants"
+            );
+            assert!(
+                ids.service_accounts
+                    .iter()
+                    .any(|s| s.name == "old-bot" && s.is_archived())
+            );
+            assert!(
+                !ids.service_account_members
+                    .iter()
+                    .any(|m| m.service_account_id == "svac_stray"),
+                "{names:?} {kind:?}: the undeclared grant is removed"
+            );
+        }
+    }
+    assert!(injected >= 20, "only {injected} faults were injected");
 }

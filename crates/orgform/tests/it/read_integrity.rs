@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 #[path = "../../../orgform-api/tests/it/support/server.rs"]
-mod server;
+pub mod server;
 
 use crate::common::{Run, command_as_user};
 
