@@ -80,10 +80,16 @@ pub fn live_total(live: &Snapshot, kind: DestructiveKind) -> u32 {
                 .filter(|s| !s.is_archived())
                 .count()
         }),
-        DestructiveKind::ServiceAccountMemberRemovals => live
-            .identities
-            .as_ref()
-            .map_or(0, |ids| ids.service_account_members.len()),
+        // Explicit memberships in listed workspaces only: an entry of the default workspace
+        // (the implicit membership, should a read ever carry it) can never be removed.
+        DestructiveKind::ServiceAccountMemberRemovals => {
+            live.identities.as_ref().map_or(0, |ids| {
+                ids.service_account_members
+                    .iter()
+                    .filter(|m| live.workspace(&m.workspace_id).is_some())
+                    .count()
+            })
+        }
     };
     u32::try_from(n).unwrap_or(u32::MAX)
 }

@@ -329,7 +329,7 @@ impl Engine<'_> {
         }
         for rule in ids.federation_rules.iter().filter(|r| !r.is_archived()) {
             if !rules.contains(rule.name.as_str()) {
-                let protected = self.rule_protection(rule).is_some();
+                let protected = self.rule_protection(rule, false).is_some();
                 self.unmanaged(
                     ObjectKind::FederationRule,
                     &rule.id,

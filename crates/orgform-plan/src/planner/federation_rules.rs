@@ -60,8 +60,11 @@ fn same_scope(a: &str, b: &str) -> bool {
 }
 
 impl Engine<'_> {
-    /// Why a live rule is protected, if it is.
-    pub(super) fn rule_protection(&self, rule: &FederationRule) -> Option<String> {
+    /// Why a live rule is protected, if it is. With `archiving` and
+    /// `--archive-protected-service-accounts`, the protection `settings.protected_service_accounts`
+    /// gives is lifted (the service account's archive needs its rules archived first); the
+    /// protection of the running credential's own rule and service account never is.
+    pub(super) fn rule_protection(&self, rule: &FederationRule, archiving: bool) -> Option<String> {
         if self.pipeline.federation_rule_id.as_deref() == Some(rule.id.as_str()) {
             return Some(
                 "this run authenticates through this rule (ANTHROPIC_FEDERATION_RULE_ID)"
@@ -75,6 +78,9 @@ impl Engine<'_> {
                 "its service account is the one this run acts as (ANTHROPIC_SERVICE_ACCOUNT_ID)"
                     .to_owned(),
             );
+        }
+        if archiving && self.archive_protected_service_accounts {
+            return None;
         }
         let ids = self.live.identities.as_ref()?;
         let sa = ids.service_account(&rule.target_service_account_id)?;
@@ -115,8 +121,49 @@ impl Engine<'_> {
                 Some(rule) => self.update_rule(ids, spec, rule, issuers),
                 None => self.create_rule(ids, spec, issuers),
             }
+            self.warn_non_member_workspaces(ids, spec);
         }
         archived
+    }
+
+    /// Warns (never refuses) when a rule is enabled for a listed workspace its service account
+    /// is not a member of, neither by a grant of the manifest nor live: the API accepts the
+    /// enablement, but token exchange into that workspace is rejected unless the service
+    /// account is a member (the reference, `POST /v1/organizations/federation_rules`). `all`
+    /// is not checked: it includes the default workspace, of which every service account is
+    /// implicitly a member, and workspaces not yet created.
+    fn warn_non_member_workspaces(&mut self, ids: &Identities, spec: &RuleSpec) {
+        let Some(RuleWorkspaces::Named(names)) = &spec.workspaces else {
+            return;
+        };
+        if spec.archived {
+            return;
+        }
+        let live_sa = ids
+            .service_accounts
+            .iter()
+            .find(|s| s.name == spec.service_account && !s.is_archived());
+        for name in names {
+            let declared = self.m.workspaces.iter().any(|w| {
+                w.name == *name
+                    && w.service_accounts
+                        .as_ref()
+                        .is_some_and(|g| g.contains_key(&spec.service_account))
+            });
+            let live = match (self.ws_res.get(name), live_sa) {
+                (Some(WsRes::Live { id, .. }), Some(sa)) => ids
+                    .service_account_members
+                    .iter()
+                    .any(|m| m.workspace_id == *id && m.service_account_id == sa.id),
+                _ => false,
+            };
+            if !declared && !live {
+                self.warnings.push(format!(
+                    "federation rule {} is enabled for workspace {name}, but its service account {} is not a member of it (declared or live): token exchange into {name} is rejected until it is; grant it a role under the workspace's `service_accounts:`",
+                    spec.name, spec.service_account
+                ));
+            }
+        }
     }
 
     /// The issuer reference of a rule, with the draft it depends on.
@@ -282,11 +329,11 @@ impl Engine<'_> {
     /// Archives a live rule unless it is protected or Console-only; returns the draft key.
     fn archive_rule(&mut self, rule: &FederationRule) -> Option<String> {
         let target = format!("federation rule {}", rule.name);
-        let blocked = if let Some(why) = self.rule_protection(rule) {
+        let blocked = if let Some(why) = self.rule_protection(rule, true) {
             Some((
                 BlockedKind::Protected,
                 format!("protected: {why}"),
-                "archive it from a run that does not depend on it (another credential), or take its service account out of settings.protected_service_accounts",
+                "archive it from a run that does not depend on it (another credential); when only settings.protected_service_accounts protects it, take its service account out of the setting or pass --archive-protected-service-accounts for this run",
             ))
         } else if !oauth_manageable(&rule.oauth_scope) {
             Some((
@@ -387,7 +434,21 @@ impl Engine<'_> {
         let live_sa = ids.service_account(&live.target_service_account_id);
         let mut deps = Vec::new();
         let mut service_account = None;
-        if live_sa.is_none_or(|sa| sa.name != spec.service_account) {
+        let protection = self.rule_protection(live, false);
+        let retarget = live_sa.is_none_or(|sa| sa.name != spec.service_account);
+        if retarget && let Some(why) = &protection {
+            // Moving a protected rule to another service account would end its protection
+            // (and change what the pipeline acts as): blocked like a narrowing.
+            self.block(
+                BlockedKind::Protected,
+                target.clone(),
+                Some("service_account"),
+                Some(live_sa.map_or_else(|| s(&live.target_service_account_id), |sa| s(&sa.name))),
+                Some(s(&spec.service_account)),
+                &format!("protected: {why}"),
+                "change it from a run that does not depend on it (another credential), or take its service account out of settings.protected_service_accounts",
+            );
+        } else if retarget {
             let Some((sa, dep)) = self.service_account_ref(ids, spec) else {
                 return;
             };
@@ -469,7 +530,6 @@ impl Engine<'_> {
             );
             return;
         }
-        let protection = self.rule_protection(live);
         if !changes.is_empty() {
             self.drafts.push(Draft {
                 class: class::FEDERATION_RULE,

@@ -139,6 +139,9 @@ struct Engine<'a> {
     now: Timestamp,
     /// What the running credential says about the pipeline it belongs to.
     pipeline: crate::Pipeline,
+    /// `--archive-protected-service-accounts`: the protection of
+    /// `settings.protected_service_accounts` is lifted for archives in this run.
+    archive_protected_service_accounts: bool,
     aws: bool,
     users_by_email: HashMap<String, &'a User>,
     users_by_id: HashMap<&'a str, &'a User>,
@@ -231,6 +234,7 @@ pub(crate) fn run(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -
     }
     let mut engine = Engine::new(manifest, live, options.now);
     engine.pipeline = options.pipeline.clone();
+    engine.archive_protected_service_accounts = options.archive_protected_service_accounts;
     engine.no_access = options.no_access.as_ref();
     if let Some(name) = &manifest.organization.name
         && name != &live.organization.name
@@ -258,6 +262,7 @@ pub(crate) fn run(manifest: &Manifest, live: &Snapshot, options: &PlanOptions) -
     if !manifest.federation.is_empty() {
         engine.plan_federation();
     }
+    engine.hold_service_accounts_in_use();
     engine.here = None;
     engine.finish(plan, options)
 }
@@ -417,6 +422,7 @@ impl<'a> Engine<'a> {
             live,
             now,
             pipeline: crate::Pipeline::default(),
+            archive_protected_service_accounts: false,
             aws: m.organization.platform == Platform::Aws,
             users_by_email,
             users_by_id,

@@ -85,10 +85,22 @@ impl Engine<'_> {
                     }
                 }
                 (Some(sa), true) => {
-                    let allowed = !protected.contains(spec.name.as_str())
-                        || options.archive_protected_service_accounts;
+                    let own = self.pipeline.service_account_id.as_deref() == Some(sa.id.as_str());
+                    let allowed = !own
+                        && (!protected.contains(spec.name.as_str())
+                            || options.archive_protected_service_accounts);
                     if allowed {
                         self.archive_service_account(sa);
+                    } else if own {
+                        self.block(
+                            BlockedKind::Protected,
+                            format!("service account {}", spec.name),
+                            Some("archived"),
+                            Some(Value::Bool(false)),
+                            Some(Value::Bool(true)),
+                            "this run acts as this service account (ANTHROPIC_SERVICE_ACCOUNT_ID)",
+                            "archive it from a run that does not act as it (another credential)",
+                        );
                     } else {
                         self.block(
                             BlockedKind::Protected,
@@ -242,6 +254,73 @@ impl Engine<'_> {
             category: DriftCategory::Changed,
             source: self.here.clone(),
         });
+    }
+
+    /// Blocks (instead of planning) the archive of a service account that a live rule still
+    /// targets once this plan has run: the API refuses it while a non-archived rule targets
+    /// the service account. A rule this plan archives, or moves to another service account,
+    /// no longer counts, and the archive depends on that action.
+    pub(super) fn hold_service_accounts_in_use(&mut self) {
+        let Some(ids) = self.live.identities.as_ref() else {
+            return;
+        };
+        let archives: Vec<(usize, String)> = self
+            .drafts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| match &d.op {
+                Op::ArchiveServiceAccount {
+                    service_account_id, ..
+                } => Some((i, service_account_id.clone())),
+                _ => None,
+            })
+            .collect();
+        let mut held = Vec::new();
+        for (index, sa_id) in archives {
+            let mut users = Vec::new();
+            let mut deps = Vec::new();
+            for rule in ids
+                .federation_rules
+                .iter()
+                .filter(|r| r.target_service_account_id == sa_id && !r.is_archived())
+            {
+                let freed = self.drafts.iter().find(|d| match &d.op {
+                    Op::ArchiveFederationRule { rule_id, .. }
+                    | Op::UpdateFederationRule {
+                        rule_id,
+                        service_account: Some(_),
+                        ..
+                    } => *rule_id == rule.id,
+                    _ => false,
+                });
+                match freed {
+                    Some(d) => deps.push(d.key.clone()),
+                    None => users.push(rule.name.clone()),
+                }
+            }
+            if users.is_empty() {
+                self.drafts[index].deps.extend(deps);
+            } else {
+                held.push((index, users));
+            }
+        }
+        for (index, users) in held.into_iter().rev() {
+            let draft = self.drafts.remove(index);
+            self.here.clone_from(&draft.source);
+            self.block(
+                BlockedKind::ServiceAccountInUse,
+                draft.target,
+                Some("archived"),
+                Some(Value::Bool(false)),
+                Some(Value::Bool(true)),
+                &format!(
+                    "live federation rules still target it: {} (the API refuses to archive a service account a live rule targets)",
+                    users.join(", ")
+                ),
+                "declare those rules with `archived: true` (or point them at another service account) in the same manifest",
+            );
+        }
+        self.here = None;
     }
 
     /// Grants of the workspace entries that state `service_accounts:`.

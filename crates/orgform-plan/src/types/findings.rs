@@ -64,6 +64,9 @@ pub enum BlockedKind {
     /// A declared, non-archived service account that exists only archived (archiving
     /// cannot be undone).
     ArchivedServiceAccount,
+    /// Archiving a service account that live federation rules not archived (nor moved to
+    /// another service account) by the same plan still target: the API refuses it.
+    ServiceAccountInUse,
 }
 
 /// A wanted change the API can never make.

@@ -465,3 +465,68 @@ mod properties {
         }
     }
 }
+
+/// A rule enabled for a workspace its service account is not a member of (neither declared
+/// nor live) is a warning, not an error: token exchange into that workspace is rejected
+/// until it is (the reference). A grant in the manifest, or a live membership, silences it.
+#[test]
+fn a_rule_enabled_where_its_service_account_is_not_a_member_is_a_warning() {
+    let m = fed("", ISSUER, &rule("      workspaces: [production]\n"));
+    let p = plan(&m, &live(DEPLOY), &opts());
+    checked(&p);
+    assert!(p.actions.is_empty());
+    assert_eq!(p.warnings.len(), 1, "{:#?}", p.warnings);
+    assert!(
+        p.warnings[0].contains("not a member") && p.warnings[0].contains("production"),
+        "{}",
+        p.warnings[0]
+    );
+    let granted = manifest(&format!(
+        "workspaces:\n  - name: production\n    service_accounts: {{ci: workspace_developer}}\n  - name: staging\nservice_accounts:\n  - {{name: ci}}\n  - {{name: bot}}\nfederation:\n  issuers:\n{ISSUER}  rules:\n{}",
+        rule("      workspaces: [production]\n")
+    ));
+    let p = plan(&granted, &live(DEPLOY), &opts());
+    assert!(p.warnings.is_empty(), "{:#?}", p.warnings);
+    let mut member = live(DEPLOY);
+    member
+        .identities
+        .as_mut()
+        .unwrap()
+        .service_account_members
+        .push(orgform_model::ServiceAccountMember {
+            workspace_id: "wrkspc_prod".into(),
+            service_account_id: "svac_ci".into(),
+            workspace_role: orgform_model::WorkspaceRole::WorkspaceUser,
+        });
+    assert!(plan(&m, &member, &opts()).warnings.is_empty());
+    // `all` includes the default workspace, where every service account is a member.
+    let all = fed("", ISSUER, &rule("      workspaces: all\n"));
+    assert!(plan(&all, &live(DEPLOY), &opts()).warnings.is_empty());
+}
+
+/// A protected rule (here the pipeline's own) is never moved to another service account:
+/// that would end its protection and change what the pipeline acts as.
+#[test]
+fn a_protected_rule_is_not_moved_to_another_service_account() {
+    let m = fed(
+        "",
+        ISSUER,
+        &rule("      workspaces: [production]\n")
+            .replace("service_account: ci", "service_account: bot"),
+    );
+    let by_sa = PlanOptions {
+        pipeline: Pipeline {
+            federation_rule_id: None,
+            service_account_id: Some("svac_ci".into()),
+        },
+        ..opts()
+    };
+    let p = plan(&m, &live(DEPLOY), &by_sa);
+    assert!(p.actions.is_empty(), "{:#?}", p.actions);
+    assert_eq!(p.blocked[0].kind, BlockedKind::Protected);
+    assert_eq!(p.blocked[0].field.as_deref(), Some("service_account"));
+    assert_eq!(
+        kinds(&plan(&m, &live(DEPLOY), &opts())),
+        ["update_federation_rule"]
+    );
+}

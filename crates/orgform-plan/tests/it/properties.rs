@@ -5,8 +5,12 @@
 //! - destructive actions appear only when the manifest or its settings ask for them, and
 //!   never against protected emails;
 //! - planning is deterministic (also across reorderings of the live lists), the JSON plan
-//!   reads back to the same plan, plan errors leave no actions, Markdown stays bounded.
+//!   reads back to the same plan, plan errors leave no actions, Markdown stays bounded;
+//! - the same for service accounts, their grants and federation (see [`identities`]).
 
 mod convergence;
 mod generators;
+mod identities;
+mod identity_generators;
+mod identity_model;
 mod safety;

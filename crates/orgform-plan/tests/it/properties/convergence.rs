@@ -11,13 +11,16 @@ use orgform_plan::{Op, Plan, WorkspaceRef, plan, render};
 use proptest::prelude::*;
 
 use super::generators::{live_org, manifest, now, options};
+use super::identity_model;
 
 /// Applies a plan's actions to a snapshot the way the Admin API would (ids made up, the
-/// clock at `now`): a model of the executor, to check that plans converge.
-fn simulate(live: &Snapshot, p: &Plan) -> Snapshot {
+/// clock at `now`): a model of the executor, to check that plans converge. Panics where the
+/// API would refuse an action.
+pub fn simulate(live: &Snapshot, p: &Plan) -> Snapshot {
     let mut s = live.clone();
     let now = now();
     let mut created: BTreeMap<String, String> = BTreeMap::new();
+    let mut created_ids = identity_model::Created::default();
     for (n, a) in p.actions.iter().enumerate() {
         match &a.op {
             Op::CreateInvite { email, role } | Op::ReplaceInvite { email, role, .. } => {
@@ -120,6 +123,11 @@ fn simulate(live: &Snapshot, p: &Plan) -> Snapshot {
                     .find(|w| &w.id == workspace_id)
                     .unwrap()
                     .archived_at = Some(now);
+                // A read lists memberships of non-archived workspaces only.
+                if let Some(ids) = s.identities.as_mut() {
+                    ids.service_account_members
+                        .retain(|m| &m.workspace_id != workspace_id);
+                }
                 for k in &mut s.api_keys {
                     if k.workspace_id.as_ref() == Some(workspace_id)
                         && matches!(k.status, ApiKeyStatus::Active | ApiKeyStatus::Inactive)
@@ -176,32 +184,12 @@ fn simulate(live: &Snapshot, p: &Plan) -> Snapshot {
                     k.status = status.clone();
                 }
             }
-            // The generated manifests declare no federation (its convergence is checked in
-            // the federation module).
-            Op::CreateFederationIssuer { .. }
-            | Op::UpdateFederationIssuer { .. }
-            | Op::ArchiveFederationIssuer { .. }
-            | Op::CreateFederationRule { .. }
-            | Op::UpdateFederationRule { .. }
-            | Op::ArchiveFederationRule { .. }
-            | Op::EnableFederationRuleWorkspace { .. }
-            | Op::DisableFederationRuleWorkspace { .. } => {
-                panic!(
-                    "a federation action from a manifest without federation: {}",
-                    a.target
-                )
-            }
-            // Nor service accounts (their convergence is checked against the emulator).
-            Op::CreateServiceAccount { .. }
-            | Op::UpdateServiceAccount { .. }
-            | Op::ArchiveServiceAccount { .. }
-            | Op::AddServiceAccountMember { .. }
-            | Op::UpdateServiceAccountMember { .. }
-            | Op::RemoveServiceAccountMember { .. } => {
-                panic!(
-                    "a service-account action from a manifest without service accounts: {}",
-                    a.target
-                )
+            op => {
+                if let Err(refusal) =
+                    identity_model::apply(&mut s, n, op, &created, &mut created_ids)
+                {
+                    panic!("the API refuses #{} ({}): {refusal}", a.id, a.target);
+                }
             }
         }
     }
@@ -217,6 +205,8 @@ proptest! {
     fn applying_a_plan_converges(live in live_org(), m in manifest()) {
         let opts = options(Some(1000));
         let first = plan(&m, &live, &opts);
+        // The generated manifests declare no identities, so nothing is planned for them.
+        prop_assert!(!first.actions.iter().any(|a| identity_model::is_identity_op(&a.op)));
         if first.is_refused() {
             // Refused plans are not applied (about a third of the cases: plan errors).
             return Ok(());
