@@ -5,7 +5,8 @@
 //! - Federation is planned only when the manifest declares `federation:`; then a read without
 //!   identities (`None`: an admin key cannot read them) is a plan error, never "none exist".
 //! - Entries match live objects by name (names are unique in the organization); a live
-//!   archived object with the name only satisfies `archived: true`.
+//!   archived object with the name only satisfies `archived: true`. Declared live, such a
+//!   name is blocked, never created again: the API may keep it taken (409) or free it.
 //! - Unlisted live issuers and rules are only reported (never archived): a rule may be the
 //!   very one a pipeline authenticates with.
 //! - An issuer that backs a live rule whose scope only a Console session may set
@@ -107,11 +108,32 @@ impl Engine<'_> {
                     self.update_issuer(ids, spec, issuer);
                     IssuerRes::Live(issuer.id.clone())
                 }
-                _ => IssuerRes::Create(self.create_issuer(spec)),
+                Some(_) => {
+                    self.block_archived_name("issuer", &spec.name);
+                    IssuerRes::Gone
+                }
+                None => IssuerRes::Create(self.create_issuer(spec)),
             };
             out.insert(spec.name.clone(), res);
         }
         out
+    }
+
+    /// Blocks a declared, live issuer or rule whose name exists only archived: archiving
+    /// cannot be undone, and the API may keep the name taken (409) or free it (the
+    /// `federation-names` reading), so a create is planned under neither.
+    pub(super) fn block_archived_name(&mut self, kind: &str, name: &str) {
+        self.block(
+            BlockedKind::ArchivedFederationObject,
+            format!("federation {kind} {name}"),
+            Some("archived"),
+            Some(Value::Bool(true)),
+            Some(Value::Bool(false)),
+            &format!(
+                "a federation {kind} with this name is archived, and archiving cannot be undone"
+            ),
+            &format!("declare it `archived: true`, or declare a new {kind} under another name"),
+        );
     }
 
     fn create_issuer(&mut self, spec: &IssuerSpec) -> String {

@@ -107,10 +107,14 @@ impl Engine<'_> {
         let mut archived = BTreeMap::new();
         for (index, spec) in m.federation.rules.iter().enumerate() {
             self.here = m.sources.rule(index);
-            let live = live_by_name(&ids.federation_rules, &spec.name, |r| {
+            let named = live_by_name(&ids.federation_rules, &spec.name, |r| {
                 (&r.name, r.is_archived())
-            })
-            .filter(|r| !r.is_archived());
+            });
+            if !spec.archived && named.is_some_and(|r| r.is_archived()) {
+                self.block_archived_name("rule", &spec.name);
+                continue;
+            }
+            let live = named.filter(|r| !r.is_archived());
             match live {
                 Some(rule) if spec.archived => {
                     if let Some(key) = self.archive_rule(rule) {

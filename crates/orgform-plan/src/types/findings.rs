@@ -64,6 +64,9 @@ pub enum BlockedKind {
     /// A declared, non-archived service account that exists only archived (archiving
     /// cannot be undone).
     ArchivedServiceAccount,
+    /// A declared, non-archived federation issuer or rule whose name exists only archived:
+    /// archiving cannot be undone, and whether the API frees the name is not settled.
+    ArchivedFederationObject,
     /// Archiving a service account that live federation rules not archived (nor moved to
     /// another service account) by the same plan still target: the API refuses it.
     ServiceAccountInUse,

@@ -351,6 +351,41 @@ fn a_changed_issuer_is_blocked_and_a_new_service_account_is_an_error() {
     assert!(p.actions.is_empty());
 }
 
+/// A declared, live issuer or rule whose name exists only archived is blocked, never
+/// created again: the API may keep an archived name taken (409 mid-apply) or free it (the
+/// `federation-names` reading), and archiving cannot be undone either way.
+#[test]
+fn an_archived_name_declared_live_is_blocked_not_created_again() {
+    let archived_rule = DEPLOY.replace(
+        "      created_at: 2026-01-01T00:00:00Z\n",
+        "      created_at: 2026-01-01T00:00:00Z\n      archived_at: 2026-02-01T00:00:00Z\n",
+    );
+    let m = fed("", ISSUER, &rule("      workspaces: [production]\n"));
+    let p = plan(&m, &live(&archived_rule), &opts());
+    checked(&p);
+    assert!(p.actions.is_empty(), "{:#?}", p.actions);
+    assert_eq!(p.blocked.len(), 1, "{:#?}", p.blocked);
+    assert_eq!(p.blocked[0].kind, BlockedKind::ArchivedFederationObject);
+    assert_eq!(p.blocked[0].target, "federation rule deploy");
+    assert!(p.blocked[0].remedy.contains("archived: true"));
+    // Declared archived, the same rule plans nothing.
+    let m = fed("", ISSUER, &rule("      archived: true\n"));
+    let p = plan(&m, &live(&archived_rule), &opts());
+    checked(&p);
+    assert!(p.actions.is_empty() && p.blocked.is_empty(), "{p:#?}");
+
+    // The issuer: archived live, declared live with no rule.
+    let mut s = live(&archived_rule);
+    s.identities.as_mut().unwrap().federation_issuers[0].archived_at =
+        Some("2026-02-01T00:00:00Z".parse().unwrap());
+    let p = plan(&fed("", ISSUER, ""), &s, &opts());
+    checked(&p);
+    assert!(p.actions.is_empty(), "{:#?}", p.actions);
+    assert_eq!(p.blocked.len(), 1, "{:#?}", p.blocked);
+    assert_eq!(p.blocked[0].kind, BlockedKind::ArchivedFederationObject);
+    assert_eq!(p.blocked[0].target, "federation issuer github-actions");
+}
+
 mod properties {
     use std::collections::BTreeSet;
     use std::fmt::Write as _;
