@@ -110,7 +110,7 @@ impl Engine<'_> {
             let named = live_by_name(&ids.federation_rules, &spec.name, |r| {
                 (&r.name, r.is_archived())
             });
-            if !spec.archived && named.is_some_and(|r| r.is_archived()) {
+            if !spec.archived && named.is_some_and(FederationRule::is_archived) {
                 self.block_archived_name("rule", &spec.name);
                 continue;
             }
