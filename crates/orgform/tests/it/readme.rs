@@ -21,16 +21,18 @@ fn ci_runs_the_readme_commands() {
     let ci =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.ci/run")).unwrap();
     // The test command, exactly.
-    let test = "cargo test --workspace --locked";
-    assert!(text.contains(test), "README names `{test}`");
+    let test_command = "cargo test --workspace --locked";
+    assert!(text.contains(test_command), "README names `{test_command}`");
     assert!(
-        ci.lines().any(|l| l.trim() == test),
-        ".ci/run runs `{test}` as given"
+        ci.lines().any(|l| l.trim() == test_command),
+        ".ci/run runs `{test_command}` as given"
     );
     // The main job: README's release command; CI runs the same demo from the test stage's
     // build, after the tests (docs/performance.md, "The cold `.ci/run`").
     assert!(text.contains("cargo run --release -- demo"));
-    let tests_at = ci.find(&format!("\n{test}\n")).expect("the test stage");
+    let tests_at = ci
+        .find(&format!("\n{test_command}\n"))
+        .expect("the test stage");
     let demo_at = ci
         .find("\ncargo run --locked -- demo\n")
         .expect(".ci/run runs the demo");
