@@ -91,25 +91,26 @@ impl Engine<'_> {
                             || options.archive_protected_service_accounts);
                     if allowed {
                         self.archive_service_account(sa);
-                    } else if own {
-                        self.block(
-                            BlockedKind::Protected,
-                            format!("service account {}", spec.name),
-                            Some("archived"),
-                            Some(Value::Bool(false)),
-                            Some(Value::Bool(true)),
-                            "this run acts as this service account (ANTHROPIC_SERVICE_ACCOUNT_ID)",
-                            "archive it from a run that does not act as it (another credential)",
-                        );
                     } else {
+                        let (reason, remedy) = if own {
+                            (
+                                "this run acts as this service account (ANTHROPIC_SERVICE_ACCOUNT_ID)",
+                                "archive it from a run that does not act as it (another credential)",
+                            )
+                        } else {
+                            (
+                                "the service account is in settings.protected_service_accounts",
+                                "remove it from settings.protected_service_accounts, or pass --archive-protected-service-accounts for this run",
+                            )
+                        };
                         self.block(
                             BlockedKind::Protected,
                             format!("service account {}", spec.name),
                             Some("archived"),
                             Some(Value::Bool(false)),
                             Some(Value::Bool(true)),
-                            "the service account is in settings.protected_service_accounts",
-                            "remove it from settings.protected_service_accounts, or pass --archive-protected-service-accounts for this run",
+                            reason,
+                            remedy,
                         );
                     }
                     SaRes::Live {
