@@ -27,14 +27,23 @@ fn ci_runs_the_readme_commands() {
         ci.lines().any(|l| l.trim() == test_command),
         ".ci/run runs `{test_command}` as given"
     );
-    // The main job: README's release command; CI runs the same demo from the test stage's
-    // build, after the tests (docs/performance.md, "The cold `.ci/run`").
+    // The main job: README's release command; CI runs the same demo from the binary the
+    // test stage built, after the tests (docs/performance.md, "The cold `.ci/run`").
     assert!(text.contains("cargo run --release -- demo"));
     let tests_at = ci
         .find(&format!("\n{test_command}\n"))
         .expect("the test stage");
     let demo_at = ci
-        .find("\ncargo run --locked -- demo\n")
+        .find("\ntarget/debug/orgform demo\n")
         .expect(".ci/run runs the demo");
     assert!(demo_at > tests_at, "the demo runs after the tests built it");
+    // The background lane (supply chain, fuzz) is waited for, and its failure fails the run.
+    let wait_at = ci
+        .find("if wait \"$lane_pid\"")
+        .expect(".ci/run waits for the lane");
+    assert!(wait_at > demo_at, "the lane is waited for at the end");
+    assert!(
+        ci[wait_at..].contains("exit 1"),
+        "a failed lane fails the run"
+    );
 }
