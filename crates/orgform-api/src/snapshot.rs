@@ -38,6 +38,7 @@
 
 use futures::{StreamExt as _, TryStreamExt as _};
 use orgform_model::{Organization, Snapshot, User, Workspace};
+use tracing::Instrument as _;
 
 use crate::endpoints::{ApiKeyFilter, InviteFilter, UserFilter};
 use crate::integrity::{READ_ATTEMPTS, ReadProblem, check_snapshot, inconsistent};
@@ -67,8 +68,17 @@ impl Client {
 
     /// [`Client::fetch_snapshot`] within `scope`; with `organization` (already read by the
     /// caller), `GET /v1/organizations/me` is not asked again.
-    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn fetch_snapshot_scoped(
+        &self,
+        scope: ReadScope,
+        organization: Option<Organization>,
+    ) -> Result<Snapshot, ApiError> {
+        self.read_consistent(scope, organization)
+            .instrument(tracing::debug_span!("fetch_snapshot_scoped"))
+            .await
+    }
+
+    async fn read_consistent(
         &self,
         scope: ReadScope,
         organization: Option<Organization>,
